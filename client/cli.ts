@@ -1,0 +1,29 @@
+import { Command, CommanderError } from 'commander';
+import { registerLabCommands } from './commands/lab';
+
+/** `ferry`: one CLI for operators; each command group lives in client/commands/. */
+export function buildCli(): Command {
+  const program = new Command('ferry')
+    .description('Durable live migration of libvirt/QEMU virtual machines, orchestrated by Temporal')
+    .showHelpAfterError()
+    .exitOverride();
+  registerLabCommands(program);
+  return program;
+}
+
+async function main(argv: string[]): Promise<void> {
+  try {
+    await buildCli().parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      process.exitCode = err.exitCode;
+      return;
+    }
+    process.stderr.write(`ferry: ${(err as Error).message}\n`);
+    process.exitCode = 1;
+  }
+}
+
+if (require.main === module || process.argv[1]?.endsWith('bin/ferry')) {
+  void main(process.argv);
+}

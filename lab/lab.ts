@@ -1,0 +1,101 @@
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import { resolveAccel, type Accel } from './accel';
+import { hostDir, hostIsUp, hostUri, startHost, stopHost } from './hosts';
+import {
+  LAB_SUBNET, LAN_NETNS, deleteNetns, ensureHostNetwork, ensureLan, hostAddress, hostNetns, listNetns, setLinkCap,
+} from './network';
+import { labDir } from './paths';
+import { ensureSystemPackages } from './packages';
+import { readLabState, writeLabState, type LabHost, type LabState } from './state';
+
+export interface LabUpOptions {
+  hosts: number;
+  accel: 'auto' | Accel;
+  linkMbps: number | null;
+  hostVcpus: number;
+  hostMemoryMb: number;
+  hostDiskGb: number;
+}
+
+export const DEFAULT_LAB: LabUpOptions = {
+  hosts: 2,
+  accel: 'auto',
+  linkMbps: null,
+  hostVcpus: 4,
+  hostMemoryMb: 4096,
+  hostDiskGb: 40,
+};
+
+const HOST_NAMES = 'abcdefgh'.split('').map((c) => `host-${c}`);
+export const MAX_LAB_HOSTS = HOST_NAMES.length;
+
+export function validateLabUpOptions(opts: LabUpOptions): void {
+  if (!Number.isInteger(opts.hosts) || opts.hosts < 2 || opts.hosts > MAX_LAB_HOSTS) {
+    throw new Error(`--hosts must be a whole number from 2 to ${MAX_LAB_HOSTS}, got ${opts.hosts}`);
+  }
+  if (opts.linkMbps !== null && !(opts.linkMbps > 0 && opts.linkMbps <= 100_000)) {
+    throw new Error(`--link-mbps must be a number above 0 and at most 100000, got ${opts.linkMbps}`);
+  }
+}
+
+/** Keeps the identity (UUID) of hosts that exist already, so a second `lab up` changes nothing. */
+function planHosts(opts: LabUpOptions, previous: LabState | undefined): LabHost[] {
+  return HOST_NAMES.slice(0, opts.hosts).map((name, i) => {
+    const old = previous?.hosts.find((h) => h.name === name);
+    return {
+      name,
+      index: i + 1,
+      uuid: old?.uuid ?? randomUUID(),
+      address: hostAddress(i + 1),
+      netns: hostNetns(name),
+      dir: hostDir(name),
+      vcpus: opts.hostVcpus,
+      memoryMb: opts.hostMemoryMb,
+      diskGb: opts.hostDiskGb,
+      linkMbps: opts.linkMbps,
+    };
+  });
+}
+
+export type Progress = (line: string) => void;
+
+/** Brings the lab's hosts up. Idempotent: what already runs is reused. */
+export async function labUpHosts(opts: LabUpOptions, say: Progress = () => undefined): Promise<LabState> {
+  validateLabUpOptions(opts);
+  await ensureSystemPackages(say);
+  const previous = readLabState();
+  const accel = resolveAccel(opts.accel);
+  const hosts = planHosts(opts, previous);
+  await ensureLan();
+  for (const host of hosts) {
+    await ensureHostNetwork(host.name, host.address);
+    await setLinkCap(host.name, host.linkMbps);
+  }
+  const state: LabState = { accel, subnet: LAB_SUBNET, lanNetns: LAN_NETNS, hosts, vms: previous?.vms ?? [] };
+  writeLabState(state);
+  for (const host of hosts) {
+    await startHost(host, hosts);
+    say(`host ${host.name} up (${host.address}, ${hostUri(host.name)})`);
+  }
+  return state;
+}
+
+/** Stops every lab host's processes and removes the lab's namespaces. Keeps built tools. */
+export async function labDownHosts(say: Progress = () => undefined): Promise<void> {
+  const state = readLabState();
+  const names = new Set(state?.hosts.map((h) => h.name) ?? []);
+  const hostsRoot = `${labDir()}/hosts`;
+  if (fs.existsSync(hostsRoot)) for (const n of fs.readdirSync(hostsRoot)) names.add(n);
+  for (const name of names) {
+    await stopHost(name);
+    say(`host ${name} stopped`);
+  }
+  const ours = (await listNetns()).filter((n) => n === LAN_NETNS || [...names].some((h) => n === hostNetns(h)));
+  for (const ns of ours) await deleteNetns(ns);
+  if (state) writeLabState({ ...state, vms: [] });
+}
+
+export async function hostsStatus(state: LabState): Promise<Array<{ host: LabHost; up: boolean }>> {
+  return Promise.all(state.hosts.map(async (host) => ({ host, up: await hostIsUp(host.name) })));
+}

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The README's test command (and .ci/run): installs what is missing, type-checks, runs every
+# test (unit, workflow, integration against the real lab), then brings the lab down and checks
+# it left nothing behind. Ends with one line 'N passed, N failed'.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh || exit 1
+
+echo "== type-check"
+npx tsc --noEmit -p . || exit 1
+
+mkdir -p test-results
+rm -f test-results/*.json
+status=0
+echo "== tests (unit, workflow, integration)"
+npx vitest run --dir test --exclude 'test/teardown/**' \
+  --reporter=default --reporter=json --outputFile.json=test-results/main.json || status=1
+echo "== lab down, and nothing left behind"
+npx vitest run test/teardown --reporter=default --reporter=json --outputFile.json=test-results/teardown.json || status=1
+
+node -e '
+  const fs = require("fs");
+  let passed = 0, failed = 0, files = 0;
+  for (const f of fs.readdirSync("test-results").filter((f) => f.endsWith(".json"))) {
+    const r = JSON.parse(fs.readFileSync("test-results/" + f, "utf8"));
+    passed += r.numPassedTests; failed += r.numFailedTests + (r.numRuntimeErrorTestSuites ?? 0);
+    files++;
+  }
+  if (files < 2) failed++;
+  console.log(`${passed} passed, ${failed} failed`);
+  process.exit(failed > 0 || passed === 0 ? 1 : 0);
+' || status=1
+exit $status
