@@ -31,5 +31,7 @@ fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "== installing npm packages"
-  npm ci --no-audit --no-fund --loglevel=error
+  # npm install, not npm ci: npm 11 leaves other platforms' optional packages (@swc/core-*) out
+  # of the lock file and npm ci then refuses it as out of sync. The lock still pins versions.
+  npm install --no-audit --no-fund --loglevel=error
 fi
