@@ -13,7 +13,7 @@ mkdir -p test-results
 rm -f test-results/*.json
 status=0
 echo "== tests (unit, workflow, integration)"
-npx vitest run --dir test --exclude 'test/teardown/**' \
+npx vitest run --exclude 'test/teardown/**' \
   --reporter=default --reporter=json --outputFile.json=test-results/main.json || status=1
 echo "== lab down, and nothing left behind"
 npx vitest run test/teardown --reporter=default --reporter=json --outputFile.json=test-results/teardown.json || status=1
@@ -24,6 +24,7 @@ node -e '
   for (const f of fs.readdirSync("test-results").filter((f) => f.endsWith(".json"))) {
     const r = JSON.parse(fs.readFileSync("test-results/" + f, "utf8"));
     passed += r.numPassedTests; failed += r.numFailedTests + (r.numRuntimeErrorTestSuites ?? 0);
+    if (r.numTotalTests === 0) failed++; // a run that found no test is a failure, not a pass
     files++;
   }
   if (files < 2) failed++;
