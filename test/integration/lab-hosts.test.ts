@@ -25,12 +25,16 @@ describe('lab hosts', () => {
     expect(again.hosts.map((h) => [h.uuid, hostDaemonPid(h.name)])).toEqual(before);
   });
 
-  it('lets hosts reach each other by name over the lab network only', () => {
-    const out = execFileSync('ip', ['netns', 'exec', lab.hosts[0]!.netns, 'getent', 'hosts', lab.hosts[1]!.name], {
-      encoding: 'utf8',
-    });
-    expect(out).toContain(lab.hosts[1]!.address);
-    const rootRoutes = execFileSync('ip', ['route', 'get', lab.hosts[1]!.address], { encoding: 'utf8' });
-    expect(rootRoutes).not.toContain('br0');
+  it('lets each daemon resolve and reach the other hosts by name, inside the lab network only', () => {
+    const [a, b] = [lab.hosts[0]!, lab.hosts[1]!];
+    const pid = String(hostDaemonPid(a.name));
+    // Look from inside host-a's own namespaces (network, mount, UTS), as its libvirtd does.
+    const inA = (cmd: string) => execFileSync('nsenter', ['-t', pid, '-n', '-m', '-u', 'sh', '-c', cmd], { encoding: 'utf8' });
+    expect(inA('hostname').trim()).toBe(a.name);
+    expect(inA(`getent hosts ${b.name}`)).toContain(b.address);
+    // bash's /dev/tcp: a TCP connect to host-b's libvirtd port from host-a.
+    expect(inA(`timeout 5 bash -c 'exec 3<>/dev/tcp/${b.name}/16509' && echo reached`)).toContain('reached');
+    const rootRoute = execFileSync('ip', ['route', 'get', b.address], { encoding: 'utf8' });
+    expect(rootRoute).not.toContain('br0');
   });
 });
