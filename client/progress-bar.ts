@@ -1,0 +1,38 @@
+import type { ProgressView } from '../workflows/progress';
+
+/** One terminal line for a running migration. Pure: the caller decides where it goes. */
+export interface BarInput {
+  phase: string;
+  view: ProgressView;
+  iteration: number | null;
+  dirtyBps: number | null;
+  bandwidthBps: number | null;
+  width?: number;
+}
+
+const MiB = 1024 * 1024;
+
+export function formatRate(bps: number | null): string {
+  return bps === null ? '-' : `${(bps / MiB).toFixed(1)} MiB/s`;
+}
+
+export function formatDuration(ms: number | null): string {
+  if (ms === null) return '--';
+  if (ms < 1000) return `${ms} ms`;
+  const s = Math.round(ms / 1000);
+  return s < 60 ? `${s}s` : `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+}
+
+export function renderBar(input: BarInput): string {
+  const width = input.width ?? 30;
+  const filled = Math.round((input.view.percent / 100) * width);
+  const bar = `${'#'.repeat(filled)}${'.'.repeat(width - filled)}`;
+  const eta = input.view.converging === false ? 'not converging' : `ETA ${formatDuration(input.view.etaMs)}`;
+  return [
+    `${input.phase.padEnd(10)} [${bar}] ${String(input.view.percent).padStart(3)}%`,
+    eta,
+    `iter ${input.iteration ?? '-'}`,
+    `dirty ${formatRate(input.dirtyBps)} vs bw ${formatRate(input.bandwidthBps)}`,
+    `downtime~${formatDuration(input.view.expectedDowntimeMs)}`,
+  ].join('  ');
+}

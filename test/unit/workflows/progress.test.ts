@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { monotonicPercent, progressView, rawPercent } from '../../../workflows/progress';
+import { renderBar } from '../../../client/progress-bar';
+
+const MiB = 1024 * 1024;
+const sample = (remainingMiB: number, over: Partial<Parameters<typeof progressView>[1]> = {}) => ({
+  totalBytes: 512 * MiB,
+  remainingBytes: remainingMiB * MiB,
+  bandwidthBps: 100 * MiB,
+  dirtyBps: 20 * MiB,
+  iteration: 1,
+  ...over,
+});
+
+describe('progress', () => {
+  it('is 100 - 100*remaining/total', () => {
+    expect(rawPercent(sample(128))).toBe(75);
+    expect(rawPercent({ totalBytes: 0, remainingBytes: 0 })).toBe(0);
+  });
+
+  it('never goes backwards when a new iteration re-sends dirtied pages', () => {
+    // remaining: 400 -> 100 -> (iteration 2 starts, remaining jumps) 300 -> 50 MiB
+    let p = 0;
+    const seen: number[] = [];
+    for (const r of [400, 100, 300, 50]) {
+      p = monotonicPercent(p, sample(r));
+      seen.push(p);
+    }
+    expect(seen).toEqual([21, 80, 80, 90]);
+  });
+
+  it('holds at 99 until the migration is confirmed done', () => {
+    expect(monotonicPercent(0, sample(0))).toBe(99);
+    expect(monotonicPercent(99, sample(0), true)).toBe(100);
+  });
+
+  it('estimates ETA from the net drain rate and says when it cannot converge', () => {
+    const v = progressView(0, sample(80));
+    expect(v.etaMs).toBe(1000); // 80 MiB at (100-20) MiB/s
+    expect(v.expectedDowntimeMs).toBe(800);
+    const stuck = progressView(0, sample(80, { dirtyBps: 150 * MiB }));
+    expect(stuck.converging).toBe(false);
+    expect(stuck.etaMs).toBeNull();
+    expect(renderBar({ phase: 'pre-copy', view: stuck, iteration: 3, dirtyBps: 150 * MiB, bandwidthBps: 100 * MiB }))
+      .toContain('not converging');
+  });
+});
