@@ -8,6 +8,9 @@ import {
 import { labDir } from './paths';
 import { ensureSystemPackages } from './packages';
 import { readLabState, writeLabState, type LabHost, type LabState } from './state';
+import { ensureTemporalCli, startTemporal, stopTemporal } from './temporal';
+import { ensurePlacementInstalled, startPlacement, stopPlacement } from './placement';
+import { PlacementClient, ensureHostProvider } from '../activities/placement';
 
 export interface LabUpOptions {
   hosts: number;
@@ -60,7 +63,30 @@ function planHosts(opts: LabUpOptions, previous: LabState | undefined): LabHost[
 
 export type Progress = (line: string) => void;
 
-/** Brings the lab's hosts up. Idempotent: what already runs is reused. */
+/**
+ * Brings the whole lab up: Temporal dev server, Placement with one provider per host, the
+ * libvirt hosts. Idempotent: what already runs is reused.
+ */
+export async function labUp(opts: LabUpOptions, say: Progress = () => undefined): Promise<LabState> {
+  validateLabUpOptions(opts);
+  const state = await labUpHosts(opts, say);
+  await ensureTemporalCli();
+  const temporal = await startTemporal();
+  say(`temporal ${temporal.reused ? 'running' : 'started'} at ${temporal.address} (web UI ${temporal.uiUrl})`);
+  await ensurePlacementInstalled();
+  const placement = await startPlacement();
+  say(`placement ${placement.reused ? 'running' : 'started'} at ${placement.url}`);
+  const client = new PlacementClient({ baseUrl: placement.url });
+  for (const host of state.hosts) {
+    await ensureHostProvider(client, {
+      name: host.name, uuid: host.uuid, vcpus: host.vcpus, memoryMb: host.memoryMb, diskGb: host.diskGb,
+    });
+  }
+  say(`placement: one resource provider per host (${state.hosts.map((h) => h.name).join(', ')})`);
+  return state;
+}
+
+/** Brings the lab's hosts up (network namespaces and libvirt daemons only). Idempotent. */
 export async function labUpHosts(opts: LabUpOptions, say: Progress = () => undefined): Promise<LabState> {
   validateLabUpOptions(opts);
   await ensureSystemPackages(say);
@@ -79,6 +105,15 @@ export async function labUpHosts(opts: LabUpOptions, say: Progress = () => undef
     say(`host ${host.name} up (${host.address}, ${hostUri(host.name)})`);
   }
   return state;
+}
+
+/** Stops everything the lab started (hosts, Temporal, Placement). Keeps built tools and data files. */
+export async function labDown(say: Progress = () => undefined): Promise<void> {
+  await labDownHosts(say);
+  await stopTemporal();
+  say('temporal stopped');
+  await stopPlacement();
+  say('placement stopped');
 }
 
 /** Stops every lab host's processes and removes the lab's namespaces. Keeps built tools. */

@@ -1,6 +1,8 @@
 import { hostUri } from './hosts';
 import { hostsStatus } from './lab';
 import { readLabState } from './state';
+import { temporalStatus } from './temporal';
+import { placementStatus } from './placement';
 
 export interface LabStatus {
   temporal: { address: string; ui: string } | null;
@@ -10,12 +12,15 @@ export interface LabStatus {
 }
 
 export async function labStatus(): Promise<LabStatus> {
+  const [t, p] = await Promise.all([temporalStatus(), placementStatus()]);
+  const temporal = t.running ? { address: t.address, ui: t.uiUrl } : null;
+  const placement = p.running ? { url: p.url } : null;
   const state = readLabState();
-  if (!state) return { temporal: null, placement: null, hosts: [], vms: [] };
+  if (!state) return { temporal, placement, hosts: [], vms: [] };
   const hosts = await hostsStatus(state);
   return {
-    temporal: null,
-    placement: null,
+    temporal,
+    placement,
     hosts: hosts.map(({ host, up }) => ({ name: host.name, uri: hostUri(host.name), address: host.address, up, rp: host.uuid })),
     vms: [],
   };

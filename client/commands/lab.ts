@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { DEFAULT_LAB, labDownHosts, labUpHosts } from '../../lab/lab';
+import { DEFAULT_LAB, labDown, labUp } from '../../lab/lab';
 import { labStatus } from '../../lab/status';
 import { parseNumberOption } from '../options';
 
@@ -10,7 +10,7 @@ export function registerLabCommands(program: Command): void {
 
   lab
     .command('up')
-    .description('bring the lab up (idempotent): system packages, network namespaces, libvirt hosts')
+    .description('bring the lab up (idempotent): packages, Temporal dev server, Placement, libvirt hosts in network namespaces')
     .option('--hosts <n>', 'number of libvirt hosts (2 to 8)', String(DEFAULT_LAB.hosts))
     .option('--accel <accel>', 'auto | kvm | tcg', DEFAULT_LAB.accel)
     .option('--link-mbps <mbps>', 'cap each host link to this many Mbit/s (tc token bucket)')
@@ -18,7 +18,7 @@ export function registerLabCommands(program: Command): void {
       if (!['auto', 'kvm', 'tcg'].includes(o.accel)) {
         throw new Error(`--accel must be one of auto, kvm, tcg; got '${o.accel}'`);
       }
-      await labUpHosts(
+      await labUp(
         {
           ...DEFAULT_LAB,
           hosts: parseNumberOption('--hosts', o.hosts),
@@ -34,7 +34,7 @@ export function registerLabCommands(program: Command): void {
     .command('down')
     .description('stop everything the lab started (by PID) and remove its namespaces')
     .action(async () => {
-      await labDownHosts(say);
+      await labDown(say);
       say('lab is down');
     });
 

@@ -1,4 +1,4 @@
-import { DEFAULT_LAB, labUpHosts } from '../../lab/lab';
+import { DEFAULT_LAB, labUp } from '../../lab/lab';
 import type { LabState } from '../../lab/state';
 
 /**
@@ -6,5 +6,5 @@ import type { LabState } from '../../lab/state';
  * notes), brought up idempotently so one test file can also run on its own.
  */
 export async function ensureTestLab(): Promise<LabState> {
-  return labUpHosts({ ...DEFAULT_LAB, hosts: 3, accel: (process.env.FERRY_TEST_ACCEL as 'kvm' | 'tcg') ?? 'tcg' });
+  return labUp({ ...DEFAULT_LAB, hosts: 3, accel: (process.env.FERRY_TEST_ACCEL as 'kvm' | 'tcg') ?? 'tcg' });
 }
