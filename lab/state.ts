@@ -18,6 +18,15 @@ export const LabHostSchema = z.object({
 });
 export type LabHost = z.infer<typeof LabHostSchema>;
 
+/** Where the guest's heartbeat log stood when its stall meter was last reset (lab/guest/serial.ts). */
+export const GuestMarkSchema = z.object({
+  boot: z.string(),
+  seq: z.number(),
+  edge: z.number(),
+  stoptotUs: z.number(),
+  byteOffset: z.number(),
+});
+
 export const LabVmSchema = z.object({
   name: z.string(),
   uuid: z.string().uuid(),
@@ -25,6 +34,7 @@ export const LabVmSchema = z.object({
   vcpus: z.number().int().positive(),
   rateMiBps: z.union([z.number().min(0), z.literal('max')]),
   wssMiB: z.number().int().positive().nullable(),
+  stallMark: GuestMarkSchema.nullable(),
 });
 export type LabVm = z.infer<typeof LabVmSchema>;
 

@@ -1,6 +1,7 @@
 import { hostUri } from './hosts';
 import { hostsStatus } from './lab';
 import { readLabState } from './state';
+import { locateVm, vmLatestHeartbeat } from './vms';
 import { temporalStatus } from './temporal';
 import { placementStatus } from './placement';
 
@@ -22,6 +23,12 @@ export async function labStatus(): Promise<LabStatus> {
     temporal,
     placement,
     hosts: hosts.map(({ host, up }) => ({ name: host.name, uri: hostUri(host.name), address: host.address, up, rp: host.uuid })),
-    vms: [],
+    vms: await Promise.all(
+      state.vms.map(async (vm) => {
+        const where = hosts.every((h) => h.up) ? await locateVm(vm.name, state) : { host: null, state: 'unknown' };
+        const hb = await vmLatestHeartbeat(vm.name);
+        return { name: vm.name, uuid: vm.uuid, host: where.host, state: where.state, heartbeat: hb?.seq ?? null };
+      }),
+    ),
   };
 }

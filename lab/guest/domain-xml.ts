@@ -1,0 +1,95 @@
+/**
+ * libvirt domain XML for the lab guest: diskless, no NIC, no graphics, no balloon, COM1 logged to a
+ * file. Nothing in it blocks live migration or post-copy.
+ */
+export interface GuestDomainOptions {
+  name: string;
+  uuid: string;
+  memoryMiB: number;
+  vcpus?: number;
+  accel: 'kvm' | 'tcg';
+  /** Absolute path of the guest ELF; must exist at the same path on every host. */
+  kernelPath: string;
+  /** MiB/s of memory the guest dirties; 0 = idle; 'max' = as fast as it can. */
+  rateMiBps: number | 'max';
+  /** Working-set size in MiB; default: all RAM from 2 MiB up to 1 MiB below the end. */
+  wssMiB?: number;
+  /**
+   * Where QEMU writes COM1. Resolved by each host's QEMU in its own mount namespace, so after a
+   * migration the destination writes its own copy at the same path. Use /var/log/libvirt/qemu/….
+   */
+  serialLogPath: string;
+}
+
+export function escapeXml(s: string): string {
+  return s
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&apos;');
+}
+
+/** The guest's kernel command line (parsed by guest.c): `rate=<MiB/s|max> [wss=<MiB>]`. */
+export function guestCmdline(rateMiBps: number | 'max', wssMiB?: number): string {
+  const parts: string[] = [];
+  if (rateMiBps === 'max') {
+    parts.push('rate=max');
+  } else {
+    if (!Number.isInteger(rateMiBps) || rateMiBps < 0) {
+      throw new Error(`rateMiBps must be a non-negative integer or 'max', got ${rateMiBps}`);
+    }
+    parts.push(`rate=${rateMiBps}`);
+  }
+  if (wssMiB !== undefined) {
+    if (!Number.isInteger(wssMiB) || wssMiB <= 0) throw new Error(`wssMiB must be a positive integer, got ${wssMiB}`);
+    parts.push(`wss=${wssMiB}`);
+  }
+  return parts.join(' ');
+}
+
+export function guestDomainXml(opts: GuestDomainOptions): string {
+  const vcpus = opts.vcpus ?? 1;
+  if (!/^[A-Za-z0-9_.+-]+$/.test(opts.name)) throw new Error(`invalid domain name ${JSON.stringify(opts.name)}`);
+  if (!/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/.test(opts.uuid)) {
+    throw new Error(`invalid uuid ${JSON.stringify(opts.uuid)}`);
+  }
+  if (!Number.isInteger(opts.memoryMiB) || opts.memoryMiB < 8) {
+    throw new Error(`memoryMiB must be an integer >= 8, got ${opts.memoryMiB}`);
+  }
+  if (!Number.isInteger(vcpus) || vcpus < 1) throw new Error(`vcpus must be a positive integer, got ${vcpus}`);
+  if (!opts.kernelPath.startsWith('/')) throw new Error(`kernelPath must be absolute: ${opts.kernelPath}`);
+  if (!opts.serialLogPath.startsWith('/')) throw new Error(`serialLogPath must be absolute: ${opts.serialLogPath}`);
+  const e = escapeXml;
+  const cmdline = guestCmdline(opts.rateMiBps, opts.wssMiB);
+  // type 'qemu' is TCG. No <cpu>: the default model (host-passthrough / -cpu max crashed under KVM).
+  return `<domain type='${opts.accel === 'kvm' ? 'kvm' : 'qemu'}'>
+  <name>${e(opts.name)}</name>
+  <uuid>${e(opts.uuid.toLowerCase())}</uuid>
+  <memory unit='MiB'>${opts.memoryMiB}</memory>
+  <currentMemory unit='MiB'>${opts.memoryMiB}</currentMemory>
+  <vcpu placement='static'>${vcpus}</vcpu>
+  <os>
+    <type arch='x86_64' machine='pc'>hvm</type>
+    <kernel>${e(opts.kernelPath)}</kernel>
+    <cmdline>${e(cmdline)}</cmdline>
+  </os>
+  <clock offset='utc'/>
+  <on_poweroff>destroy</on_poweroff>
+  <on_reboot>destroy</on_reboot>
+  <on_crash>destroy</on_crash>
+  <devices>
+    <controller type='usb' model='none'/>
+    <serial type='file'>
+      <source path='${e(opts.serialLogPath)}' append='on'/>
+      <target type='isa-serial' port='0'/>
+    </serial>
+    <console type='file'>
+      <source path='${e(opts.serialLogPath)}' append='on'/>
+      <target type='serial' port='0'/>
+    </console>
+    <memballoon model='none'/>
+  </devices>
+</domain>
+`;
+}

@@ -1,0 +1,208 @@
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { DomainState, type LibvirtClient } from '../activities/libvirt';
+import { PlacementClient, allocateVmOnProvider } from '../activities/placement';
+import { ensureGuestBuilt } from './guest/build';
+import { guestDomainXml } from './guest/domain-xml';
+import {
+  latestHeartbeat, markNow, mergeGuestSerial, readGuestSerial, stallSince, type Heartbeat, type ParsedSerial, type StallReport,
+} from './guest/serial';
+import { findDomain, withHostClient, withHostClients } from './host-clients';
+import { hostPath } from './hosts';
+import { startPlacement } from './placement';
+import { waitFor } from './proc';
+import { requireLabState, writeLabState, type LabState, type LabVm } from './state';
+
+/** Lab VMs: the test guest defined and started on a lab host, with its Placement allocation. */
+
+/** Project and user that own lab VMs in Placement (noauth2 accepts any). */
+export const LAB_PROJECT_ID = '00000000-0000-4000-8000-00000000f0e1';
+export const LAB_USER_ID = '00000000-0000-4000-8000-00000000f0e2';
+
+const KERNEL_INSIDE = '/var/lib/libvirt/boot/ferry-guest.elf';
+const serialInside = (vm: string) => `/var/log/libvirt/qemu/${vm}-serial.log`;
+
+export interface CreateVmOptions {
+  name: string;
+  host: string;
+  memoryMiB: number;
+  vcpus?: number;
+  rateMiBps: number | 'max';
+  wssMiB?: number;
+}
+
+export function validateCreateVm(o: CreateVmOptions, state: LabState): void {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(o.name)) {
+    throw new Error(`name must be 1-63 letters, digits, '.', '_' or '-' (starting with a letter or digit), got '${o.name}'`);
+  }
+  if (!state.hosts.some((h) => h.name === o.host)) {
+    throw new Error(`--host must be one of ${state.hosts.map((h) => h.name).join(', ')}, got '${o.host}'`);
+  }
+  if (!Number.isInteger(o.memoryMiB) || o.memoryMiB < 32 || o.memoryMiB > 3072) {
+    throw new Error(`--mem must be a whole number of MiB from 32 to 3072, got ${o.memoryMiB}`);
+  }
+  if (o.rateMiBps !== 'max' && !(Number.isInteger(o.rateMiBps) && o.rateMiBps >= 0)) {
+    throw new Error(`--rate must be a whole number of MiB/s (0 = idle) or 'max', got ${o.rateMiBps}`);
+  }
+  if (o.wssMiB !== undefined && !(Number.isInteger(o.wssMiB) && o.wssMiB > 0 && o.wssMiB < o.memoryMiB)) {
+    throw new Error(`--wss must be a whole number of MiB above 0 and below --mem (${o.memoryMiB}), got ${o.wssMiB}`);
+  }
+}
+
+/** Every host gets the guest kernel at the same path, as a shared image store would give it. */
+async function installKernelOnHosts(state: LabState): Promise<void> {
+  const elf = await ensureGuestBuilt();
+  for (const h of state.hosts) {
+    const dest = hostPath(h.name, KERNEL_INSIDE);
+    fs.mkdirSync(path.dirname(dest), { recursive: true });
+    fs.copyFileSync(elf, dest);
+  }
+}
+
+async function labPlacement(): Promise<PlacementClient> {
+  return new PlacementClient({ baseUrl: (await startPlacement()).url });
+}
+
+/**
+ * Defines and starts the guest on the host, waits for its first heartbeat, allocates its resources
+ * on the host's provider. Refuses a name that any lab host already has.
+ */
+export async function createLabVm(o: CreateVmOptions): Promise<LabVm> {
+  const state = requireLabState();
+  validateCreateVm(o, state);
+  await withHostClients(state.hosts, async (clients) => {
+    for (const [host, c] of clients) {
+      if (await findDomain(c, o.name)) throw new Error(`a VM named '${o.name}' exists already on ${host}`);
+    }
+  });
+  await installKernelOnHosts(state);
+  for (const h of state.hosts) fs.rmSync(hostPath(h.name, serialInside(o.name)), { force: true });
+
+  const vm: LabVm = {
+    name: o.name,
+    uuid: randomUUID(),
+    memoryMiB: o.memoryMiB,
+    vcpus: o.vcpus ?? 1,
+    rateMiBps: o.rateMiBps,
+    wssMiB: o.wssMiB ?? null,
+    stallMark: null,
+  };
+  const xml = guestDomainXml({
+    name: vm.name,
+    uuid: vm.uuid,
+    memoryMiB: vm.memoryMiB,
+    vcpus: vm.vcpus,
+    accel: state.accel,
+    kernelPath: KERNEL_INSIDE,
+    rateMiBps: vm.rateMiBps,
+    wssMiB: vm.wssMiB ?? undefined,
+    serialLogPath: serialInside(vm.name),
+  });
+  await withHostClient(o.host, async (c) => {
+    const dom = await c.domainDefineXml(xml);
+    await c.domainCreate(dom);
+  });
+  await waitFor(`the first heartbeat of ${vm.name}`, async () => latestHeartbeat(await vmSerial(vm.name)), {
+    timeoutMs: 60_000,
+    intervalMs: 250,
+  });
+  const host = state.hosts.find((h) => h.name === o.host)!;
+  await allocateVmOnProvider(await labPlacement(), {
+    vmUuid: vm.uuid,
+    rpUuid: host.uuid,
+    vcpus: vm.vcpus,
+    memoryMb: vm.memoryMiB,
+    diskGb: 0,
+    projectId: LAB_PROJECT_ID,
+    userId: LAB_USER_ID,
+  });
+  const fresh = requireLabState();
+  writeLabState({ ...fresh, vms: [...fresh.vms.filter((v) => v.name !== vm.name), vm] });
+  return vm;
+}
+
+export function requireLabVm(name: string, state = requireLabState()): LabVm {
+  const vm = state.vms.find((v) => v.name === name);
+  if (!vm) {
+    const known = state.vms.map((v) => v.name).join(', ') || 'none';
+    throw new Error(`no lab VM named '${name}' (lab VMs: ${known})`);
+  }
+  return vm;
+}
+
+/** The guest's serial log as written on every host it ran on, merged. */
+export async function vmSerial(name: string, state = requireLabState()): Promise<ParsedSerial> {
+  const logs = await Promise.all(
+    state.hosts.map((h) => readGuestSerial(hostPath(h.name, serialInside(name)), { missingOk: true })),
+  );
+  return mergeGuestSerial(logs);
+}
+
+export async function vmLatestHeartbeat(name: string): Promise<Heartbeat | undefined> {
+  return latestHeartbeat(await vmSerial(name));
+}
+
+export interface VmPlacement {
+  host: string | null;
+  state: string;
+  /** Every host that has a definition or a running domain of this VM. */
+  presentOn: Array<{ host: string; state: string; reason: string }>;
+}
+
+/** Where the VM is: the host where it runs (or is paused), and every host that knows it. */
+export async function locateVm(name: string, state = requireLabState()): Promise<VmPlacement> {
+  return withHostClients(state.hosts, async (clients) => locateWith(clients, name));
+}
+
+export async function locateWith(clients: Map<string, LibvirtClient>, name: string): Promise<VmPlacement> {
+  const presentOn: VmPlacement['presentOn'] = [];
+  for (const [host, c] of clients) {
+    const found = await findDomain(c, name);
+    if (found) presentOn.push({ host, state: found.state.stateName, reason: found.state.reasonName });
+  }
+  const active = presentOn.filter((p) => p.state === 'running' || p.state === 'paused');
+  const running = active.find((p) => p.state === 'running') ?? active[0];
+  return { host: running?.host ?? null, state: running ? `${running.state}` : presentOn[0]?.state ?? 'absent', presentOn };
+}
+
+/** The stall the guest felt since the last reset (or since boot). */
+export async function vmStall(name: string): Promise<StallReport> {
+  const vm = requireLabVm(name);
+  const serial = await vmSerial(name);
+  const mark = vm.stallMark ?? firstMark(serial);
+  if (!mark) throw new Error(`no heartbeat from '${name}' yet`);
+  return stallSince(serial, mark);
+}
+
+function firstMark(serial: ParsedSerial) {
+  const first = serial.heartbeats[0];
+  return first && { boot: first.boot, seq: first.seq, edge: first.edge, stoptotUs: first.stoptotUs, byteOffset: first.byteOffset };
+}
+
+/** Resets the guest's stall meter: later reports count only heartbeats after this moment. */
+export async function resetVmStall(name: string): Promise<void> {
+  const state = requireLabState();
+  requireLabVm(name, state);
+  const mark = markNow(await vmSerial(name, state));
+  if (!mark) throw new Error(`no heartbeat from '${name}' yet`);
+  writeLabState({ ...state, vms: state.vms.map((v) => (v.name === name ? { ...v, stallMark: mark } : v)) });
+}
+
+/** Removes the VM from every host and from Placement. Idempotent. */
+export async function deleteLabVm(name: string): Promise<void> {
+  const state = requireLabState();
+  const vm = state.vms.find((v) => v.name === name);
+  await withHostClients(state.hosts, async (clients) => {
+    for (const c of clients.values()) {
+      const found = await findDomain(c, name);
+      if (!found) continue;
+      if (found.state.state === DomainState.Running || found.state.state === DomainState.Paused) {
+        await c.domainDestroy(found.dom);
+      }
+      await c.domainUndefine(found.dom).catch(() => undefined);
+    }
+  });
+  if (vm) await (await labPlacement()).deleteAllocations(vm.uuid);
+  writeLabState({ ...state, vms: state.vms.filter((v) => v.name !== name) });
+}
