@@ -25,8 +25,8 @@ export const DEFAULT_LAB: LabUpOptions = {
   hosts: 2,
   accel: 'auto',
   linkMbps: null,
-  hostVcpus: 4,
-  hostMemoryMb: 4096,
+  hostVcpus: 16,
+  hostMemoryMb: 16384,
   hostDiskGb: 40,
 };
 
