@@ -13,7 +13,8 @@ import { ensurePlacementInstalled, startPlacement, stopPlacement } from './place
 import { PlacementClient, ensureHostProvider } from '../activities/placement';
 
 export interface LabUpOptions {
-  hosts: number;
+  /** How many hosts; undefined keeps the running lab's count (or the default for a new lab). */
+  hosts: number | undefined;
   accel: 'auto' | Accel;
   linkMbps: number | null;
   hostVcpus: number;
@@ -21,8 +22,10 @@ export interface LabUpOptions {
   hostDiskGb: number;
 }
 
+export const DEFAULT_HOST_COUNT = 2;
+
 export const DEFAULT_LAB: LabUpOptions = {
-  hosts: 2,
+  hosts: undefined,
   accel: 'auto',
   linkMbps: null,
   hostVcpus: 16,
@@ -34,11 +37,20 @@ const HOST_NAMES = 'abcdefgh'.split('').map((c) => `host-${c}`);
 export const MAX_LAB_HOSTS = HOST_NAMES.length;
 
 export function validateLabUpOptions(opts: LabUpOptions): void {
-  if (!Number.isInteger(opts.hosts) || opts.hosts < 2 || opts.hosts > MAX_LAB_HOSTS) {
+  if (opts.hosts !== undefined && (!Number.isInteger(opts.hosts) || opts.hosts < 2 || opts.hosts > MAX_LAB_HOSTS)) {
     throw new Error(`--hosts must be a whole number from 2 to ${MAX_LAB_HOSTS}, got ${opts.hosts}`);
   }
   if (opts.linkMbps !== null && !(opts.linkMbps > 0 && opts.linkMbps <= 100_000)) {
     throw new Error(`--link-mbps must be a number above 0 and at most 100000, got ${opts.linkMbps}`);
+  }
+}
+
+/** The host UUID a host's daemon was configured with, if the host was ever set up. */
+function configuredHostUuid(name: string): string | undefined {
+  try {
+    return /host_uuid = "([0-9a-f-]{36})"/.exec(fs.readFileSync(`${hostDir(name)}/etc/libvirtd.conf`, 'utf8'))?.[1];
+  } catch {
+    return undefined;
   }
 }
 
@@ -49,7 +61,7 @@ function planHosts(opts: LabUpOptions, previous: LabState | undefined): LabHost[
     return {
       name,
       index: i + 1,
-      uuid: old?.uuid ?? randomUUID(),
+      uuid: old?.uuid ?? configuredHostUuid(name) ?? randomUUID(),
       address: hostAddress(i + 1),
       netns: hostNetns(name),
       dir: hostDir(name),
@@ -92,7 +104,14 @@ export async function labUpHosts(opts: LabUpOptions, say: Progress = () => undef
   await ensureSystemPackages(say);
   const previous = readLabState();
   const accel = resolveAccel(opts.accel);
-  const hosts = planHosts(opts, previous);
+  const count = opts.hosts ?? previous?.hosts.length ?? DEFAULT_HOST_COUNT;
+  const hosts = planHosts({ ...opts, hosts: count }, previous);
+  // Fewer hosts than before: the extra ones are stopped, not forgotten while still running.
+  for (const gone of previous?.hosts.filter((h) => !hosts.some((n) => n.name === h.name)) ?? []) {
+    await stopHost(gone.name);
+    await deleteNetns(hostNetns(gone.name));
+    say(`host ${gone.name} stopped (lab now has ${count} hosts)`);
+  }
   await ensureLan();
   for (const host of hosts) {
     await ensureHostNetwork(host.name, host.address);
