@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import { resolveAccel, type Accel } from './accel';
 import { hostDir, hostIsUp, hostUri, startHost, stopHost } from './hosts';
 import {
-  LAB_SUBNET, LAN_NETNS, deleteNetns, ensureHostNetwork, ensureLan, hostAddress, hostNetns, listNetns, setLinkCap,
+  LAB_SUBNET, lanNetns, deleteNetns, ensureHostNetwork, ensureLan, hostAddress, hostNetns, listNetns, setLinkCap,
 } from './network';
 import { labDir } from './paths';
 import { ensureSystemPackages } from './packages';
@@ -117,7 +117,7 @@ export async function labUpHosts(opts: LabUpOptions, say: Progress = () => undef
     await ensureHostNetwork(host.name, host.address);
     await setLinkCap(host.name, host.linkMbps);
   }
-  const state: LabState = { accel, subnet: LAB_SUBNET, lanNetns: LAN_NETNS, hosts, vms: previous?.vms ?? [] };
+  const state: LabState = { accel, subnet: LAB_SUBNET, lanNetns: lanNetns(), hosts, vms: previous?.vms ?? [] };
   writeLabState(state);
   for (const host of hosts) {
     await startHost(host, hosts);
@@ -145,7 +145,7 @@ export async function labDownHosts(say: Progress = () => undefined): Promise<voi
     await stopHost(name);
     say(`host ${name} stopped`);
   }
-  const ours = (await listNetns()).filter((n) => n === LAN_NETNS || [...names].some((h) => n === hostNetns(h)));
+  const ours = (await listNetns()).filter((n) => n === lanNetns() || [...names].some((h) => n === hostNetns(h)));
   for (const ns of ours) await deleteNetns(ns);
   if (state) writeLabState({ ...state, vms: [] });
 }

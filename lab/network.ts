@@ -1,3 +1,4 @@
+import { netnsPrefix } from './paths';
 import { run } from './proc';
 
 /**
@@ -6,11 +7,14 @@ import { run } from './proc';
  * inside these namespaces.
  */
 
-export const LAN_NETNS = 'ferry-lan';
+/** The namespace that holds the bridge. */
+export function lanNetns(): string {
+  return `${netnsPrefix()}lan`;
+}
 const BRIDGE = 'br0';
 
 export function hostNetns(hostName: string): string {
-  return `ferry-${hostName}`;
+  return `${netnsPrefix()}${hostName}`;
 }
 
 /** 10.77.0.11 for host 1, .12 for host 2, …: only ever routed inside the lab's namespaces. */
@@ -36,12 +40,12 @@ async function ensureNetns(name: string, existing: string[]): Promise<boolean> {
 
 export async function ensureLan(): Promise<void> {
   const existing = await listNetns();
-  await ensureNetns(LAN_NETNS, existing);
-  const links = await run('ip', ['-n', LAN_NETNS, '-o', 'link', 'show']);
+  await ensureNetns(lanNetns(), existing);
+  const links = await run('ip', ['-n', lanNetns(), '-o', 'link', 'show']);
   if (!links.includes(` ${BRIDGE}:`)) {
-    await run('ip', ['-n', LAN_NETNS, 'link', 'add', BRIDGE, 'type', 'bridge']);
+    await run('ip', ['-n', lanNetns(), 'link', 'add', BRIDGE, 'type', 'bridge']);
   }
-  await run('ip', ['-n', LAN_NETNS, 'link', 'set', BRIDGE, 'up']);
+  await run('ip', ['-n', lanNetns(), 'link', 'set', BRIDGE, 'up']);
 }
 
 /** Creates the host's namespace and plugs it into the bridge with its address. Idempotent. */
@@ -51,9 +55,9 @@ export async function ensureHostNetwork(hostName: string, address: string): Prom
   const hostLinks = await run('ip', ['-n', ns, '-o', 'link', 'show']);
   if (!hostLinks.includes(' eth0@')) {
     // The bridge-side end is named after the host, so `ip -n ferry-lan link` reads like a map.
-    await run('ip', ['link', 'add', 'eth0', 'netns', ns, 'type', 'veth', 'peer', 'name', hostName, 'netns', LAN_NETNS]);
+    await run('ip', ['link', 'add', 'eth0', 'netns', ns, 'type', 'veth', 'peer', 'name', hostName, 'netns', lanNetns()]);
   }
-  await run('ip', ['-n', LAN_NETNS, 'link', 'set', hostName, 'master', BRIDGE, 'up']);
+  await run('ip', ['-n', lanNetns(), 'link', 'set', hostName, 'master', BRIDGE, 'up']);
   const addrs = await run('ip', ['-n', ns, '-o', 'addr', 'show', 'dev', 'eth0']);
   if (!addrs.includes(`${address}/`)) {
     await run('ip', ['-n', ns, 'addr', 'add', `${address}/24`, 'dev', 'eth0']);

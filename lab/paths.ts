@@ -12,3 +12,15 @@ export function labDir(): string {
 export function toolsDir(): string {
   return path.resolve(process.env.FERRY_TOOLS_DIR ?? path.join(repoRoot, '.tools'));
 }
+
+/**
+ * Prefix of the lab's network namespace names. FERRY_LAB_ID lets a second lab (say, a CI run in
+ * a fresh clone) run beside a developer's: its namespaces, ports and directories differ.
+ */
+export function netnsPrefix(): string {
+  const id = process.env.FERRY_LAB_ID;
+  if (id !== undefined && !/^[a-z0-9]{1,6}$/.test(id)) {
+    throw new Error(`FERRY_LAB_ID must be 1-6 lower-case letters or digits, got '${id}'`);
+  }
+  return id ? `ferry${id}-` : 'ferry-';
+}

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { hostDaemonPid, hostQemuPids } from '../../lab/hosts';
 import { labDown } from '../../lab/lab';
-import { labDir } from '../../lab/paths';
+import { labDir, netnsPrefix } from '../../lab/paths';
 import { isAlive } from '../../lab/proc';
 import { placementStatus } from '../../lab/placement';
 import { readLabState } from '../../lab/state';
@@ -28,7 +28,7 @@ describe('lab down', () => {
     const mounts = fs.readFileSync('/proc/self/mounts', 'utf8').split('\n').filter((l) => l.includes(dir));
     expect(mounts).toEqual([]);
     const netns = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' });
-    expect(netns).not.toMatch(/ferry-/);
+    expect(netns.split('\n').filter((n) => n.startsWith(netnsPrefix()))).toEqual([]);
     // Every lab host process lives in a mount namespace that binds the lab's directories, so a
     // process whose mount table names the lab directory is a leftover of ours.
     const leftovers = fs
