@@ -1,0 +1,55 @@
+/** Devices whose state QEMU cannot move: host device passthrough (VFIO PCI, USB, SCSI, mdev). */
+import { attr, firstChild, locate, select, textOf, type Element } from './xml-dom';
+
+export interface PassthroughDevice {
+  el: Element;
+  path: string;
+  description: string;
+}
+
+function hex(value: string | undefined, width: number): string {
+  const n = value === undefined ? NaN : Number(value);
+  return Number.isFinite(n) ? n.toString(16).padStart(width, '0') : '?';
+}
+
+function pciAddress(address: Element | undefined): string {
+  if (!address) return 'unknown address';
+  return `${hex(attr(address, 'domain'), 4)}:${hex(attr(address, 'bus'), 2)}:${hex(attr(address, 'slot'), 2)}.${hex(attr(address, 'function'), 1)}`;
+}
+
+function describe(el: Element): string {
+  const source = firstChild(el, 'source');
+  const address = source ? firstChild(source, 'address') : undefined;
+  if (el.tagName === 'interface') return `SR-IOV interface (PCI ${pciAddress(address)})`;
+  switch (attr(el, 'type')) {
+    case 'pci':
+      return `PCI passthrough (VFIO) device ${pciAddress(address)}`;
+    case 'mdev':
+      return `mediated device ${attr(address, 'uuid') ?? '?'}`;
+    case 'usb': {
+      const vendor = source ? attr(firstChild(source, 'vendor'), 'id') : undefined;
+      const product = source ? attr(firstChild(source, 'product'), 'id') : undefined;
+      return vendor ? `USB device ${vendor}:${product ?? '?'}` : `USB device at bus ${attr(address, 'bus') ?? '?'} device ${attr(address, 'device') ?? '?'}`;
+    }
+    default:
+      return `host device (${attr(el, 'mode') ?? 'subsystem'} ${attr(el, 'type') ?? '?'})`;
+  }
+}
+
+export function passthroughDevices(root: Element): PassthroughDevice[] {
+  const found = [
+    ...select(root, 'devices/hostdev'),
+    ...select(root, 'devices/interface').filter((i) => attr(i, 'type') === 'hostdev'),
+  ];
+  return found.map((el) => ({ el, path: locate(el), description: describe(el) }));
+}
+
+/** vPMEM: nvdimm devices whose backing is real persistent memory (<source><pmem/>). */
+export function persistentMemoryDevices(root: Element): PassthroughDevice[] {
+  return select(root, 'devices/memory')
+    .filter((m) => attr(m, 'model') === 'nvdimm' && select(m, 'source/pmem').length > 0)
+    .map((el) => {
+      const backing = textOf(select(el, 'source/path')[0])?.trim() || '?';
+      return { el, path: locate(el), description: `vPMEM nvdimm backed by ${backing}` };
+    });
+}
