@@ -15,7 +15,6 @@ import { findDomain } from '../lab/host-clients';
 import { hostUri } from '../lab/hosts';
 import { setLinkCap } from '../lab/network';
 import { rawMigrate } from '../lab/raw-migration';
-import { readLabState } from '../lab/state';
 import { createLabVm, deleteLabVm } from '../lab/vms';
 import { summarize, timeMs } from './stats';
 
@@ -25,8 +24,8 @@ const VM = 'bench-jobstats';
 async function main(): Promise<void> {
   const roundsArg = process.argv.indexOf('--rounds');
   const rounds = roundsArg > 0 ? Number(process.argv[roundsArg + 1]) : 60;
-  // Reuse the lab as it is (any host count); bring up the default one if there is none.
-  const lab = await labUp({ ...DEFAULT_LAB, hosts: readLabState()?.hosts.length ?? DEFAULT_LAB.hosts, accel: 'tcg' });
+  // The lab as it is (host count, accelerator), or the default one if there is none.
+  const lab = await labUp(DEFAULT_LAB);
   const [src, dst] = [lab.hosts[0]!.name, lab.hosts[1]!.name];
   await deleteLabVm(VM);
   await createLabVm({ name: VM, host: src, memoryMiB: 256, rateMiBps: 'max' });

@@ -15,8 +15,10 @@ import { PlacementClient, ensureHostProvider } from '../activities/placement';
 export interface LabUpOptions {
   /** How many hosts; undefined keeps the running lab's count (or the default for a new lab). */
   hosts: number | undefined;
-  accel: 'auto' | Accel;
-  linkMbps: number | null;
+  /** undefined keeps the running lab's accelerator (a new lab probes: KVM if usable, else TCG). */
+  accel: 'auto' | Accel | undefined;
+  /** Per-host link cap in Mbit/s; null removes caps; undefined leaves each host's cap as it is. */
+  linkMbps: number | null | undefined;
   hostVcpus: number;
   hostMemoryMb: number;
   hostDiskGb: number;
@@ -26,8 +28,8 @@ export const DEFAULT_HOST_COUNT = 2;
 
 export const DEFAULT_LAB: LabUpOptions = {
   hosts: undefined,
-  accel: 'auto',
-  linkMbps: null,
+  accel: undefined,
+  linkMbps: undefined,
   hostVcpus: 16,
   hostMemoryMb: 16384,
   hostDiskGb: 40,
@@ -40,7 +42,7 @@ export function validateLabUpOptions(opts: LabUpOptions): void {
   if (opts.hosts !== undefined && (!Number.isInteger(opts.hosts) || opts.hosts < 2 || opts.hosts > MAX_LAB_HOSTS)) {
     throw new Error(`--hosts must be a whole number from 2 to ${MAX_LAB_HOSTS}, got ${opts.hosts}`);
   }
-  if (opts.linkMbps !== null && !(opts.linkMbps > 0 && opts.linkMbps <= 100_000)) {
+  if (typeof opts.linkMbps === 'number' && !(opts.linkMbps > 0 && opts.linkMbps <= 100_000)) {
     throw new Error(`--link-mbps must be a number above 0 and at most 100000, got ${opts.linkMbps}`);
   }
 }
@@ -68,7 +70,7 @@ function planHosts(opts: LabUpOptions, previous: LabState | undefined): LabHost[
       vcpus: opts.hostVcpus,
       memoryMb: opts.hostMemoryMb,
       diskGb: opts.hostDiskGb,
-      linkMbps: opts.linkMbps,
+      linkMbps: opts.linkMbps === undefined ? old?.linkMbps ?? null : opts.linkMbps,
     };
   });
 }
@@ -103,7 +105,7 @@ export async function labUpHosts(opts: LabUpOptions, say: Progress = () => undef
   validateLabUpOptions(opts);
   await ensureSystemPackages(say);
   const previous = readLabState();
-  const accel = resolveAccel(opts.accel);
+  const accel = opts.accel === undefined ? previous?.accel ?? resolveAccel('auto') : resolveAccel(opts.accel);
   const count = opts.hosts ?? previous?.hosts.length ?? DEFAULT_HOST_COUNT;
   const hosts = planHosts({ ...opts, hosts: count }, previous);
   // Fewer hosts than before: the extra ones are stopped, not forgotten while still running.
@@ -115,9 +117,11 @@ export async function labUpHosts(opts: LabUpOptions, say: Progress = () => undef
   await ensureLan();
   for (const host of hosts) {
     await ensureHostNetwork(host.name, host.address);
-    await setLinkCap(host.name, host.linkMbps);
+    // Only when asked: a test or a benchmark may have capped a link on purpose.
+    if (opts.linkMbps !== undefined) await setLinkCap(host.name, host.linkMbps);
   }
-  const state: LabState = { accel, subnet: LAB_SUBNET, lanNetns: lanNetns(), hosts, vms: previous?.vms ?? [] };
+  // Re-read the VMs just before writing: a VM created meanwhile must not drop out of the state.
+  const state: LabState = { accel, subnet: LAB_SUBNET, lanNetns: lanNetns(), hosts, vms: readLabState()?.vms ?? [] };
   writeLabState(state);
   for (const host of hosts) {
     await startHost(host, hosts);

@@ -15,18 +15,18 @@ export function registerLabCommands(program: Command): void {
     .command('up')
     .description('bring the lab up (idempotent): packages, Temporal dev server, Placement, libvirt hosts in network namespaces')
     .option('--hosts <n>', 'number of libvirt hosts, 2 to 8 (default: as the lab has, else 2)')
-    .option('--accel <accel>', 'auto | kvm | tcg', DEFAULT_LAB.accel)
-    .option('--link-mbps <mbps>', 'cap each host link to this many Mbit/s (tc token bucket)')
-    .action(async (o: { hosts?: string; accel: string; linkMbps?: string }) => {
-      if (!['auto', 'kvm', 'tcg'].includes(o.accel)) {
+    .option('--accel <accel>', 'auto | kvm | tcg (default: as the lab has, else auto)')
+    .option('--link-mbps <mbps>', "cap each host link to this many Mbit/s (tc token bucket); 'none' removes the caps")
+    .action(async (o: { hosts?: string; accel?: string; linkMbps?: string }) => {
+      if (o.accel !== undefined && !['auto', 'kvm', 'tcg'].includes(o.accel)) {
         throw new Error(`--accel must be one of auto, kvm, tcg; got '${o.accel}'`);
       }
       await labUp(
         {
           ...DEFAULT_LAB,
           hosts: o.hosts === undefined ? undefined : parseNumberOption('--hosts', o.hosts),
-          accel: o.accel as 'auto' | 'kvm' | 'tcg',
-          linkMbps: o.linkMbps === undefined ? null : parseNumberOption('--link-mbps', o.linkMbps),
+          accel: o.accel as 'auto' | 'kvm' | 'tcg' | undefined,
+          linkMbps: o.linkMbps === undefined ? undefined : o.linkMbps === 'none' ? null : parseNumberOption('--link-mbps', o.linkMbps),
         },
         say,
       );
