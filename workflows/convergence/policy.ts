@@ -1,0 +1,112 @@
+import { z } from 'zod';
+
+/**
+ * PURE: the convergence policy of one migration. Every field has a default and every field can be
+ * overridden per migration; the resolved policy is recorded with the migration so that each
+ * decision can be explained later.
+ *
+ * Iteration numbers follow libvirt's memory_iteration after normalisation: the first pre-copy
+ * pass is iteration 1, the first re-send of dirtied pages is iteration 2. "afterIteration: N"
+ * means "once iteration N has started" (so 2 = after the first full pass).
+ */
+
+export const PostcopyPolicySchema = z
+  .object({
+    /** Post-copy may be used at all; it still needs the pre-checks' eligibility (no VFIO, vPMEM…). */
+    allowed: z.boolean().default(true),
+    /**
+     * Switch once this iteration starts. 2 = right after the first pass: the pass copies the bulk
+     * of memory cheaply while the guest runs, and post-copy then only faults in what was dirtied
+     * since (the seeds' measurement: downtime 3.5 s when switching at once, under 1 s after one
+     * pass). Never 1: QEMU refuses StartPostCopy before the migration has started.
+     */
+    afterIteration: z.number().int().min(2).default(2),
+  })
+  .prefault({});
+
+export const DowntimePolicySchema = z
+  .object({
+    /**
+     * 100 ms first: oVirt's "Minimal downtime" and Proxmox start there; below QEMU's own 300 ms so
+     * that a guest which converges easily also switches over with a short pause.
+     */
+    initialMs: z.number().int().min(1).max(2_000_000).default(100),
+    /**
+     * 900 ms ceiling: KubeVirt's maxDowntimeMs. Beyond about a second a guest's TCP peers and
+     * watchdogs start to notice; a guest that needs more than that is paused (if allowed) instead.
+     */
+    maxMs: z.number().int().min(1).max(2_000_000).default(900),
+    /**
+     * 8 equal steps of (900 - 100) / 8 = 100 ms, one per new iteration: 100, 200 (iteration 2), …,
+     * 900 (iteration 9). oVirt raises per iteration too (100 -> 500 by iteration 7) and KubeVirt's
+     * downtimeTuning adds 107 ms per iteration up to 900; Nova steps by wall clock (75 s × GiB per
+     * step), which for small guests is far too slow to matter before its completion timeout.
+     */
+    steps: z.number().int().min(1).max(100).default(8),
+    /** First raise when this iteration starts (2: once the first pass is done, as oVirt). */
+    startAfterIteration: z.number().int().min(1).default(2),
+  })
+  .prefault({})
+  .refine((d) => d.maxMs >= d.initialMs, { message: 'downtime.maxMs must be at least downtime.initialMs' });
+
+export const StallPolicySchema = z
+  .object({
+    /** KubeVirt VEP 248's stallProgressTimeout: remaining must improve on what it was 40 s ago. */
+    windowMs: z.number().int().min(1_000).default(40_000),
+    /** KubeVirt's stallMargin: an improvement smaller than 4 % is noise, not progress. */
+    marginPct: z.number().min(0).max(50).default(4),
+  })
+  .prefault({});
+
+export const CompletionPolicySchema = z
+  .object({
+    /** KubeVirt's completionTimeoutPerGiB (Nova's 800 s/GiB lets a 16 GiB guest try for 3.6 h). */
+    secondsPerGiB: z.number().min(1).default(150),
+    /** Even a tiny guest gets two minutes: setup alone (destination QEMU start) takes seconds. */
+    minSeconds: z.number().min(1).default(120),
+    /**
+     * What to do when the budget is spent: abort (the guest keeps running on the source: the safe
+     * default, as Nova's timeout_action) or force-complete (post-copy, else pause, else abort).
+     */
+    action: z.enum(['abort', 'force-complete']).default('abort'),
+  })
+  .prefault({});
+
+export const PausePolicySchema = z
+  .object({
+    /** Pausing the guest (pre-copy then finishes with its vCPUs stopped) may be used to converge. */
+    allowed: z.boolean().default(true),
+  })
+  .prefault({});
+
+export const ConvergencePolicySchema = z.object({
+  postcopy: PostcopyPolicySchema,
+  downtime: DowntimePolicySchema,
+  stall: StallPolicySchema,
+  completion: CompletionPolicySchema,
+  pause: PausePolicySchema,
+});
+
+export type ConvergencePolicy = z.infer<typeof ConvergencePolicySchema>;
+/** What callers may pass: any subset, the rest defaults. */
+export type ConvergencePolicyInput = z.input<typeof ConvergencePolicySchema>;
+
+export const DEFAULT_CONVERGENCE_POLICY: ConvergencePolicy = ConvergencePolicySchema.parse({});
+
+/** The completion budget in ms: secondsPerGiB × guest memory in GiB (rounded up), at least minSeconds. */
+export function completionBudgetMs(policy: ConvergencePolicy, memoryMiB: number): number {
+  const gib = Math.max(1, Math.ceil(memoryMiB / 1024));
+  return Math.round(1000 * Math.max(policy.completion.minSeconds, policy.completion.secondsPerGiB * gib));
+}
+
+export type ForceCompleteMeans = 'start-postcopy' | 'pause';
+
+/**
+ * How a force-complete (operator's or the budget's) is carried out: post-copy if allowed and
+ * eligible, else pausing the guest if allowed; null when neither may be used.
+ */
+export function forceCompleteMeans(policy: ConvergencePolicy, postcopyEligible: boolean): ForceCompleteMeans | null {
+  if (policy.postcopy.allowed && postcopyEligible) return 'start-postcopy';
+  if (policy.pause.allowed) return 'pause';
+  return null;
+}

@@ -1,0 +1,42 @@
+/**
+ * Names defined once and shared by the workflow (setHandler), the worker (task queue), the client
+ * and the CLI (executeUpdate/query), so a rename cannot leave one side behind. The Temporal CLI
+ * and Web UI use the same strings: `temporal workflow update execute --name setMaxDowntime`.
+ *
+ * Workflow-safe: only `@temporalio/workflow` definitions and types.
+ */
+import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import type { ConvergencePolicy } from './convergence';
+import type {
+  AbortInput,
+  Decision,
+  ForceCompleteInput,
+  Progress,
+  SetBandwidthInput,
+  SetMaxDowntimeInput,
+  UpdateResult,
+} from './types';
+
+export const TASK_QUEUE = 'ferry';
+export const LIVE_MIGRATION_WORKFLOW_TYPE = 'liveMigration';
+
+// Updates: validators refuse with an error that says why (e.g. "abort refused: post-copy has
+// started, the VM can only move forward"); an accepted update answers { accepted: true, message }.
+
+/** Abort: roll back before the switch-over; refused after it (post-copy is recovered instead). */
+export const abortUpdate = defineUpdate<UpdateResult, [AbortInput?]>('abort');
+/** Force completion: switch to post-copy when allowed, else pause the guest until it converges. */
+export const forceCompleteUpdate = defineUpdate<UpdateResult, [ForceCompleteInput?]>('forceComplete');
+export const setMaxDowntimeUpdate = defineUpdate<UpdateResult, [SetMaxDowntimeInput]>('setMaxDowntime');
+export const setBandwidthUpdate = defineUpdate<UpdateResult, [SetBandwidthInput]>('setBandwidth');
+
+/** Progress as the CLI's bar shows it: phase, percent (never decreasing), ETA, rates, downtime. */
+export const progressQuery = defineQuery<Progress>('progress');
+/** The resolved policy (defaults <- overrides) this migration runs with. */
+export const policyQuery = defineQuery<ConvergencePolicy>('policy');
+/** Every decision so far, with the numbers that led to it. */
+export const decisionsQuery = defineQuery<Decision[]>('decisions');
+
+/** Every update and query name, for listings (`ferry status --help`) and tests. */
+export const UPDATE_NAMES = [abortUpdate.name, forceCompleteUpdate.name, setMaxDowntimeUpdate.name, setBandwidthUpdate.name] as const;
+export const QUERY_NAMES = [progressQuery.name, policyQuery.name, decisionsQuery.name] as const;

@@ -1,0 +1,479 @@
+/**
+ * zod schemas at the LiveMigration workflow's boundary: its input, its queries' answers, its
+ * result and the operator updates' inputs. Shared by the workflow, the worker, the client and the
+ * CLI, so a request is judged by the same rules everywhere.
+ *
+ * Workflow-safe: no I/O, no clocks, no randomness, no Temporal/libvirt/node imports (this file is
+ * bundled into the workflow sandbox).
+ *
+ * Errors are written for the person who sent the request: one line per bad field, naming the path
+ * and what is allowed, e.g. `destination.mode: must be one of force, check (got "x")`.
+ */
+import { z } from 'zod';
+import { ConvergencePolicySchema } from './convergence';
+
+// ---------------------------------------------------------------------------------------------
+// Helpers: strict objects whose "unknown field" error lists the allowed ones, and issue formatting
+// ---------------------------------------------------------------------------------------------
+
+const ALLOWED_FIELDS_PREFIX = 'allowed fields: ';
+
+/** An error map for the wrong-type case only: checks keep their own, more precise messages. */
+function typeError(message: string) {
+  return { error: (issue: z.core.$ZodRawIssue) => (issue.code === 'invalid_type' ? message : undefined) };
+}
+
+/**
+ * A strict object (unknown fields refused by name). `expected` describes the whole value for the
+ * "wrong type" error, e.g. 'a host name or an object { host, mode }'.
+ */
+function strictObject<Shape extends z.ZodRawShape>(shape: Shape, expected = 'an object') {
+  const allowed = Object.keys(shape).join(', ');
+  return z.strictObject(shape, {
+    error: (issue) => {
+      if (issue.code === 'unrecognized_keys') return `${ALLOWED_FIELDS_PREFIX}${allowed || 'none'}`;
+      if (issue.code === 'invalid_type') return `must be ${expected}`;
+      return undefined;
+    },
+  });
+}
+
+/** A path as users write it: `destination.mode`, `decisions[2].action`; the root is `rootName`. */
+export function formatPath(path: readonly PropertyKey[], rootName = 'input'): string {
+  let out = '';
+  for (const key of path) {
+    if (typeof key === 'number') out += `[${key}]`;
+    else out += out === '' ? String(key) : `.${String(key)}`;
+  }
+  return out === '' ? rootName : out;
+}
+
+function shown(value: unknown): string {
+  let text: string;
+  try {
+    text = typeof value === 'bigint' ? `${value}n` : JSON.stringify(value) ?? String(value);
+  } catch {
+    text = String(value);
+  }
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+function article(word: string): string {
+  return /^[aeiou]/.test(word) ? `an ${word}` : `a ${word}`;
+}
+
+const TYPE_NAMES: Record<string, string> = {
+  int: 'an integer',
+  number: 'a number',
+  string: 'a string',
+  boolean: 'true or false',
+  object: 'an object',
+  array: 'an array',
+};
+
+/** What is allowed, phrased as "must ..." from a zod issue (custom messages are already phrased). */
+function describeIssue(issue: z.core.$ZodIssue): string {
+  if (/^(must|is) /.test(issue.message)) return issue.message;
+  switch (issue.code) {
+    case 'invalid_type':
+      return `must be ${TYPE_NAMES[issue.expected] ?? article(issue.expected)}`;
+    case 'invalid_value':
+      return issue.values.length === 1
+        ? `must be ${String(issue.values[0])}`
+        : `must be one of ${issue.values.map(String).join(', ')}`;
+    case 'too_small': {
+      const min = String(issue.minimum);
+      if (issue.origin === 'string') return issue.minimum === 1 ? 'must not be empty' : `must be at least ${min} characters`;
+      if (issue.origin === 'array' || issue.origin === 'set') return `must have at least ${min} items`;
+      return issue.inclusive === false ? `must be greater than ${min}` : `must be at least ${min}`;
+    }
+    case 'too_big': {
+      const max = String(issue.maximum);
+      if (issue.origin === 'string') return `must be at most ${max} characters`;
+      if (issue.origin === 'array' || issue.origin === 'set') return `must have at most ${max} items`;
+      return issue.inclusive === false ? `must be less than ${max}` : `must be at most ${max}`;
+    }
+    case 'custom':
+      return issue.message;
+    case 'not_multiple_of':
+      return `must be a multiple of ${String(issue.divisor)}`;
+    default:
+      return `must be valid: ${issue.message}`;
+  }
+}
+
+/** One line per problem: `<path>: must ... (got <value>)`. */
+export function formatIssues(issues: readonly z.core.$ZodIssue[], rootName = 'input'): string[] {
+  const lines: string[] = [];
+  const reported = new Set<string>();
+  for (const issue of issues) {
+    if (issue.code === 'unrecognized_keys') {
+      const allowed = issue.message.startsWith(ALLOWED_FIELDS_PREFIX) ? ` (${issue.message})` : '';
+      for (const key of issue.keys) lines.push(`${formatPath([...issue.path, key], rootName)}: unknown field${allowed}`);
+      continue;
+    }
+    if (issue.code === 'invalid_union') {
+      // When only one alternative got past the type check, its errors are the useful ones.
+      const branches = issue.errors.filter((errs) => !errs.every((e) => e.code === 'invalid_type' && e.path.length === 0));
+      if (branches.length === 1) {
+        lines.push(...formatIssues(branches[0]!.map((e) => ({ ...e, path: [...issue.path, ...e.path] })), rootName));
+        continue;
+      }
+    }
+    const missing = issue.code === 'invalid_type' && (!('input' in issue) || issue.input === undefined);
+    const what = describeIssue(issue);
+    const path = formatPath(issue.path, rootName);
+    // One line per field: a value that is both too long and badly formed needs one fix, not two.
+    if (reported.has(path)) continue;
+    reported.add(path);
+    if (missing) lines.push(`${path}: is required (${what})`);
+    else lines.push(issue.input !== undefined ? `${path}: ${what} (got ${shown(issue.input)})` : `${path}: ${what}`);
+  }
+  return lines;
+}
+
+export type ParseResult<T> = { ok: true; value: T } | { ok: false; error: string; issues: string[] };
+
+/** Parse `input`; on failure, an error that lists every bad field (see {@link formatIssues}). */
+export function parseWith<S extends z.ZodType>(
+  schema: S,
+  input: unknown,
+  what: string,
+  rootName = 'input',
+): ParseResult<z.output<S>> {
+  const result = schema.safeParse(input, { reportInput: true });
+  if (result.success) return { ok: true, value: result.data };
+  const issues = formatIssues(result.error.issues, rootName);
+  return { ok: false, error: `invalid ${what}: ${issues.join('; ')}`, issues };
+}
+
+/** The value, or throw an Error whose message lists every bad field (for update validators). */
+export function assertValid<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
+  const result = parseWith(schema, input, what);
+  if (!result.ok) throw new InvalidInputError(result.error, result.issues);
+  return result.value;
+}
+
+export class InvalidInputError extends Error {
+  constructor(
+    message: string,
+    readonly issues: string[],
+  ) {
+    super(message);
+    this.name = 'InvalidInputError';
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Names and identifiers
+// ---------------------------------------------------------------------------------------------
+
+const UUID_RE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+const VM_NAME_RE = /^[A-Za-z0-9_.-]+$/;
+const HOST_NAME_RE = /^[A-Za-z0-9](?:[A-Za-z0-9_.-]*[A-Za-z0-9])?$/;
+
+export function isUuid(value: string): boolean {
+  return UUID_RE.test(value);
+}
+
+/** A libvirt domain name (letters, digits, `_ . -`) or a UUID; both fit the same 64 characters. */
+export const VmRefSchema = z
+  .string(typeError('must be a string: a libvirt domain name or UUID'))
+  .min(1)
+  .max(64)
+  .regex(VM_NAME_RE, { error: 'must be a libvirt domain name (letters, digits, _ . -) or a UUID' })
+  .describe('The VM to migrate: libvirt domain name (letters, digits, _ . -; 1-64 characters) or UUID.');
+
+/** A host of ferry's inventory (activities/hosts.ts): a DNS-like name. */
+export const HostNameSchema = z
+  .string(typeError('must be a string: a host name from the inventory'))
+  .min(1)
+  .max(253)
+  .regex(HOST_NAME_RE, {
+    error: 'must be a host name (letters, digits, _ . -; starting and ending with a letter or digit)',
+  })
+  .describe('A host name from ferry\'s host inventory.');
+
+const WORKFLOW_ID_PREFIX = 'migrate-';
+
+/**
+ * The workflow id of a VM's migration: `migrate-<vm-uuid>` in lower case, so that a second
+ * concurrent migration of the same VM is refused by Temporal instead of racing the first.
+ */
+export function migrationWorkflowId(vmUuid: string): string {
+  if (!isUuid(vmUuid)) {
+    throw new InvalidInputError(`vm uuid: must be a UUID (got ${shown(vmUuid)})`, [`vm uuid: must be a UUID`]);
+  }
+  return `${WORKFLOW_ID_PREFIX}${vmUuid.toLowerCase()}`;
+}
+
+/** The VM UUID of a migration workflow id, or null when `id` is not one. */
+export function vmUuidFromWorkflowId(id: string): string | null {
+  if (!id.startsWith(WORKFLOW_ID_PREFIX)) return null;
+  const uuid = id.slice(WORKFLOW_ID_PREFIX.length);
+  return isUuid(uuid) && uuid === uuid.toLowerCase() ? uuid : null;
+}
+
+export function isMigrationWorkflowId(id: string): boolean {
+  return vmUuidFromWorkflowId(id) !== null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Policy overrides
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * The strict deep-partial of an object schema, without its defaults: an override names only what
+ * it changes, and the resolution (defaults <- cluster <- request) happens where the policy is
+ * resolved, not while parsing the request.
+ */
+export function deepPartialOverrides<S extends z.ZodType>(
+  schema: S,
+  expected = 'an object',
+): z.ZodType<DeepPartial<z.output<S>>> {
+  return deepPartialOf(schema, expected) as z.ZodType<DeepPartial<z.output<S>>>;
+}
+
+export type DeepPartial<T> = T extends readonly unknown[]
+  ? T
+  : T extends object
+    ? { [K in keyof T]?: DeepPartial<T[K]> }
+    : T;
+
+function deepPartialOf(schema: z.ZodType, expected = 'an object'): z.ZodType {
+  let inner: z.ZodType = schema;
+  for (;;) {
+    if (inner instanceof z.ZodDefault || inner instanceof z.ZodPrefault) inner = inner.unwrap() as z.ZodType;
+    else if (inner instanceof z.ZodOptional) inner = inner.unwrap() as z.ZodType;
+    else break;
+  }
+  if (!(inner instanceof z.ZodObject)) return inner;
+  const shape: Record<string, z.ZodType> = {};
+  for (const [key, value] of Object.entries(inner.shape as Record<string, z.ZodType>)) {
+    shape[key] = deepPartialOf(value).optional();
+  }
+  return strictObject(shape, expected);
+}
+
+/**
+ * Per-migration overrides of the convergence policy: any subset of ConvergencePolicySchema's
+ * fields, checked like the policy's own (so `policy.downtime.maxMs: must be at most 2000000`),
+ * unknown fields refused by name (a typo such as `alowed` must not be silently dropped), and no
+ * defaults filled in: the resolved policy is defaults <- overrides, made where it is resolved.
+ */
+export const PolicyOverridesSchema = deepPartialOverrides(
+  ConvergencePolicySchema,
+  'an object of policy overrides, e.g. { "postcopy": { "allowed": false } }',
+).describe(
+  'Overrides of the convergence policy for this migration: any subset of its fields (ferry schema shows them).',
+);
+
+export type PolicyOverrides = z.output<typeof PolicyOverridesSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// MigrationRequest: the workflow's input
+// ---------------------------------------------------------------------------------------------
+
+export const DestinationModeSchema = z
+  .enum(['force', 'check'])
+  .describe(
+    'force: use this host without asking Placement whether it fits (the safety pre-checks still run); ' +
+      "check: use it only if Placement's allocation candidates and the pre-checks accept it.",
+  );
+
+export const DestinationSchema = strictObject(
+  { host: HostNameSchema, mode: DestinationModeSchema.default('check') },
+  'a host name or an object { host, mode }',
+);
+
+/**
+ * `destination` accepts three forms: absent (ferry chooses a host through Placement allocation
+ * candidates), `"host-b"` (shorthand for `{ host: "host-b", mode: "check" }`), or
+ * `{ host, mode: "force" | "check" }` (mode defaults to "check").
+ */
+const DestinationInputSchema = z
+  .preprocess((value) => (typeof value === 'string' ? { host: value, mode: 'check' } : value), DestinationSchema)
+  .describe(
+    'Where to move the VM: a host name (checked), or { host, mode: "force" | "check" }; absent: chosen through Placement.',
+  );
+
+export const MigrationRequestSchema = strictObject(
+  {
+    vm: VmRefSchema,
+    source: HostNameSchema.optional().describe('The host the VM runs on; absent: discovered.'),
+    destination: DestinationInputSchema.optional(),
+    policy: PolicyOverridesSchema.optional(),
+    bandwidthMiBps: z
+      .number()
+      .int()
+      .min(1)
+      .max(1_000_000)
+      .optional()
+      .describe('Migration bandwidth limit in MiB/s (1..1000000); absent: unlimited or the policy default.'),
+    requestedBy: z.string().min(1).max(256).optional().describe('Who asked for the migration (for the audit).'),
+  },
+  'an object { vm, source?, destination?, policy?, bandwidthMiBps?, requestedBy? }',
+).superRefine((request, ctx) => {
+  if (request.source !== undefined && request.destination?.host === request.source) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['destination', 'host'],
+      message: `must differ from source (both are "${request.source}")`,
+      input: request.destination.host,
+    });
+  }
+  // Rules that tie fields together (downtime.maxMs >= downtime.initialMs) are checked on the
+  // overrides merged with the defaults, so a request that cannot resolve fails here, by name.
+  if (request.policy !== undefined) {
+    const resolved = ConvergencePolicySchema.safeParse(request.policy);
+    for (const issue of resolved.success ? [] : resolved.error.issues) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['policy', ...issue.path],
+        message: `${issue.message} (with the defaults filled in)`,
+        input: undefined,
+      });
+    }
+  }
+});
+
+/** What a caller may send (destination may be the string shorthand). */
+export type MigrationRequestInput = z.input<typeof MigrationRequestSchema>;
+/** What the workflow works with (destination always `{ host, mode }`). */
+export type MigrationRequest = z.output<typeof MigrationRequestSchema>;
+export type Destination = z.output<typeof DestinationSchema>;
+export type DestinationMode = z.output<typeof DestinationModeSchema>;
+
+export function parseMigrationRequest(input: unknown): ParseResult<MigrationRequest> {
+  return parseWith(MigrationRequestSchema, input, 'migration request');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Progress, decisions, outcome
+// ---------------------------------------------------------------------------------------------
+
+export const PHASES = [
+  'validating',
+  'pre-checks',
+  'claiming',
+  'preparing',
+  'pre-copy',
+  'post-copy',
+  'paused',
+  'switching-over',
+  'finishing',
+  'rolling-back',
+  'recovering',
+  'done',
+] as const;
+export const PhaseSchema = z.enum(PHASES);
+export type Phase = z.output<typeof PhaseSchema>;
+
+export const MigrationModeSchema = z.enum(['precopy', 'postcopy', 'paused']);
+export type MigrationMode = z.output<typeof MigrationModeSchema>;
+
+const bytes = z.number().int().min(0);
+const nullableRate = z.number().min(0).nullable();
+
+/** The progress query's answer. `percent` never decreases and stays at 99 until confirmed done. */
+export const ProgressSchema = z.object({
+  phase: PhaseSchema,
+  percent: z.number().min(0).max(100),
+  etaMs: z.number().min(0).nullable(),
+  iteration: z.number().int().min(0).nullable(),
+  dataTotal: bytes,
+  dataRemaining: bytes,
+  bandwidthBps: nullableRate,
+  dirtyBps: nullableRate,
+  expectedDowntimeMs: z.number().min(0).nullable(),
+  /** converging | stalled | at-local-minimum | switching ... (the convergence controller's word) */
+  verdict: z.string().nullable(),
+  mode: MigrationModeSchema.nullable(),
+  source: z.string(),
+  destination: z.string().nullable(),
+  startedAt: z.iso.datetime({ offset: true }),
+  updatedAt: z.iso.datetime({ offset: true }),
+});
+export type Progress = z.output<typeof ProgressSchema>;
+
+/** Numbers (or short facts) that led to a decision, by name. */
+export const DecisionInputsSchema = z.record(z.string(), z.union([z.number(), z.string(), z.boolean(), z.null()]));
+
+/** One decision and why: `atMs` is milliseconds since the migration started. */
+export const DecisionSchema = z.object({
+  atMs: z.number().min(0),
+  action: z.string().min(1),
+  reason: z.string(),
+  inputs: DecisionInputsSchema,
+});
+export type Decision = z.output<typeof DecisionSchema>;
+
+export const OutcomeKindSchema = z.enum(['completed', 'rolled_back', 'aborted', 'failed']);
+export type OutcomeKind = z.output<typeof OutcomeKindSchema>;
+
+/** The workflow's result. */
+export const OutcomeSchema = z.object({
+  migrationId: z.string().min(1),
+  outcome: OutcomeKindSchema,
+  mode: MigrationModeSchema,
+  source: z.string(),
+  /** null only when the migration ended before a destination was chosen. */
+  destination: z.string().nullable(),
+  totalMs: z.number().min(0),
+  /** Real downtime from the source's completed job stats; null when none exist (e.g. aborted). */
+  downtimeMs: z.number().min(0).nullable(),
+  /** Longest stall the guest itself measured: lab guests only. */
+  guestMaxStallMs: z.number().min(0).nullable(),
+  bytes: bytes.nullable(),
+  iterations: z.number().int().min(0).nullable(),
+  decisions: z.array(DecisionSchema.extend({ inputs: DecisionInputsSchema.optional() })),
+  /** Both hosts' final states as observed, e.g. "running (Migrated)", "none". */
+  hosts: z.object({ source: z.string(), destination: z.string() }),
+  error: z.object({ message: z.string(), type: z.string() }).optional(),
+  resolvedPolicy: ConvergencePolicySchema.optional(),
+  vm: z.object({ name: z.string(), uuid: z.string() }).optional(),
+});
+export type Outcome = z.output<typeof OutcomeSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// Operator updates
+// ---------------------------------------------------------------------------------------------
+
+export const SetMaxDowntimeInputSchema = strictObject(
+  {
+    ms: z
+      .number()
+      .int()
+      .min(1)
+      .max(2_000_000)
+      .describe('New maximum downtime in milliseconds (1..2000000).'),
+  },
+  'an object { ms }',
+);
+export type SetMaxDowntimeInput = z.output<typeof SetMaxDowntimeInputSchema>;
+
+export const SetBandwidthInputSchema = strictObject(
+  { mibps: z.number().int().min(1).max(1_000_000).describe('New bandwidth limit in MiB/s (1..1000000).') },
+  'an object { mibps }',
+);
+export type SetBandwidthInput = z.output<typeof SetBandwidthInputSchema>;
+
+const AbortInputObjectSchema = strictObject(
+  { reason: z.string().max(1024).optional().describe('Why, for the audit.') },
+  'an object { reason? }',
+);
+export type AbortInput = z.output<typeof AbortInputObjectSchema>;
+/** Absent input is accepted as `{}` (the Temporal CLI sends none when --input is omitted). */
+export const AbortInputSchema: z.ZodType<AbortInput> = z.preprocess((value) => value ?? {}, AbortInputObjectSchema);
+
+const ForceCompleteInputObjectSchema = strictObject({}, 'an empty object {}');
+export type ForceCompleteInput = z.output<typeof ForceCompleteInputObjectSchema>;
+/** Absent input is accepted as `{}`. */
+export const ForceCompleteInputSchema: z.ZodType<ForceCompleteInput> = z.preprocess(
+  (value) => value ?? {},
+  ForceCompleteInputObjectSchema,
+);
+
+/** Every update's result; refusals are thrown by the update's validator, naming why. */
+export const UpdateResultSchema = z.object({ accepted: z.literal(true), message: z.string() });
+export type UpdateResult = z.output<typeof UpdateResultSchema>;
