@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { registerLabCommands } from './commands/lab';
+import { registerMigrationCommands } from './commands/migration';
 
 /** `ferry`: one CLI for operators; each command group lives in client/commands/. */
 export function buildCli(): Command {
@@ -7,6 +8,7 @@ export function buildCli(): Command {
     .description('Durable live migration of libvirt/QEMU virtual machines, orchestrated by Temporal')
     .showHelpAfterError()
     .exitOverride();
+  registerMigrationCommands(program);
   registerLabCommands(program);
   return program;
 }

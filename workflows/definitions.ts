@@ -24,9 +24,11 @@ export const LIVE_MIGRATION_WORKFLOW_TYPE = 'liveMigration';
 // started, the VM can only move forward"); an accepted update answers { accepted: true, message }.
 
 /** Abort: roll back before the switch-over; refused after it (post-copy is recovered instead). */
-export const abortUpdate = defineUpdate<UpdateResult, [AbortInput?]>('abort');
+// The input is declared required for typed clients; the Temporal CLI may send none, which the
+// validators read as {}.
+export const abortUpdate = defineUpdate<UpdateResult, [AbortInput]>('abort');
 /** Force completion: switch to post-copy when allowed, else pause the guest until it converges. */
-export const forceCompleteUpdate = defineUpdate<UpdateResult, [ForceCompleteInput?]>('forceComplete');
+export const forceCompleteUpdate = defineUpdate<UpdateResult, [ForceCompleteInput]>('forceComplete');
 export const setMaxDowntimeUpdate = defineUpdate<UpdateResult, [SetMaxDowntimeInput]>('setMaxDowntime');
 export const setBandwidthUpdate = defineUpdate<UpdateResult, [SetBandwidthInput]>('setBandwidth');
 

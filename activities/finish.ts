@@ -1,0 +1,105 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import type { FinishInput, FinishResult, RollbackInput, RollbackResult, HostDomainView } from '../workflows/activity-types';
+import type { ActivityDeps } from './deps';
+import { lookupVm } from './domain-facts';
+import { JobStatsFlags } from './libvirt';
+import { hostView } from './migration-job';
+import { dropMigrationAllocation, revertMigrationAllocation } from './placement';
+
+/** The two ends of a migration: finish (both hosts agree it moved) and roll back (it did not). */
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export function describeView(v: HostDomainView): string {
+  if (!v.reachable) return `unreachable (${v.error ?? 'no answer'})`;
+  if (v.domain === 'none') return 'absent';
+  return `${v.domain.state} (${v.domain.reason})${v.job?.type === 'unbounded' ? ', job active' : ''}`;
+}
+
+const isState = (v: HostDomainView, state: string) => v.reachable && typeof v.domain === 'object' && v.domain.state === state;
+
+export function finishActivities(deps: ActivityDeps) {
+  /**
+   * Success only when BOTH hosts agree: the destination runs the VM and the source does not.
+   * Then: final statistics from the source's completed job, the migration consumer's allocation
+   * dropped, the source's inactive definition removed. Idempotent.
+   */
+  async function finishMigration(input: FinishInput): Promise<FinishResult> {
+    const dst = await hostView(deps, input.destination, input.vm.uuid);
+    const src = await hostView(deps, input.source, input.vm.uuid);
+    if (!isState(dst, 'running') || isState(src, 'running') || isState(src, 'paused')) {
+      // Retryable: the switch-over may still be settling; the workflow decides after its retries.
+      throw ApplicationFailure.retryable(
+        `the hosts do not agree yet that ${input.vm.name} moved: source ${describeView(src)}, destination ${describeView(dst)}`,
+        'HostsDisagree',
+      );
+    }
+    let stats: FinishResult['stats'] = { downtimeMs: null, totalMs: null, bytes: null, iterations: null, postcopyRequests: null };
+    const c = await deps.connections.get(input.source);
+    const dom = await lookupVm(c, input.vm.uuid);
+    if (dom) {
+      const s = await c.domainGetJobStats(dom, JobStatsFlags.Completed | JobStatsFlags.KeepCompleted);
+      if (s.typeName === 'Completed') {
+        stats = {
+          downtimeMs: s.downtimeMs ?? null,
+          totalMs: s.timeElapsedMs ?? null,
+          bytes: s.dataProcessed ?? null,
+          iterations: s.memoryIteration ?? null,
+          postcopyRequests: s.memoryPostcopyRequests ?? null,
+        };
+      }
+    }
+    await dropMigrationAllocation(deps.placement, input.migrationId);
+    if (dom) await c.domainUndefine(dom).catch(() => undefined); // the inactive source definition
+    const after = await hostView(deps, input.source, input.vm.uuid);
+    return { stats, hosts: { source: describeView(after), destination: describeView(dst) } };
+  }
+
+  /**
+   * Before the switch-over only: abort the job, make sure the VM runs on the source, remove what
+   * was created on the destination, move the allocations back. Never touches a destination that
+   * runs the VM while the source does not (that is not a rollback situation).
+   */
+  async function rollbackMigration(input: RollbackInput): Promise<RollbackResult> {
+    const steps: string[] = [];
+    const c = await deps.connections.get(input.source);
+    const dom = await lookupVm(c, input.vm.uuid);
+    if (!dom) throw ApplicationFailure.nonRetryable(`cannot roll back: ${input.vm.name} is not defined on ${input.source}`, 'VmMissing');
+    if ((await c.domainGetJobStats(dom)).typeName === 'Unbounded') {
+      await c.domainAbortJob(dom).catch(() => undefined);
+      steps.push('aborted the migration job');
+      for (let i = 0; i < 100 && (await c.domainGetJobStats(dom)).typeName === 'Unbounded'; i++) await sleep(200);
+    }
+    let st = await c.domainGetState(dom);
+    if (st.stateName === 'paused' && (input.resumeIfPaused || st.reasonName === 'Migration')) {
+      await c.domainResume(dom);
+      steps.push('resumed the guest on the source');
+      st = await c.domainGetState(dom);
+    }
+    if (st.stateName !== 'running' && st.stateName !== 'paused') {
+      throw ApplicationFailure.nonRetryable(`${input.vm.name} is ${st.stateName} (${st.reasonName}) on ${input.source}: not rolling back blindly`, 'RollbackUnsafe');
+    }
+    if (input.destination) {
+      const d = await deps.connections.get(input.destination);
+      const ddom = await lookupVm(d, input.vm.uuid);
+      if (ddom) {
+        const dst = await d.domainGetState(ddom);
+        if (dst.stateName === 'running' || dst.stateName === 'paused') {
+          await d.domainDestroy(ddom).catch(() => undefined);
+          steps.push(`destroyed the incoming domain on ${input.destination}`);
+        }
+        await d.domainUndefine(ddom).catch(() => undefined);
+        steps.push(`removed the definition on ${input.destination}`);
+      }
+    }
+    const reverted = await revertMigrationAllocation(deps.placement, input.migrationId, input.vm.uuid);
+    steps.push(`allocations: ${reverted.outcome}`);
+    const hosts = {
+      source: describeView(await hostView(deps, input.source, input.vm.uuid)),
+      destination: input.destination ? describeView(await hostView(deps, input.destination, input.vm.uuid)) : 'n/a',
+    };
+    return { hosts, steps };
+  }
+
+  return { finishMigration, rollbackMigration };
+}

@@ -1,0 +1,132 @@
+import type {
+  CheckResult, DestinationCheckInput, DestinationCheckResult, SourceCheckInput, SourceCheckResult,
+} from '../workflows/activity-types';
+import type { ActivityDeps } from './deps';
+import { guestCpuXml, lookupVm, sizeFromXml } from './domain-facts';
+import { postcopyBlockers } from './libvirt/dest-xml';
+import { DomainXmlFlags, type LibvirtClient, type Version } from './libvirt';
+import { refuse } from './refusal';
+
+/**
+ * Pre-checks: read-only, on both hosts. Each failure is a refusal that names what is wrong; nothing
+ * is changed anywhere.
+ */
+
+const CPU_INCOMPATIBLE = 0;
+
+const versionAtLeast = (a: Pick<Version, 'packed'>, b: Pick<Version, 'packed'>) => a.packed >= b.packed;
+const v = (x: Version) => x.text;
+
+export function sourceChecks(deps: ActivityDeps) {
+  return async function checkSource(input: SourceCheckInput): Promise<SourceCheckResult> {
+    const candidates = input.source ? [deps.inventory.get(input.source)] : deps.inventory.hosts;
+    const found: Array<{ host: string; client: LibvirtClient; state: string; reason: string }> = [];
+    for (const host of candidates) {
+      const client = await deps.connections.get(host.name);
+      const dom = await lookupVm(client, input.vm);
+      if (!dom) continue;
+      const st = await client.domainGetState(dom);
+      found.push({ host: host.name, client, state: st.stateName, reason: st.reasonName });
+    }
+    const active = found.filter((f) => f.state === 'running' || f.state === 'paused');
+    if (active.length === 0) {
+      const where = input.source ? `on ${input.source}` : `on any host ferry knows (${deps.inventory.hosts.map((h) => h.name).join(', ')})`;
+      const seen = found.map((f) => `${f.host}: ${f.state} (${f.reason})`).join(', ');
+      throw refuse(`VM '${input.vm}' is not running ${where}${seen ? `; found ${seen}` : ''}: only a running or paused VM can be live-migrated`);
+    }
+    if (active.length > 1) {
+      throw refuse(`VM '${input.vm}' is active on several hosts (${active.map((a) => a.host).join(', ')}): resolve that by hand first`);
+    }
+    const src = active[0]!;
+    const dom = (await lookupVm(src.client, input.vm))!;
+    const job = await src.client.domainGetJobStats(dom);
+    if (job.typeName !== 'None') {
+      throw refuse(`VM '${input.vm}' already has a ${job.typeName.toLowerCase()} job on ${src.host} (another migration, a save or a dump): wait for it or abort it`);
+    }
+    const xml = await src.client.domainGetXmlDesc(dom, DomainXmlFlags.Migratable);
+    const size = sizeFromXml(xml);
+    const blockers = postcopyBlockers(xml);
+    if (/<hostdev[\s>]/.test(xml)) {
+      throw refuse(`VM '${input.vm}' has a <hostdev> (VFIO/PCI passthrough) device, which cannot be live-migrated`);
+    }
+    const checks: CheckResult[] = [
+      { check: 'vm-state', ok: true, detail: `${src.state} (${src.reason}) on ${src.host}, no job` },
+      { check: 'devices', ok: true, detail: blockers.length ? `post-copy blocked by ${blockers.join(', ')}` : 'nothing blocks live migration or post-copy' },
+    ];
+    return {
+      vm: { name: dom.name, uuid: dom.uuid, ...size },
+      source: src.host,
+      state: src.state as 'running' | 'paused',
+      postcopyBlockers: blockers,
+      checks,
+    };
+  };
+}
+
+export function destinationChecks(deps: ActivityDeps) {
+  return async function checkDestination(input: DestinationCheckInput): Promise<DestinationCheckResult> {
+    if (input.destination === input.source) {
+      throw refuse(`destination ${input.destination} is the host the VM runs on: choose another host`);
+    }
+    deps.inventory.get(input.destination);
+    const src = await deps.connections.get(input.source);
+    let dst: LibvirtClient;
+    try {
+      dst = await deps.connections.get(input.destination);
+    } catch (err) {
+      throw refuse(`destination ${input.destination} cannot be reached: ${(err as Error).message}`);
+    }
+    const checks: CheckResult[] = [];
+    const [srcName, dstName] = [await src.getHostname(), await dst.getHostname()];
+    if (srcName === dstName) throw refuse(`source and destination report the same hostname '${srcName}': they are one host`);
+    checks.push({ check: 'distinct-hosts', ok: true, detail: `${srcName} -> ${dstName}` });
+
+    const [srcLib, dstLib, srcQemu, dstQemu] = [
+      await src.getLibVersion(), await dst.getLibVersion(), await src.getVersion(), await dst.getVersion(),
+    ];
+    if (!versionAtLeast(dstLib, srcLib)) {
+      throw refuse(`destination libvirt ${v(dstLib)} is older than the source's ${v(srcLib)}: migrate to a host at least as new`);
+    }
+    if (!versionAtLeast(dstQemu, srcQemu)) {
+      throw refuse(`destination QEMU ${v(dstQemu)} is older than the source's ${v(srcQemu)}: migrate to a host at least as new`);
+    }
+    checks.push({ check: 'versions', ok: true, detail: `libvirt ${v(srcLib)} -> ${v(dstLib)}, QEMU ${v(srcQemu)} -> ${v(dstQemu)}` });
+
+    const dom = await lookupVm(src, input.vm.uuid);
+    if (!dom) throw refuse(`VM '${input.vm.name}' vanished from ${input.source} during the pre-checks`);
+    const xml = await src.domainGetXmlDesc(dom, DomainXmlFlags.Migratable);
+    const cpu = guestCpuXml(xml);
+    if (cpu) {
+      const arch = /<type[^>]*arch=['"]([\w-]+)['"]/.exec(xml)?.[1];
+      const machine = /<type[^>]*machine=['"]([\w.-]+)['"]/.exec(xml)?.[1];
+      const virtType = /<domain[^>]*type=['"](\w+)['"]/.exec(xml)?.[1];
+      const emulator = /<emulator>([^<]+)<\/emulator>/.exec(xml)?.[1];
+      const q = { emulator, arch, machine, virtType };
+      const [onSource, onDest] = [await src.connectCompareHypervisorCpu(cpu, q), await dst.connectCompareHypervisorCpu(cpu, q)];
+      if (onDest === CPU_INCOMPATIBLE && onSource !== CPU_INCOMPATIBLE) {
+        throw refuse(`the guest's CPU is not compatible with ${input.destination}'s hypervisor CPU (it is with ${input.source}'s): choose a host with a compatible CPU or a more portable CPU model`);
+      }
+      // A source that calls the CPU the guest runs on incompatible makes the comparison
+      // meaningless (seen with nested KVM): say so rather than refuse or pretend.
+      checks.push(onDest === CPU_INCOMPATIBLE
+        ? { check: 'cpu', ok: true, detail: `inconclusive: both hosts call the guest CPU incompatible, yet it runs on ${input.source}` }
+        : { check: 'cpu', ok: true, detail: 'guest CPU is compatible with the destination' });
+    } else {
+      checks.push({ check: 'cpu', ok: true, detail: "the guest uses the hypervisor's default CPU model" });
+    }
+
+    const clash = await lookupVm(dst, input.vm.uuid) ?? await lookupVm(dst, input.vm.name);
+    if (clash) {
+      const st = await dst.domainGetState(clash);
+      if (st.stateName === 'running' || st.stateName === 'paused') {
+        throw refuse(`${input.destination} already runs a domain '${clash.name}' (${clash.uuid}): refusing to migrate onto it`);
+      }
+      checks.push({ check: 'destination-name', ok: true, detail: `an inactive definition of '${clash.name}' exists there and will be replaced` });
+    }
+    // Post-copy recovery (POSTCOPY_RESUME) needs libvirt >= 8.5 on both ends.
+    const recovery = { packed: 8_005_000 };
+    const postcopySupported = versionAtLeast(srcLib, recovery) && versionAtLeast(dstLib, recovery);
+    checks.push({ check: 'postcopy-support', ok: postcopySupported, detail: postcopySupported ? 'post-copy with recovery is supported on both hosts' : 'libvirt older than 8.5 on one end: no post-copy recovery, so no post-copy' });
+    return { checks, postcopySupported };
+  };
+}

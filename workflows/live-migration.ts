@@ -1,0 +1,285 @@
+/**
+ * The LiveMigration workflow: one named step per phase of the runbook (design.md), plus rollback.
+ * Deterministic orchestration only: every side effect is an activity, every decision a pure
+ * function (convergence controller, situation table), every step recorded with why.
+ */
+import {
+  ApplicationFailure, continueAsNew, setHandler, upsertSearchAttributes, uuid4, workflowInfo,
+} from '@temporalio/workflow';
+import type { MigrationSample, VmFacts } from './activity-types';
+import { acts, finishActs, recoverActs, watchActs } from './activity-proxies';
+import {
+  ConvergencePolicySchema, decide, explainForceComplete, initialControllerState, postcopyUsable,
+  type ControllerState, type ConvergencePolicy,
+} from './convergence';
+import {
+  abortUpdate, decisionsQuery, forceCompleteUpdate, policyQuery, progressQuery, setBandwidthUpdate, setMaxDowntimeUpdate,
+} from './definitions';
+import { MigrationRecord } from './migration-record';
+import { FerryDestination, FerryOutcome, FerryPhase, FerrySource, FerryVmName, FerryVmUuid } from './search-attributes';
+import { classifySituation } from './situation';
+import {
+  AbortInputSchema, ForceCompleteInputSchema, SetBandwidthInputSchema, SetMaxDowntimeInputSchema, assertValid,
+  migrationWorkflowId, parseMigrationRequest, type AbortInput, type ForceCompleteInput, type MigrationRequest, type Outcome,
+  type Phase, type UpdateResult,
+} from './types';
+
+/** Where a running migration stands, carried across continue-as-new. */
+export interface MigrationInFlight {
+  migrationId: string;
+  vm: VmFacts;
+  source: string;
+  destination: string;
+  destXml: string;
+  postcopyEligible: boolean;
+  guestMark: Record<string, unknown> | null;
+  startedAtMs: number;
+  controller: ControllerState;
+  percent: number;
+  decisions: MigrationRecord['decisions'];
+  lastIteration: number | null;
+  pausedByUs: boolean;
+}
+
+/** Watch rounds before the history is cut with continue-as-new (a few events each). */
+const ROUNDS_BEFORE_CONTINUE_AS_NEW = 500;
+const WATCH_MAX_WAIT_MS = 2_000;
+const NO_ABORT_PHASES: Phase[] = ['post-copy', 'switching-over', 'finishing', 'recovering', 'rolling-back', 'done'];
+
+type Ended = { kind: 'switched' } | { kind: 'ended-on-source'; why: 'operator' | 'controller' | 'failed'; error?: string };
+
+export async function liveMigration(input: unknown, resume?: MigrationInFlight): Promise<Outcome> {
+  const parsed = parseMigrationRequest(input);
+  if (!parsed.ok) throw ApplicationFailure.nonRetryable(parsed.error, 'InvalidInput');
+  const req = parsed.value;
+  const policy = ConvergencePolicySchema.parse(req.policy ?? {});
+  const rec = new MigrationRecord(resume?.startedAtMs ?? Date.now(), resume?.source ?? req.source ?? 'unknown');
+  let ctl: ControllerState = resume?.controller ?? initialControllerState(policy);
+  let eligible = resume?.postcopyEligible ?? false;
+  if (resume) rec.decisions.push(...resume.decisions);
+
+  // ---- operator interface: queries and updates (validators refuse with the reason) -------------
+  setHandler(progressQuery, () => rec.progress);
+  setHandler(policyQuery, () => policy);
+  setHandler(decisionsQuery, () => rec.decisions);
+  setHandler(abortUpdate, (raw: AbortInput | undefined): UpdateResult => {
+    const a = AbortInputSchema.parse(raw ?? {});
+    rec.abortRequested = { reason: a.reason ?? 'operator requested abort' };
+    return { accepted: true, message: `aborting: ferry rolls the migration back (${rec.abortRequested.reason})` };
+  }, {
+    validator: (raw: AbortInput | undefined) => {
+      assertValid(AbortInputSchema, raw ?? {}, 'abort input');
+      if (NO_ABORT_PHASES.includes(rec.phase) || ctl.phase === 'postcopy' || ctl.phase === 'postcopy-requested') {
+        throw new Error(`abort refused: the migration is ${rec.phase === 'done' ? 'over' : `in ${ctl.phase === 'postcopy' || ctl.phase === 'postcopy-requested' ? 'post-copy' : rec.phase}`}; after the switch to post-copy the VM can only move forward (ferry finishes or recovers it)`);
+      }
+      if (rec.abortRequested) throw new Error('abort refused: an abort is already under way');
+    },
+  });
+  setHandler(forceCompleteUpdate, (_raw: ForceCompleteInput | undefined): UpdateResult => {
+    rec.operator = { ...rec.operator, forceComplete: true };
+    return { accepted: true, message: explainForceComplete(policy, ctl, eligible).reason };
+  }, {
+    validator: (raw: ForceCompleteInput | undefined) => {
+      assertValid(ForceCompleteInputSchema, raw ?? {}, 'force-complete input');
+      if (rec.phase === 'done' || rec.abortRequested) throw new Error(`force-complete refused: the migration is ${rec.phase === 'done' ? 'over' : 'being aborted'}`);
+      const why = explainForceComplete(policy, ctl, eligible);
+      if (!why.accepted) throw new Error(`force-complete refused: ${why.reason}`);
+    },
+  });
+  setHandler(setMaxDowntimeUpdate, (raw): UpdateResult => {
+    const { ms } = SetMaxDowntimeInputSchema.parse(raw);
+    rec.operator = { ...rec.operator, maxDowntimeMs: ms };
+    return { accepted: true, message: `max downtime will be ${ms} ms from the next decision point` };
+  }, { validator: (raw) => { assertValid(SetMaxDowntimeInputSchema, raw, 'setMaxDowntime input'); refuseAfterSwitch('setMaxDowntime'); } });
+  setHandler(setBandwidthUpdate, (raw): UpdateResult => {
+    const { mibps } = SetBandwidthInputSchema.parse(raw);
+    rec.operator = { ...rec.operator, bandwidthMiBps: mibps };
+    return { accepted: true, message: `bandwidth will be ${mibps} MiB/s from the next decision point` };
+  }, { validator: (raw) => { assertValid(SetBandwidthInputSchema, raw, 'setBandwidth input'); if (rec.phase === 'done') throw new Error('setBandwidth refused: the migration is over'); } });
+
+  function refuseAfterSwitch(what: string): void {
+    if (rec.phase === 'done' || ctl.phase === 'postcopy' || ctl.phase === 'postcopy-requested') {
+      throw new Error(`${what} refused: the migration is ${rec.phase === 'done' ? 'over' : 'in post-copy'}`);
+    }
+  }
+  function phase(p: Phase): void {
+    rec.setPhase(p, Date.now());
+    upsertSearchAttributes([{ key: FerryPhase, value: p }]);
+  }
+
+  // ---- 1. pre-checks (read-only), destination choice -------------------------------------------
+  let flight: MigrationInFlight;
+  if (resume) {
+    flight = resume;
+    rec.progress = { ...rec.progress, percent: resume.percent, destination: resume.destination };
+    rec.decide(Date.now(), 'resume', 'continued as new: observing both hosts before anything else');
+  } else {
+    phase('pre-checks');
+    const src = await acts.checkSource({ vm: req.vm, source: req.source });
+    const expectedId = migrationWorkflowId(src.vm.uuid);
+    if (workflowInfo().workflowId !== expectedId) {
+      throw ApplicationFailure.nonRetryable(
+        `this migration must run as workflow id ${expectedId} (derived from the VM, so one VM has one migration at a time); ` +
+          `start it again with --workflow-id ${expectedId}`,
+        'InvalidInput',
+      );
+    }
+    rec.progress = { ...rec.progress, source: src.source };
+    upsertSearchAttributes([
+      { key: FerryVmUuid, value: src.vm.uuid }, { key: FerryVmName, value: src.vm.name }, { key: FerrySource, value: src.source },
+    ]);
+    const dest = await acts.chooseDestinationHost({ vm: src.vm, source: src.source, requested: req.destination });
+    rec.decide(Date.now(), 'choose-destination', dest.detail, { destination: dest.destination, how: dest.how });
+    const dchk = await acts.checkDestination({ vm: src.vm, source: src.source, destination: dest.destination });
+    eligible = src.postcopyBlockers.length === 0 && dchk.postcopySupported;
+    const usable = postcopyUsable(policy, eligible);
+    rec.decide(Date.now(), 'resolve-policy', `pre-checks passed; ${usable.why}${src.postcopyBlockers.length ? ` (${src.postcopyBlockers.join(', ')})` : ''}`, {
+      postcopyEligible: eligible, postcopyUsable: usable.usable,
+    });
+    rec.progress = { ...rec.progress, destination: dest.destination };
+    upsertSearchAttributes([{ key: FerryDestination, value: dest.destination }]);
+
+    // ---- 2. claim in Placement (compensated by moving the allocation back) ---------------------
+    phase('claiming');
+    const migrationId = uuid4();
+    try {
+      const claim = await acts.claim({ migrationId, vm: src.vm, source: src.source, destination: dest.destination });
+      rec.decide(Date.now(), 'claim', claim.detail);
+    } catch (err) {
+      await acts.revertClaim({ migrationId, vmUuid: src.vm.uuid });
+      throw err;
+    }
+    flight = {
+      migrationId, vm: src.vm, source: src.source, destination: dest.destination, destXml: '', postcopyEligible: eligible,
+      guestMark: null, startedAtMs: rec.startedAtMs, controller: ctl, percent: 0, decisions: [], lastIteration: null, pausedByUs: false,
+    };
+  }
+
+  // ---- 3-5. prepare, start, watch and decide (rolled back on any failure before the switch) ----
+  let ended: Ended;
+  try {
+    if (!resume) {
+      phase('preparing');
+      const prep = await acts.prepareDestination({ vm: flight.vm, source: flight.source, destination: flight.destination });
+      flight.destXml = prep.destXml;
+      rec.decide(Date.now(), 'prepare-destination', prep.changes.length ? `destination XML: ${prep.changes.join('; ')}` : 'destination XML: nothing host-specific to rewrite');
+      flight.guestMark = await acts.guestStallMark({ vmName: flight.vm.name });
+      phase('pre-copy');
+      const usable = postcopyUsable(policy, eligible).usable;
+      const started = await acts.startMigration({
+        migrationId: flight.migrationId, vm: flight.vm, source: flight.source, destination: flight.destination, destXml: flight.destXml,
+        postcopy: usable, bandwidthMiBps: req.bandwidthMiBps ?? null, initialMaxDowntimeMs: policy.downtime.initialMs,
+      });
+      rec.decide(Date.now(), 'start', `peer-to-peer ${usable ? 'pre-copy, post-copy enabled' : 'pre-copy'}: ${started.outcome}`);
+    }
+    ended = await watchAndDecide();
+  } catch (err) {
+    if (ctl.phase === 'postcopy') throw err; // never roll back after the switch: the workflow retries
+    return rollBack('failed', err);
+  }
+  if (ended.kind === 'ended-on-source') {
+    return rollBack(ended.why === 'operator' ? 'rolled_back' : ended.why === 'controller' ? 'aborted' : 'failed', ended.error);
+  }
+
+  // ---- 6. finish: both hosts agree, final stats, allocations, source cleaned ---------------------
+  phase('finishing');
+  const fin = await finishActs.finishMigration({ migrationId: flight.migrationId, vm: flight.vm, source: flight.source, destination: flight.destination });
+  const stall = await acts.guestStallSince({ vmName: flight.vm.name, mark: flight.guestMark });
+  rec.done(Date.now());
+  upsertSearchAttributes([{ key: FerryPhase, value: 'done' }, { key: FerryOutcome, value: 'completed' }]);
+  return outcome('completed', {
+    downtimeMs: fin.stats.downtimeMs, bytes: fin.stats.bytes, iterations: fin.stats.iterations, guestMaxStallMs: stall, hosts: fin.hosts,
+  });
+
+  // ---- the watch loop ----------------------------------------------------------------------------
+  async function watchAndDecide(): Promise<Ended> {
+    let lastMode: MigrationSample['mode'] = ctl.phase === 'postcopy' ? 'postcopy' : ctl.phase === 'paused' ? 'paused' : 'setup';
+    for (let round = 0; ; round++) {
+      if (rec.abortRequested && !NO_ABORT_PHASES.includes(rec.phase)) {
+        await acts.applyAction({ vm: flight.vm, source: flight.source, action: flight.pausedByUs ? { kind: 'resume-and-abort' } : { kind: 'abort' } });
+        rec.decide(Date.now(), 'abort', `operator: ${rec.abortRequested.reason}`);
+        return { kind: 'ended-on-source', why: 'operator' };
+      }
+      const s: MigrationSample = await watchActs.watchMigration({
+        vm: flight.vm, source: flight.source, destination: flight.destination, maxWaitMs: WATCH_MAX_WAIT_MS,
+        lastIteration: flight.lastIteration, lastMode,
+      });
+      if (s.postcopyFailed) {
+        await recover(s);
+        continue;
+      }
+      if (s.job === 'ended') {
+        const where = classifySituation(s.source, s.destination);
+        rec.decide(Date.now(), 'job-ended', where.explanation, { situation: where.situation });
+        if (where.next === 'finish' || where.next === 'finish-on-source') return { kind: 'switched' };
+        if (where.next === 'roll-back') return { kind: 'ended-on-source', why: ctl.phase === 'aborting' ? 'controller' : 'failed', error: where.explanation };
+        continue; // switch-over settling, or a host not answering: observe again
+      }
+      const d = decide(policy, ctl, {
+        atMs: Date.now() - rec.startedAtMs, iteration: s.iteration ?? 0, dataTotal: s.dataTotal, dataRemaining: s.dataRemaining,
+        dataProcessed: s.dataProcessed, memoryBps: s.memoryBps ?? 0, dirtyBps: s.dirtyBps ?? 0, mode: s.mode,
+        memoryMiB: flight.vm.memoryMiB, postcopyEligible: eligible, operator: rec.takeOperatorInput(),
+      });
+      ctl = d.state;
+      rec.observe(s, d.verdict, Date.now());
+      if (s.mode === 'postcopy' && rec.phase !== 'post-copy') phase('post-copy');
+      if (s.mode === 'paused' && rec.phase !== 'paused') phase('paused');
+      for (const action of d.actions) {
+        const result = await acts.applyAction({ vm: flight.vm, source: flight.source, action });
+        if (action.kind === 'pause') flight.pausedByUs = true;
+        rec.decide(Date.now(), action.kind, `${d.reason} -> ${result}`, {
+          iteration: d.observed.iteration, remainingBytes: d.observed.remainingBytes, bandwidthBps: d.observed.bandwidthBps,
+          impliedDowntimeMs: d.observed.impliedDowntimeMs, maxDowntimeMs: d.observed.maxDowntimeMs, ...('ms' in action ? { ms: action.ms } : {}),
+        });
+        if (action.kind === 'abort' || action.kind === 'resume-and-abort') return { kind: 'ended-on-source', why: 'controller' };
+      }
+      flight.lastIteration = s.iteration;
+      lastMode = s.mode;
+      if (round >= ROUNDS_BEFORE_CONTINUE_AS_NEW && rec.phase !== 'post-copy') {
+        await continueAsNew<typeof liveMigration>(req as unknown, {
+          ...flight, controller: ctl, percent: rec.progress.percent, decisions: rec.decisions,
+        });
+      }
+    }
+  }
+
+  /** A broken post-copy is resumed (POSTCOPY_RESUME, with backoff), never destroyed on either side. */
+  async function recover(s: MigrationSample): Promise<void> {
+    phase('recovering');
+    rec.decide(Date.now(), 'recover-postcopy', `post-copy broke (source ${JSON.stringify(s.source.domain)}, destination ${JSON.stringify(s.destination.domain)}): resuming it`);
+    const r = await recoverActs.recoverPostcopy({ vm: flight.vm, source: flight.source, destination: flight.destination, destXml: flight.destXml });
+    rec.decide(Date.now(), 'recovered', r);
+    phase('post-copy');
+  }
+
+  async function rollBack(kind: 'rolled_back' | 'aborted' | 'failed', cause?: unknown): Promise<Outcome> {
+    phase('rolling-back');
+    const rb = await finishActs.rollbackMigration({
+      migrationId: flight.migrationId, vm: flight.vm, source: flight.source, destination: flight.destination, resumeIfPaused: flight.pausedByUs,
+    });
+    rec.decide(Date.now(), 'roll-back', rb.steps.join('; '));
+    rec.setPhase('done', Date.now());
+    upsertSearchAttributes([{ key: FerryPhase, value: 'done' }, { key: FerryOutcome, value: kind }]);
+    const error = cause === undefined ? undefined : cause instanceof Error
+      ? { message: (cause.cause instanceof Error ? cause.cause.message : undefined) ?? cause.message, type: cause.name }
+      : { message: String(cause), type: 'Error' };
+    return outcome(kind, { downtimeMs: null, bytes: null, iterations: null, guestMaxStallMs: null, hosts: rb.hosts, error });
+  }
+
+  function outcome(kind: Outcome['outcome'], x: Pick<Outcome, 'downtimeMs' | 'bytes' | 'iterations' | 'guestMaxStallMs' | 'hosts'> & { error?: Outcome['error'] }): Outcome {
+    return {
+      migrationId: flight.migrationId,
+      outcome: kind,
+      mode: ctl.phase === 'postcopy' ? 'postcopy' : ctl.phase === 'paused' ? 'paused' : 'precopy',
+      source: flight.source,
+      destination: flight.destination,
+      totalMs: Date.now() - rec.startedAtMs,
+      decisions: rec.decisions.map(({ atMs, action, reason }) => ({ atMs, action, reason })),
+      resolvedPolicy: policy,
+      vm: { name: flight.vm.name, uuid: flight.vm.uuid },
+      ...x,
+    };
+  }
+}
+
+export type { MigrationRequest, ConvergencePolicy };

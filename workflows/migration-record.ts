@@ -1,0 +1,76 @@
+/**
+ * The migration's record while it runs: phase, progress (never backwards), decisions with their
+ * inputs, operator requests waiting for the next decision point. Deterministic: the workflow
+ * passes the clock in.
+ */
+import type { MigrationSample } from './activity-types';
+import type { OperatorInput } from './convergence';
+import { progressView } from './progress';
+import type { Decision, Phase, Progress } from './types';
+
+export class MigrationRecord {
+  phase: Phase = 'validating';
+  readonly decisions: Decision[] = [];
+  progress: Progress;
+  /** Operator commands accepted since the last decision point. */
+  operator: OperatorInput = {};
+  abortRequested: { reason: string } | null = null;
+
+  constructor(
+    readonly startedAtMs: number,
+    source: string,
+  ) {
+    const at = new Date(startedAtMs).toISOString();
+    this.progress = {
+      phase: 'validating', percent: 0, etaMs: null, iteration: null, dataTotal: 0, dataRemaining: 0,
+      bandwidthBps: null, dirtyBps: null, expectedDowntimeMs: null, verdict: null, mode: null,
+      source, destination: null, startedAt: at, updatedAt: at,
+    };
+  }
+
+  setPhase(phase: Phase, nowMs: number): void {
+    this.phase = phase;
+    this.progress = { ...this.progress, phase, updatedAt: new Date(nowMs).toISOString() };
+  }
+
+  decide(nowMs: number, action: string, reason: string, inputs: Decision['inputs'] = {}): void {
+    this.decisions.push({ atMs: Math.max(0, nowMs - this.startedAtMs), action, reason, inputs });
+  }
+
+  observe(sample: MigrationSample, verdict: string | null, nowMs: number): void {
+    const view = progressView(this.progress.percent, {
+      totalBytes: sample.dataTotal,
+      remainingBytes: sample.dataRemaining,
+      bandwidthBps: sample.memoryBps,
+      dirtyBps: sample.dirtyBps,
+      iteration: sample.iteration,
+    });
+    const mode = sample.mode === 'setup' ? null : sample.mode;
+    this.progress = {
+      ...this.progress,
+      percent: view.percent,
+      etaMs: view.etaMs,
+      iteration: sample.iteration,
+      dataTotal: sample.dataTotal,
+      dataRemaining: sample.dataRemaining,
+      bandwidthBps: sample.memoryBps,
+      dirtyBps: sample.dirtyBps,
+      expectedDowntimeMs: sample.expectedDowntimeMs ?? view.expectedDowntimeMs,
+      verdict,
+      mode,
+      updatedAt: new Date(nowMs).toISOString(),
+    };
+  }
+
+  done(nowMs: number): void {
+    this.progress = { ...this.progress, percent: 100, etaMs: 0, phase: 'done', updatedAt: new Date(nowMs).toISOString() };
+    this.phase = 'done';
+  }
+
+  /** Operator commands for the controller, delivered once. */
+  takeOperatorInput(): OperatorInput {
+    const op = this.operator;
+    this.operator = {};
+    return op;
+  }
+}
