@@ -56,6 +56,7 @@ export async function liveMigration(input: unknown, resume?: MigrationInFlight):
   const rec = new MigrationRecord(resume?.startedAtMs ?? Date.now(), resume?.source ?? req.source ?? 'unknown');
   let ctl: ControllerState = resume?.controller ?? initialControllerState(policy);
   let eligible = resume?.postcopyEligible ?? false;
+  let sawPostcopy = false;
   if (resume) rec.decisions.push(...resume.decisions);
 
   // ---- operator interface: queries and updates (validators refuse with the reason) -------------
@@ -189,6 +190,7 @@ export async function liveMigration(input: unknown, resume?: MigrationInFlight):
   upsertSearchAttributes([{ key: FerryPhase, value: 'done' }, { key: FerryOutcome, value: 'completed' }]);
   return outcome('completed', {
     downtimeMs: fin.stats.downtimeMs, bytes: fin.stats.bytes, iterations: fin.stats.iterations, guestMaxStallMs: stall, hosts: fin.hosts,
+    postcopyRequests: fin.stats.postcopyRequests,
   });
 
   // ---- the watch loop ----------------------------------------------------------------------------
@@ -222,6 +224,7 @@ export async function liveMigration(input: unknown, resume?: MigrationInFlight):
       });
       ctl = d.state;
       rec.observe(s, d.verdict, Date.now());
+      if (s.mode === 'postcopy') sawPostcopy = true;
       if (s.mode === 'postcopy' && rec.phase !== 'post-copy') phase('post-copy');
       if (s.mode === 'paused' && rec.phase !== 'paused') phase('paused');
       for (const action of d.actions) {
@@ -266,18 +269,25 @@ export async function liveMigration(input: unknown, resume?: MigrationInFlight):
     return outcome(kind, { downtimeMs: null, bytes: null, iterations: null, guestMaxStallMs: null, hosts: rb.hosts, error });
   }
 
-  function outcome(kind: Outcome['outcome'], x: Pick<Outcome, 'downtimeMs' | 'bytes' | 'iterations' | 'guestMaxStallMs' | 'hosts'> & { error?: Outcome['error'] }): Outcome {
+  function outcome(
+    kind: Outcome['outcome'],
+    x: Pick<Outcome, 'downtimeMs' | 'bytes' | 'iterations' | 'guestMaxStallMs' | 'hosts'> & { error?: Outcome['error']; postcopyRequests?: number | null },
+  ): Outcome {
+    // A switch may complete before any sample shows the new mode: pages served after the switch
+    // (post-copy requests) and our own pause are the evidence.
+    const postcopy = ctl.phase === 'postcopy' || sawPostcopy || (x.postcopyRequests ?? 0) > 0;
+    const { postcopyRequests: _, ...rest } = x;
     return {
       migrationId: flight.migrationId,
       outcome: kind,
-      mode: ctl.phase === 'postcopy' ? 'postcopy' : ctl.phase === 'paused' ? 'paused' : 'precopy',
+      mode: postcopy ? 'postcopy' : flight.pausedByUs || ctl.phase === 'paused' ? 'paused' : 'precopy',
       source: flight.source,
       destination: flight.destination,
       totalMs: Date.now() - rec.startedAtMs,
       decisions: rec.decisions.map(({ atMs, action, reason }) => ({ atMs, action, reason })),
       resolvedPolicy: policy,
       vm: { name: flight.vm.name, uuid: flight.vm.uuid },
-      ...x,
+      ...rest,
     };
   }
 }
