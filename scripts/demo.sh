@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The README's main command: brings the embedded lab up (idempotent), makes sure the demo VM
-# runs, and live-migrates it to another host with a live progress bar. Run it again and the VM
-# moves back.
+# runs, starts a ferry worker, and live-migrates the VM to another host through the LiveMigration
+# workflow with a live progress bar. Run it again and the VM moves back.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -18,8 +18,16 @@ if [ -z "$where" ]; then
   where=host-a
 fi
 to=$([ "$where" = host-a ] && echo host-b || echo host-a)
-echo "== migrating demo: $where -> $to (peer-to-peer, through ferry's TypeScript libvirt client)"
-ferry lab migrate demo --to "$to"
-ferry lab vm stall demo
+mkdir -p .lab
+node bin/ferry worker > .lab/demo-worker.log 2>&1 &
+worker=$!
+trap 'kill $worker 2>/dev/null; wait $worker 2>/dev/null' EXIT
+until grep -q "state: 'RUNNING'" .lab/demo-worker.log 2>/dev/null; do
+  kill -0 $worker 2>/dev/null || { cat .lab/demo-worker.log; exit 1; }
+  sleep 0.5
+done
+echo "== migrating demo: $where -> $to (LiveMigration workflow, task queue ferry)"
+ferry migrate demo --to "$to"
+ferry history demo
 echo "Temporal web UI: $(ferry lab status --json | node -e 'process.stdout.write(JSON.parse(require("fs").readFileSync(0,"utf8")).temporal?.ui ?? "-")')"
 echo "Stop the lab with: npx ferry lab down"
