@@ -20,6 +20,8 @@ export function placementActivities(deps: ActivityDeps) {
   async function chooseDestinationHost(input: ChooseDestinationInput): Promise<ChooseDestinationResult> {
     const resources = vmResources(input.vm);
     if (input.requested) {
+      const unknown = inventory.unknownHost(input.requested.host);
+      if (unknown) throw refuse(`destination: ${unknown}`);
       const host = inventory.get(input.requested.host);
       if (host.name === input.source) {
         throw refuse(`destination ${host.name} is the host the VM runs on: choose another host`);

@@ -48,6 +48,15 @@ export class Inventory {
     return h;
   }
 
+  has(name: string): boolean {
+    return this.hosts.some((x) => x.name === name);
+  }
+
+  /** Why a host name is not usable, for refusals; undefined when it is known. */
+  unknownHost(name: string): string | undefined {
+    return this.has(name) ? undefined : `unknown host '${name}': ferry knows ${this.hosts.map((x) => x.name).join(', ')}`;
+  }
+
   byRp(rp: string): HostEntry | undefined {
     return this.hosts.find((h) => h.rp === rp);
   }

@@ -19,6 +19,8 @@ const v = (x: Version) => x.text;
 
 export function sourceChecks(deps: ActivityDeps) {
   return async function checkSource(input: SourceCheckInput): Promise<SourceCheckResult> {
+    const unknown = input.source ? deps.inventory.unknownHost(input.source) : undefined;
+    if (unknown) throw refuse(`source: ${unknown}`);
     const candidates = input.source ? [deps.inventory.get(input.source)] : deps.inventory.hosts;
     const found: Array<{ host: string; client: LibvirtClient; state: string; reason: string }> = [];
     for (const host of candidates) {

@@ -77,7 +77,21 @@ export function registerMigrationCommands(program: Command): void {
         return;
       }
       const config = await cliConfig();
-      const { uuid } = await resolveVmUuid(cliInventory(config), vm);
+      const inventory = cliInventory(config);
+      const unknown = o.to ? inventory.unknownHost(o.to) : undefined;
+      if (unknown) {
+        say(`ferry: --to: ${unknown}`);
+        process.exitCode = EXIT.refused;
+        return;
+      }
+      let uuid: string;
+      try {
+        ({ uuid } = await resolveVmUuid(inventory, vm));
+      } catch (err) {
+        say(`ferry: refused: ${(err as Error).message}`);
+        process.exitCode = EXIT.refused;
+        return;
+      }
       await withFerryClient(async (client) => {
         const handle = await client.startMigration(request, uuid);
         if (o.detach) {
