@@ -1,0 +1,50 @@
+import { execFileSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FerryClient } from '../../client/ferry-client';
+import { setLinkCap } from '../../lab/network';
+import { waitFor } from '../../lab/proc';
+import type { LabState } from '../../lab/state';
+import { createLabVm, deleteLabVm } from '../../lab/vms';
+import { ensureTestLab } from '../integration/lab';
+import { expectInvariants, itClient, startWorkerProcess, type WorkerProcess } from '../integration/support/workflow-lab';
+
+/**
+ * A post-copy whose migration stream breaks is recovered (POSTCOPY_RESUME), never destroyed:
+ * the pain point none of Nova, KubeVirt, oVirt handles (anchors.md). The break is real: the
+ * source host's migration sockets are destroyed with `ss -K` inside its network namespace.
+ */
+let lab: LabState;
+let worker: WorkerProcess;
+let client: FerryClient;
+const VM = 'wf-pc-break';
+
+beforeAll(async () => {
+  lab = await ensureTestLab();
+  await deleteLabVm(VM);
+  worker = await startWorkerProcess('postcopy-recovery');
+  client = await itClient();
+});
+afterAll(async () => {
+  await setLinkCap(lab.hosts[0]!.name, null);
+  await client?.close();
+  await worker?.kill();
+  await deleteLabVm(VM);
+});
+
+describe('post-copy broken mid-flight', () => {
+  it('is recovered with POSTCOPY_RESUME and completes on the destination', async () => {
+    const [A, B] = [lab.hosts[0]!, lab.hosts[1]!];
+    const vm = await createLabVm({ name: VM, host: A.name, memoryMiB: 128, rateMiBps: 'max' });
+    await setLinkCap(A.name, 100);
+    const handle = await client.startMigration({ vm: VM, destination: B.name }, vm.uuid);
+    await waitFor('post-copy', async () => (await client.progress(handle.workflowId)).phase === 'post-copy', { timeoutMs: 120_000, intervalMs: 200 });
+    // Cut every TCP connection from host-a to host-b's migration ports (49152-49215).
+    execFileSync('ip', ['netns', 'exec', A.netns, 'ss', '-K', 'dst', B.address, 'dport', '>=', '49152']);
+    const o = await handle.result();
+    expect(o.outcome).toBe('completed');
+    expect(o.mode).toBe('postcopy');
+    expect(o.decisions.some((d) => d.action === 'recover-postcopy')).toBe(true);
+    expect(o.decisions.some((d) => d.action === 'roll-back')).toBe(false);
+    await expectInvariants(vm, B.name, o.migrationId);
+  }, 300_000);
+});
