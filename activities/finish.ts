@@ -5,6 +5,7 @@ import { lookupVm } from './domain-facts';
 import { JobStatsFlags } from './libvirt';
 import { hostView } from './migration-job';
 import { dropMigrationAllocation, revertMigrationAllocation } from './placement';
+import { classifySituation } from '../workflows/situation';
 
 /** The two ends of a migration: finish (both hosts agree it moved) and roll back (it did not). */
 
@@ -16,7 +17,6 @@ export function describeView(v: HostDomainView): string {
   return `${v.domain.state} (${v.domain.reason})${v.job?.type === 'unbounded' ? ', job active' : ''}`;
 }
 
-const isState = (v: HostDomainView, state: string) => v.reachable && typeof v.domain === 'object' && v.domain.state === state;
 
 export function finishActivities(deps: ActivityDeps) {
   /**
@@ -27,12 +27,10 @@ export function finishActivities(deps: ActivityDeps) {
   async function finishMigration(input: FinishInput): Promise<FinishResult> {
     const dst = await hostView(deps, input.destination, input.vm.uuid);
     const src = await hostView(deps, input.source, input.vm.uuid);
-    if (!isState(dst, 'running') || isState(src, 'running') || isState(src, 'paused')) {
+    const where = classifySituation(src, dst);
+    if (where.next !== 'finish' && where.next !== 'finish-on-source') {
       // Retryable: the switch-over may still be settling; the workflow decides after its retries.
-      throw ApplicationFailure.retryable(
-        `the hosts do not agree yet that ${input.vm.name} moved: source ${describeView(src)}, destination ${describeView(dst)}`,
-        'HostsDisagree',
-      );
+      throw ApplicationFailure.retryable(`the hosts do not agree yet that ${input.vm.name} moved: ${where.explanation}`, 'HostsDisagree');
     }
     let stats: FinishResult['stats'] = { downtimeMs: null, totalMs: null, bytes: null, iterations: null, postcopyRequests: null };
     const c = await deps.connections.get(input.source);
