@@ -19,11 +19,14 @@ async function main(argv: string[]): Promise<void> {
   } catch (err) {
     if (err instanceof CommanderError) {
       process.exitCode = err.exitCode;
-      return;
+    } else {
+      process.stderr.write(`ferry: ${(err as Error).message}\n`);
+      process.exitCode = 1;
     }
-    process.stderr.write(`ferry: ${(err as Error).message}\n`);
-    process.exitCode = 1;
   }
+  // A finished command ends the process: gRPC channels and timers of closed Temporal clients
+  // must not keep it alive (or wake up later and crash it).
+  process.exit(process.exitCode ?? 0);
 }
 
 if (require.main === module || process.argv[1]?.endsWith('bin/ferry')) {

@@ -4,7 +4,7 @@
  * function (convergence controller, situation table), every step recorded with why.
  */
 import {
-  ApplicationFailure, continueAsNew, setHandler, upsertSearchAttributes, uuid4, workflowInfo,
+  ApplicationFailure, continueAsNew, setHandler, sleep, upsertSearchAttributes, uuid4, workflowInfo,
 } from '@temporalio/workflow';
 import type { MigrationSample, VmFacts } from './activity-types';
 import { acts, finishActs, recoverActs, watchActs } from './activity-proxies';
@@ -44,6 +44,9 @@ export interface MigrationInFlight {
 /** Watch rounds before the history is cut with continue-as-new (a few events each). */
 const ROUNDS_BEFORE_CONTINUE_AS_NEW = 500;
 const WATCH_MAX_WAIT_MS = 2_000;
+/** Pause before observing again when the job has ended but the hosts do not tell a final story yet. */
+const SETTLE_OBSERVE_MS = 1_000;
+const ESCALATED_OBSERVE_MS = 15_000;
 const NO_ABORT_PHASES: Phase[] = ['post-copy', 'switching-over', 'finishing', 'recovering', 'rolling-back', 'done'];
 
 type Ended = { kind: 'switched' } | { kind: 'ended-on-source'; why: 'operator' | 'controller' | 'failed'; error?: string };
@@ -175,7 +178,9 @@ export async function liveMigration(input: unknown, resume?: MigrationInFlight):
     }
     ended = await watchAndDecide();
   } catch (err) {
-    if (ctl.phase === 'postcopy') throw err; // never roll back after the switch: the workflow retries
+    // Never roll back once post-copy may have begun: requested (StartPostCopy may have switched
+    // QEMU already), running, or being recovered. The newest memory may be on the destination.
+    if (ctl.phase === 'postcopy' || ctl.phase === 'postcopy-requested' || rec.phase === 'post-copy' || rec.phase === 'recovering') throw err;
     return rollBack('failed', err);
   }
   if (ended.kind === 'ended-on-source') {
@@ -196,7 +201,14 @@ export async function liveMigration(input: unknown, resume?: MigrationInFlight):
   // ---- the watch loop ----------------------------------------------------------------------------
   async function watchAndDecide(): Promise<Ended> {
     let lastMode: MigrationSample['mode'] = ctl.phase === 'postcopy' ? 'postcopy' : ctl.phase === 'paused' ? 'paused' : 'setup';
+    let lastSituation: string | null = null;
     for (let round = 0; ; round++) {
+      // History stays bounded however long the migration runs: the state moves to a new run.
+      if (round >= ROUNDS_BEFORE_CONTINUE_AS_NEW && rec.phase !== 'post-copy' && rec.phase !== 'recovering') {
+        await continueAsNew<typeof liveMigration>(req as unknown, {
+          ...flight, controller: ctl, percent: rec.progress.percent, decisions: rec.decisions,
+        });
+      }
       if (rec.abortRequested && !NO_ABORT_PHASES.includes(rec.phase)) {
         await acts.applyAction({ vm: flight.vm, source: flight.source, action: flight.pausedByUs ? { kind: 'resume-and-abort' } : { kind: 'abort' } });
         rec.decide(Date.now(), 'abort', `operator: ${rec.abortRequested.reason}`);
@@ -212,10 +224,16 @@ export async function liveMigration(input: unknown, resume?: MigrationInFlight):
       }
       if (s.job === 'ended') {
         const where = classifySituation(s.source, s.destination);
-        rec.decide(Date.now(), 'job-ended', where.explanation, { situation: where.situation });
+        if (where.situation !== lastSituation) {
+          rec.decide(Date.now(), where.next === 'escalate' ? 'escalate' : 'job-ended', where.explanation, { situation: where.situation });
+        }
+        lastSituation = where.situation;
         if (where.next === 'finish' || where.next === 'finish-on-source') return { kind: 'switched' };
         if (where.next === 'roll-back') return { kind: 'ended-on-source', why: ctl.phase === 'aborting' ? 'controller' : 'failed', error: where.explanation };
-        continue; // switch-over settling, or a host not answering: observe again
+        // Switch-over settling, a host not answering, or a state no machine should resolve
+        // (split brain, VM lost): observe again after a pause, never guess.
+        await sleep(where.next === 'escalate' ? ESCALATED_OBSERVE_MS : SETTLE_OBSERVE_MS);
+        continue;
       }
       const d = decide(policy, ctl, {
         atMs: Date.now() - rec.startedAtMs, iteration: s.iteration ?? 0, dataTotal: s.dataTotal, dataRemaining: s.dataRemaining,
@@ -238,11 +256,6 @@ export async function liveMigration(input: unknown, resume?: MigrationInFlight):
       }
       flight.lastIteration = s.iteration;
       lastMode = s.mode;
-      if (round >= ROUNDS_BEFORE_CONTINUE_AS_NEW && rec.phase !== 'post-copy') {
-        await continueAsNew<typeof liveMigration>(req as unknown, {
-          ...flight, controller: ctl, percent: rec.progress.percent, decisions: rec.decisions,
-        });
-      }
     }
   }
 
