@@ -4,7 +4,7 @@
  * function (convergence controller, situation table), every step recorded with why.
  */
 import {
-  ApplicationFailure, continueAsNew, setHandler, sleep, upsertSearchAttributes, uuid4, workflowInfo,
+  ApplicationFailure, ContinueAsNew, continueAsNew, setHandler, sleep, upsertSearchAttributes, uuid4, workflowInfo,
 } from '@temporalio/workflow';
 import type { MigrationSample, VmFacts } from './activity-types';
 import { acts, finishActs, recoverActs, watchActs } from './activity-proxies';
@@ -42,7 +42,7 @@ export interface MigrationInFlight {
 }
 
 /** Watch rounds before the history is cut with continue-as-new (a few events each). */
-const ROUNDS_BEFORE_CONTINUE_AS_NEW = 500;
+const ROUNDS_BEFORE_CONTINUE_AS_NEW = 200;
 const WATCH_MAX_WAIT_MS = 2_000;
 /** Pause before observing again when the job has ended but the hosts do not tell a final story yet. */
 const SETTLE_OBSERVE_MS = 1_000;
@@ -178,6 +178,7 @@ export async function liveMigration(input: unknown, resume?: MigrationInFlight):
     }
     ended = await watchAndDecide();
   } catch (err) {
+    if (err instanceof ContinueAsNew) throw err; // not a failure: the migration goes on in a new run
     // Never roll back once post-copy may have begun: requested (StartPostCopy may have switched
     // QEMU already), running, or being recovered. The newest memory may be on the destination.
     if (ctl.phase === 'postcopy' || ctl.phase === 'postcopy-requested' || rec.phase === 'post-copy' || rec.phase === 'recovering') throw err;
