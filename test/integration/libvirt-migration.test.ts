@@ -1,9 +1,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { latestHeartbeat, readGuestSerial } from '../../lab/guest/serial';
 import { findDomain, withHostClient } from '../../lab/host-clients';
-import { hostPath } from '../../lab/hosts';
 import { setLinkCap } from '../../lab/network';
 import { repoRoot } from '../../lab/paths';
 import { isAlive, sleep, waitFor } from '../../lab/proc';
@@ -11,6 +9,7 @@ import { rawMigrate } from '../../lab/raw-migration';
 import type { LabState } from '../../lab/state';
 import { createLabVm, deleteLabVm, locateVm } from '../../lab/vms';
 import { ensureTestLab } from './lab';
+import { expectAliveOn } from './support/guest-alive';
 
 /**
  * Peer-to-peer migrations driven by ferry's own libvirt client between two lab hosts:
@@ -34,18 +33,6 @@ afterAll(async () => {
 });
 
 /** The guest's heartbeat as written by the given host's QEMU only. */
-async function heartbeatOn(host: string, vm: string): Promise<number | undefined> {
-  const serial = await readGuestSerial(hostPath(host, `/var/log/libvirt/qemu/${vm}-serial.log`), { missingOk: true });
-  return latestHeartbeat(serial)?.seq;
-}
-
-async function expectAliveOn(host: string, vm: string): Promise<void> {
-  const first = await waitFor(`a heartbeat of ${vm} on ${host}`, () => heartbeatOn(host, vm), { timeoutMs: 10_000 });
-  await waitFor(`${vm}'s heartbeat to advance on ${host}`, async () => ((await heartbeatOn(host, vm)) ?? 0) > first, {
-    timeoutMs: 10_000,
-  });
-}
-
 describe('peer-to-peer migration through the TypeScript libvirt client', () => {
   it('migrates a running guest in pre-copy; final stats come from the job-completed event', async () => {
     await createLabVm({ name: 'it-precopy', host: A, memoryMiB: 128, rateMiBps: 5 });

@@ -3,8 +3,6 @@ import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { FerryClient } from '../../client/ferry-client';
 import { rootFailure } from '../../client/outcome-format';
-import { latestHeartbeat, readGuestSerial } from '../../lab/guest/serial';
-import { hostPath } from '../../lab/hosts';
 import { setLinkCap } from '../../lab/network';
 import { waitFor } from '../../lab/proc';
 import type { LabState, LabVm } from '../../lab/state';
@@ -12,6 +10,7 @@ import { temporalCliPath, temporalStatus } from '../../lab/temporal';
 import { createLabVm, deleteLabVm } from '../../lab/vms';
 import type { Outcome } from '../../workflows/types';
 import { ensureTestLab } from './lab';
+import { expectAliveOn } from './support/guest-alive';
 import { expectInvariants, itClient, placementClient, rpOf, startWorkerProcess, type WorkerProcess } from './support/workflow-lab';
 
 /** The LiveMigration workflow end to end on the lab: real Temporal, Placement and libvirt hosts. */
@@ -39,13 +38,6 @@ afterAll(async () => {
   for (const vm of VMS) await deleteLabVm(vm);
 });
 
-async function heartbeatOn(host: string, vm: string): Promise<number | undefined> {
-  return latestHeartbeat(await readGuestSerial(hostPath(host, `/var/log/libvirt/qemu/${vm}-serial.log`), { missingOk: true }))?.seq;
-}
-async function expectAliveOn(host: string, vm: string): Promise<void> {
-  const first = await waitFor(`a heartbeat of ${vm} on ${host}`, () => heartbeatOn(host, vm), { timeoutMs: 10_000 });
-  await waitFor(`${vm}'s heartbeat to advance on ${host}`, async () => ((await heartbeatOn(host, vm)) ?? 0) > first, { timeoutMs: 10_000 });
-}
 async function migrate(vm: LabVm, request: Record<string, unknown>): Promise<{ id: string; outcome: Promise<Outcome> }> {
   const handle = await client.startMigration({ vm: vm.name, ...request }, vm.uuid);
   return { id: handle.workflowId, outcome: handle.result() };
