@@ -32,7 +32,6 @@ afterAll(async () => {
   for (const vm of VMS) await deleteLabVm(vm);
 });
 
-/** The guest's heartbeat as written by the given host's QEMU only. */
 describe('peer-to-peer migration through the TypeScript libvirt client', () => {
   it('migrates a running guest in pre-copy; final stats come from the job-completed event', async () => {
     await createLabVm({ name: 'it-precopy', host: A, memoryMiB: 128, rateMiBps: 5 });
