@@ -9,6 +9,11 @@ bash scripts/setup.sh || exit 1
 echo "== type-check"
 npx tsc --noEmit -p . || exit 1
 
+# Everything the tests use is installed and started here, never by a test: the pinned Temporal
+# CLI (workflow tests run their own server from it), Placement, the 3-host lab (TCG).
+echo "== lab up"
+node bin/ferry lab up --hosts 3 --accel tcg || exit 1
+
 mkdir -p test-results
 rm -f test-results/*.json
 status=0
