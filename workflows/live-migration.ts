@@ -4,25 +4,19 @@
  * function (convergence controller, situation table), every step recorded with why.
  */
 import {
-  ApplicationFailure, ContinueAsNew, continueAsNew, setHandler, sleep, upsertSearchAttributes, uuid4, workflowInfo,
+  ApplicationFailure, ContinueAsNew, continueAsNew, sleep, upsertSearchAttributes, uuid4, workflowInfo,
 } from '@temporalio/workflow';
 import type { MigrationSample, VmFacts } from './activity-types';
 import { acts, finishActs, recoverActs, watchActs } from './activity-proxies';
 import {
-  ConvergencePolicySchema, decide, explainForceComplete, initialControllerState, postcopyUsable,
+  ConvergencePolicySchema, decide, initialControllerState, postcopyUsable,
   type ControllerState, type ConvergencePolicy,
 } from './convergence';
-import {
-  abortUpdate, decisionsQuery, forceCompleteUpdate, policyQuery, progressQuery, setBandwidthUpdate, setMaxDowntimeUpdate,
-} from './definitions';
 import { MigrationRecord } from './migration-record';
+import { NO_ABORT_PHASES, registerOperatorHandlers } from './operator-handlers';
 import { FerryDestination, FerryOutcome, FerryPhase, FerrySource, FerryVmName, FerryVmUuid } from './search-attributes';
 import { classifySituation } from './situation';
-import {
-  AbortInputSchema, ForceCompleteInputSchema, SetBandwidthInputSchema, SetMaxDowntimeInputSchema, assertValid,
-  migrationWorkflowId, parseMigrationRequest, type AbortInput, type ForceCompleteInput, type MigrationRequest, type Outcome,
-  type Phase, type UpdateResult,
-} from './types';
+import { migrationWorkflowId, parseMigrationRequest, type MigrationRequest, type Outcome, type Phase } from './types';
 
 /** Where a running migration stands, carried across continue-as-new. */
 export interface MigrationInFlight {
@@ -47,7 +41,6 @@ const WATCH_MAX_WAIT_MS = 2_000;
 /** Pause before observing again when the job has ended but the hosts do not tell a final story yet. */
 const SETTLE_OBSERVE_MS = 1_000;
 const ESCALATED_OBSERVE_MS = 15_000;
-const NO_ABORT_PHASES: Phase[] = ['post-copy', 'switching-over', 'finishing', 'recovering', 'rolling-back', 'done'];
 
 type Ended = { kind: 'switched' } | { kind: 'ended-on-source'; why: 'operator' | 'controller' | 'failed'; error?: string };
 
@@ -63,49 +56,8 @@ export async function liveMigration(input: unknown, resume?: MigrationInFlight):
   if (resume) rec.decisions.push(...resume.decisions);
 
   // ---- operator interface: queries and updates (validators refuse with the reason) -------------
-  setHandler(progressQuery, () => rec.progress);
-  setHandler(policyQuery, () => policy);
-  setHandler(decisionsQuery, () => rec.decisions);
-  setHandler(abortUpdate, (raw: AbortInput | undefined): UpdateResult => {
-    const a = AbortInputSchema.parse(raw ?? {});
-    rec.abortRequested = { reason: a.reason ?? 'operator requested abort' };
-    return { accepted: true, message: `aborting: ferry rolls the migration back (${rec.abortRequested.reason})` };
-  }, {
-    validator: (raw: AbortInput | undefined) => {
-      assertValid(AbortInputSchema, raw ?? {}, 'abort input');
-      if (NO_ABORT_PHASES.includes(rec.phase) || ctl.phase === 'postcopy' || ctl.phase === 'postcopy-requested') {
-        throw new Error(`abort refused: the migration is ${rec.phase === 'done' ? 'over' : `in ${ctl.phase === 'postcopy' || ctl.phase === 'postcopy-requested' ? 'post-copy' : rec.phase}`}; after the switch to post-copy the VM can only move forward (ferry finishes or recovers it)`);
-      }
-      if (rec.abortRequested) throw new Error('abort refused: an abort is already under way');
-    },
-  });
-  setHandler(forceCompleteUpdate, (_raw: ForceCompleteInput | undefined): UpdateResult => {
-    rec.operator = { ...rec.operator, forceComplete: true };
-    return { accepted: true, message: explainForceComplete(policy, ctl, eligible).reason };
-  }, {
-    validator: (raw: ForceCompleteInput | undefined) => {
-      assertValid(ForceCompleteInputSchema, raw ?? {}, 'force-complete input');
-      if (rec.phase === 'done' || rec.abortRequested) throw new Error(`force-complete refused: the migration is ${rec.phase === 'done' ? 'over' : 'being aborted'}`);
-      const why = explainForceComplete(policy, ctl, eligible);
-      if (!why.accepted) throw new Error(`force-complete refused: ${why.reason}`);
-    },
-  });
-  setHandler(setMaxDowntimeUpdate, (raw): UpdateResult => {
-    const { ms } = SetMaxDowntimeInputSchema.parse(raw);
-    rec.operator = { ...rec.operator, maxDowntimeMs: ms };
-    return { accepted: true, message: `max downtime will be ${ms} ms from the next decision point` };
-  }, { validator: (raw) => { assertValid(SetMaxDowntimeInputSchema, raw, 'setMaxDowntime input'); refuseAfterSwitch('setMaxDowntime'); } });
-  setHandler(setBandwidthUpdate, (raw): UpdateResult => {
-    const { mibps } = SetBandwidthInputSchema.parse(raw);
-    rec.operator = { ...rec.operator, bandwidthMiBps: mibps };
-    return { accepted: true, message: `bandwidth will be ${mibps} MiB/s from the next decision point` };
-  }, { validator: (raw) => { assertValid(SetBandwidthInputSchema, raw, 'setBandwidth input'); if (rec.phase === 'done') throw new Error('setBandwidth refused: the migration is over'); } });
+  registerOperatorHandlers({ rec, policy, controller: () => ctl, postcopyEligible: () => eligible });
 
-  function refuseAfterSwitch(what: string): void {
-    if (rec.phase === 'done' || ctl.phase === 'postcopy' || ctl.phase === 'postcopy-requested') {
-      throw new Error(`${what} refused: the migration is ${rec.phase === 'done' ? 'over' : 'in post-copy'}`);
-    }
-  }
   function phase(p: Phase): void {
     rec.setPhase(p, Date.now());
     upsertSearchAttributes([{ key: FerryPhase, value: p }]);
