@@ -11,6 +11,7 @@ import {
 } from './libvirt';
 import { DestinationXmlError, prepareDestinationXml } from './libvirt/dest-xml';
 import { refuse } from './refusal';
+import { isDecisionPoint, toMigrationSample } from '../workflows/observation';
 
 /** The migration job itself: start it, watch it, steer it. Thin adapters that report facts. */
 
@@ -36,10 +37,6 @@ function migrationFlags(postcopy: boolean): number {
   // statistics stay readable there (COMPLETED|KEEP_COMPLETED) even if the worker missed the
   // job-completed event, and ferry removes it only after both hosts agree.
   return MigrateFlags.Live | MigrateFlags.Peer2Peer | MigrateFlags.PersistDest | (postcopy ? MigrateFlags.Postcopy : 0);
-}
-
-function dirtyBps(s: JobStats): number | null {
-  return s.memoryDirtyRate === undefined ? null : s.memoryDirtyRate * (s.memoryPageSize ?? 4096);
 }
 
 export function migrationJobActivities(deps: ActivityDeps) {
@@ -123,12 +120,7 @@ export function migrationJobActivities(deps: ActivityDeps) {
     for (;;) {
       const sample = await sampleOnce(input);
       heartbeat(sample);
-      const decisionPoint = sample.job === 'ended'
-        || sample.mode !== input.lastMode
-        || sample.postcopyFailed
-        || (sample.iteration !== null && sample.iteration !== input.lastIteration)
-        || Date.now() - started >= input.maxWaitMs;
-      if (decisionPoint) return sample;
+      if (isDecisionPoint(sample, input, Date.now() - started)) return sample;
       await sleep(pollMs);
     }
   }
@@ -138,34 +130,13 @@ export function migrationJobActivities(deps: ActivityDeps) {
       hostView(deps, input.source, input.vm.uuid),
       hostView(deps, input.destination, input.vm.uuid),
     ]);
-    const srcDomain = source.reachable && typeof source.domain === 'object' ? source.domain : undefined;
-    const dstDomain = destination.reachable && typeof destination.domain === 'object' ? destination.domain : undefined;
-    const postcopyFailed = srcDomain?.reason === 'PostcopyFailed' || dstDomain?.reason === 'PostcopyFailed';
     let stats: JobStats | undefined;
-    if (srcDomain && srcDomain.state !== 'shutoff') {
+    if (source.reachable && typeof source.domain === 'object' && source.domain.state !== 'shutoff') {
       const c = await deps.connections.get(input.source);
       const dom = await lookupVm(c, input.vm.uuid);
       stats = dom ? await c.domainGetJobStats(dom).catch(() => undefined) : undefined;
     }
-    const running = stats?.typeName === 'Unbounded';
-    const postcopy = srcDomain?.state === 'paused' && /Postcopy/.test(srcDomain.reason);
-    const paused = srcDomain?.state === 'paused' && !postcopy && srcDomain.reason !== 'Migration';
-    const mode = postcopy ? 'postcopy' : paused ? 'paused' : running && (stats?.dataTotal ?? 0) > 0 ? 'precopy' : running ? 'setup' : input.lastMode;
-    return {
-      job: running || postcopyFailed ? 'running' : 'ended',
-      mode,
-      elapsedMs: stats?.timeElapsedMs ?? 0,
-      iteration: stats?.memoryIteration ?? null,
-      dataTotal: stats?.dataTotal ?? 0,
-      dataRemaining: stats?.dataRemaining ?? 0,
-      dataProcessed: stats?.dataProcessed ?? 0,
-      memoryBps: stats?.memoryBps ?? null,
-      dirtyBps: stats ? dirtyBps(stats) : null,
-      expectedDowntimeMs: stats?.downtimeMs ?? null,
-      postcopyFailed,
-      source,
-      destination,
-    };
+    return toMigrationSample(source, destination, stats && { ...stats, active: stats.typeName === 'Unbounded' }, input.lastMode);
   }
 
   async function applyAction(input: ApplyActionInput): Promise<string> {

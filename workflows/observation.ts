@@ -1,0 +1,69 @@
+/**
+ * PURE: what the watch activity reports, derived from what the hosts showed. The activity reads
+ * (domain views, job stats); these functions say what that means, so the meaning is tested
+ * without a hypervisor.
+ */
+import type { HostDomainView, MigrationSample, WatchInput } from './activity-types';
+
+/** The job-stats figures the watch reads (libvirt's names, already converted to numbers). */
+export interface JobFacts {
+  active: boolean;
+  timeElapsedMs?: number;
+  memoryIteration?: number;
+  dataTotal?: number;
+  dataRemaining?: number;
+  dataProcessed?: number;
+  memoryBps?: number;
+  /** Pages per second, and the page size to turn them into bytes. */
+  memoryDirtyRate?: number;
+  memoryPageSize?: number;
+  /** While running: the downtime QEMU expects if it switched over now. */
+  downtimeMs?: number;
+}
+
+const domainOf = (v: HostDomainView) => (v.reachable && typeof v.domain === 'object' ? v.domain : undefined);
+
+/**
+ * The mode: post-copy when the source is paused for post-copy; 'paused' when someone paused the
+ * guest during pre-copy (reason other than the migration's own switch-over pause); pre-copy once
+ * data flows; setup before. With no job, the last mode stands (the end is judged from the views).
+ */
+export function toMigrationSample(
+  source: HostDomainView,
+  destination: HostDomainView,
+  job: JobFacts | undefined,
+  lastMode: MigrationSample['mode'],
+): MigrationSample {
+  const src = domainOf(source);
+  const dst = domainOf(destination);
+  const postcopyFailed = src?.reason === 'PostcopyFailed' || dst?.reason === 'PostcopyFailed';
+  const running = job?.active === true;
+  const postcopy = src?.state === 'paused' && /Postcopy/.test(src.reason);
+  const paused = src?.state === 'paused' && !postcopy && src.reason !== 'Migration';
+  const flowing = (job?.dataTotal ?? 0) > 0;
+  const mode = postcopy ? 'postcopy' : paused ? 'paused' : running && flowing ? 'precopy' : running ? 'setup' : lastMode;
+  return {
+    job: running || postcopyFailed ? 'running' : 'ended',
+    mode,
+    elapsedMs: job?.timeElapsedMs ?? 0,
+    iteration: job?.memoryIteration ?? null,
+    dataTotal: job?.dataTotal ?? 0,
+    dataRemaining: job?.dataRemaining ?? 0,
+    dataProcessed: job?.dataProcessed ?? 0,
+    memoryBps: job?.memoryBps ?? null,
+    dirtyBps: job?.memoryDirtyRate === undefined ? null : job.memoryDirtyRate * (job.memoryPageSize ?? 4096),
+    expectedDowntimeMs: job?.downtimeMs ?? null,
+    postcopyFailed,
+    source,
+    destination,
+  };
+}
+
+/** The watch returns to the workflow at these moments, and otherwise keeps sampling. */
+export function isDecisionPoint(sample: MigrationSample, input: Pick<WatchInput, 'lastMode' | 'lastIteration' | 'maxWaitMs'>, waitedMs: number): boolean {
+  return sample.job === 'ended'
+    || sample.mode !== input.lastMode
+    || sample.postcopyFailed
+    || (sample.iteration !== null && sample.iteration !== input.lastIteration)
+    || waitedMs >= input.maxWaitMs;
+}
