@@ -12,6 +12,7 @@ import {
 import { DestinationXmlError, prepareDestinationXml } from './libvirt/dest-xml';
 import { refuse } from './refusal';
 import { isDecisionPoint, toMigrationSample } from '../workflows/observation';
+import { classifySituation } from '../workflows/situation';
 
 /** The migration job itself: start it, watch it, steer it. Thin adapters that report facts. */
 
@@ -72,10 +73,8 @@ export function migrationJobActivities(deps: ActivityDeps) {
   async function startMigration(input: StartInput): Promise<StartResult> {
     const dst = await hostView(deps, input.destination, input.vm.uuid);
     const src = await hostView(deps, input.source, input.vm.uuid);
-    if (dst.reachable && typeof dst.domain === 'object' && dst.domain.state === 'running'
-      && !(src.reachable && typeof src.domain === 'object' && src.domain.state === 'running')) {
-      return { outcome: 'already-done' };
-    }
+    const where = classifySituation(src, dst).next;
+    if (where === 'finish' || where === 'finish-on-source') return { outcome: 'already-done' };
     const { c, dom } = await sourceDomain(input.source, input.vm.uuid);
     if ((await c.domainGetJobStats(dom)).typeName === 'Unbounded') return { outcome: 'already-running' };
 

@@ -20,6 +20,7 @@ import { run } from '../lab/proc';
 import { rawMigrate, type RawMigrationResult } from '../lab/raw-migration';
 import { requireLabState } from '../lab/state';
 import { createLabVm, deleteLabVm, locateVm, requireLabVm } from '../lab/vms';
+import { dirtyBytesPerSecond } from '../workflows/observation';
 
 export const TRACE_FORMAT = 'ferry-convergence-trace/1';
 
@@ -142,7 +143,7 @@ export async function recordTrace(o: RecordOptions): Promise<Trace> {
             dataRemaining: stats.dataRemaining ?? null,
             dataProcessed: stats.dataProcessed ?? null,
             memoryBps: stats.memoryBps ?? null,
-            dirtyBps: stats.memoryDirtyRate !== undefined ? stats.memoryDirtyRate * (stats.memoryPageSize ?? 4096) : null,
+            dirtyBps: dirtyBytesPerSecond(stats),
             expectedDowntimeMs: stats.downtimeMs ?? null,
           });
           const last = samples[samples.length - 1]!;

@@ -7,6 +7,7 @@ import { hostPeerUri } from './hosts';
 import { sleep, waitFor } from './proc';
 import { requireLabState } from './state';
 import { locateWith } from './vms';
+import { dirtyBytesPerSecond } from '../workflows/observation';
 
 /**
  * A raw peer-to-peer migration through ferry's libvirt client, with no workflow around it: the
@@ -98,7 +99,7 @@ export async function rawMigrate(o: RawMigrationOptions): Promise<RawMigrationRe
           totalBytes: stats.dataTotal ?? 0,
           remainingBytes: stats.dataRemaining ?? 0,
           bandwidthBps: stats.memoryBps ?? null,
-          dirtyBps: stats.memoryDirtyRate !== undefined ? stats.memoryDirtyRate * (stats.memoryPageSize ?? 4096) : null,
+          dirtyBps: dirtyBytesPerSecond(stats),
           iteration: stats.memoryIteration ?? null,
         };
         const view = progressView(percent, sample);

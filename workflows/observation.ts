@@ -21,6 +21,11 @@ export interface JobFacts {
   downtimeMs?: number;
 }
 
+/** libvirt reports the dirty rate in pages per second; everything else in ferry speaks bytes. */
+export function dirtyBytesPerSecond(job: Pick<JobFacts, 'memoryDirtyRate' | 'memoryPageSize'>): number | null {
+  return job.memoryDirtyRate === undefined ? null : job.memoryDirtyRate * (job.memoryPageSize ?? 4096);
+}
+
 const domainOf = (v: HostDomainView) => (v.reachable && typeof v.domain === 'object' ? v.domain : undefined);
 
 /**
@@ -51,7 +56,7 @@ export function toMigrationSample(
     dataRemaining: job?.dataRemaining ?? 0,
     dataProcessed: job?.dataProcessed ?? 0,
     memoryBps: job?.memoryBps ?? null,
-    dirtyBps: job?.memoryDirtyRate === undefined ? null : job.memoryDirtyRate * (job.memoryPageSize ?? 4096),
+    dirtyBps: job ? dirtyBytesPerSecond(job) : null,
     expectedDowntimeMs: job?.downtimeMs ?? null,
     postcopyFailed,
     source,

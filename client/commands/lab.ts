@@ -5,6 +5,7 @@ import { parseNumberOption } from '../options';
 import { renderBar } from '../progress-bar';
 import { rawMigrate } from '../../lab/raw-migration';
 import { createLabVm, deleteLabVm, resetVmStall, vmStall } from '../../lab/vms';
+import { dirtyBytesPerSecond } from '../../workflows/observation';
 
 const say = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -115,7 +116,7 @@ export function registerLabCommands(program: Command): void {
             phase,
             view,
             iteration: stats.memoryIteration ?? null,
-            dirtyBps: stats.memoryDirtyRate !== undefined ? stats.memoryDirtyRate * (stats.memoryPageSize ?? 4096) : null,
+            dirtyBps: dirtyBytesPerSecond(stats),
             bandwidthBps: stats.memoryBps ?? null,
           });
           if (tty) process.stderr.write(`\r\x1b[2K${line}`);
