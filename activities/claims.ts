@@ -1,5 +1,5 @@
-import type { ChooseDestinationInput, ChooseDestinationResult, ClaimInput, ClaimResult } from '../workflows/activity-types';
-import { chooseDestination } from '../workflows/destination-choice';
+import type { ChooseDestinationInput, ChooseDestinationResult, ClaimInput, ClaimResult } from '../model/activity-contract';
+import { chooseDestination } from '../model/destination-choice';
 import type { ActivityDeps } from './deps';
 import {
   PlacementError, claimDestination, dropMigrationAllocation, moveSourceAllocationToMigration, revertMigrationAllocation,

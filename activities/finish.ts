@@ -1,11 +1,11 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import type { FinishInput, FinishResult, RollbackInput, RollbackResult, HostDomainView } from '../workflows/activity-types';
+import type { FinishInput, FinishResult, RollbackInput, RollbackResult, HostDomainView } from '../model/activity-contract';
 import type { ActivityDeps } from './deps';
 import { lookupVm } from './domain-facts';
 import { JobStatsFlags } from './libvirt';
 import { hostView } from './migration-job';
 import { dropMigrationAllocation, revertMigrationAllocation } from './placement';
-import { classifySituation } from '../workflows/situation';
+import { classifySituation } from '../model/situation';
 
 /** The two ends of a migration: finish (both hosts agree it moved) and roll back (it did not). */
 

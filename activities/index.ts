@@ -1,13 +1,20 @@
+import type { FerryActivities } from '../model/activity-contract';
 import type { ActivityDeps } from './deps';
 import { placementActivities } from './claims';
+import { guardedActivities } from './contract-guard';
 import { finishActivities } from './finish';
+import { locateActivities } from './locate';
 import { migrationJobActivities } from './migration-job';
 import { destinationChecks, sourceChecks } from './pre-checks';
 
-/** Everything the worker registers. The workflow proxies these by name (`import type` only). */
-export function createActivities(deps: ActivityDeps) {
+/**
+ * Everything the worker registers: the implementation of model/activity-contract.ts, each input
+ * and output checked against the contract's schemas at the boundary.
+ */
+export function createActivities(deps: ActivityDeps): FerryActivities {
   const job = migrationJobActivities(deps);
-  return {
+  return guardedActivities({
+    locateVm: locateActivities(deps),
     checkSource: sourceChecks(deps),
     checkDestination: destinationChecks(deps),
     ...placementActivities(deps),
@@ -17,10 +24,10 @@ export function createActivities(deps: ActivityDeps) {
     applyAction: job.applyAction,
     recoverPostcopy: job.recoverPostcopy,
     ...finishActivities(deps),
-    guestStallMark: async (input: { vmName: string }) => (deps.guestMeter ? deps.guestMeter.mark(input.vmName) : null),
-    guestStallSince: async (input: { vmName: string; mark: Record<string, unknown> | null }) =>
+    guestStallMark: async (input) => (deps.guestMeter ? deps.guestMeter.mark(input.vmName) : null),
+    guestStallSince: async (input) =>
       deps.guestMeter && input.mark ? deps.guestMeter.stallSinceMs(input.vmName, input.mark) : null,
-  };
+  });
 }
 
-export type FerryActivities = ReturnType<typeof createActivities>;
+export type { FerryActivities };

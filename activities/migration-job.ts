@@ -2,7 +2,7 @@ import { ApplicationFailure, heartbeat, log } from '@temporalio/activity';
 import type {
   ApplyActionInput, HostDomainView, MigrationSample, PrepareInput, PrepareResult, RecoverInput, StartInput, StartResult,
   WatchInput,
-} from '../workflows/activity-types';
+} from '../model/activity-contract';
 import type { ActivityDeps } from './deps';
 import { lookupVm } from './domain-facts';
 import {
@@ -11,8 +11,8 @@ import {
 } from './libvirt';
 import { DestinationXmlError, prepareDestinationXml } from './libvirt/dest-xml';
 import { refuse } from './refusal';
-import { isDecisionPoint, toMigrationSample } from '../workflows/observation';
-import { classifySituation } from '../workflows/situation';
+import { isDecisionPoint, toMigrationSample } from '../model/observation';
+import { classifySituation } from '../model/situation';
 
 /** The migration job itself: start it, watch it, steer it. Thin adapters that report facts. */
 

@@ -1,6 +1,6 @@
 import type {
   CheckResult, DestinationCheckInput, DestinationCheckResult, SourceCheckInput, SourceCheckResult,
-} from '../workflows/activity-types';
+} from '../model/activity-contract';
 import type { ActivityDeps } from './deps';
 import { guestCpuXml, lookupVm, sizeFromXml } from './domain-facts';
 import { postcopyBlockers } from './libvirt/dest-xml';

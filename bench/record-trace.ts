@@ -20,7 +20,7 @@ import { run } from '../lab/proc';
 import { rawMigrate, type RawMigrationResult } from '../lab/raw-migration';
 import { requireLabState } from '../lab/state';
 import { createLabVm, deleteLabVm, locateVm, requireLabVm } from '../lab/vms';
-import { dirtyBytesPerSecond } from '../workflows/observation';
+import { dirtyBytesPerSecond } from '../model/observation';
 
 export const TRACE_FORMAT = 'ferry-convergence-trace/1';
 

@@ -6,7 +6,7 @@ import {
   setBandwidthUpdate, setMaxDowntimeUpdate, TASK_QUEUE,
 } from '../workflows/definitions';
 import type { liveMigration } from '../workflows/live-migration';
-import { migrationWorkflowId, parseMigrationRequest, type Outcome } from '../workflows/types';
+import { migrationWorkflowId, parseMigrationRequest, type Outcome } from '../model/types';
 
 /** A typed client for other services and for the CLI: the same schemas as the workflow. */
 

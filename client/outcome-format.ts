@@ -1,5 +1,5 @@
 import { ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
-import type { Outcome } from '../workflows/types';
+import type { Outcome } from '../model/types';
 
 /** How a migration ended, for people and for exit codes. */
 

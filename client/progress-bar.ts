@@ -1,4 +1,4 @@
-import type { ProgressView } from '../workflows/progress';
+import type { ProgressView } from '../model/progress';
 
 /** One terminal line for a running migration. Pure: the caller decides where it goes. */
 export interface BarInput {

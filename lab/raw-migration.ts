@@ -1,13 +1,13 @@
 import {
   DomainXmlFlags, MigrateFlags, buildMigrationParams, type JobStats, type LibvirtClient,
 } from '../activities/libvirt';
-import { progressView, type ProgressView } from '../workflows/progress';
+import { progressView, type ProgressView } from '../model/progress';
 import { findDomain, withHostClients } from './host-clients';
 import { hostPeerUri } from './hosts';
 import { sleep, waitFor } from './proc';
 import { requireLabState } from './state';
 import { locateWith } from './vms';
-import { dirtyBytesPerSecond } from '../workflows/observation';
+import { dirtyBytesPerSecond } from '../model/observation';
 
 /**
  * A raw peer-to-peer migration through ferry's libvirt client, with no workflow around it: the

@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
-import { ferrySearchAttributes } from '../workflows/search-attributes';
+import { ferrySearchAttributes } from '../model/search-attributes';
 import { labDir, toolsDir } from './paths';
 import { assertPortFree } from './ports';
 import { isAlive, readPid, run, sleep, startDaemon, stopByPidFile } from './proc';

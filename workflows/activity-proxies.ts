@@ -3,7 +3,7 @@
  * Only types are imported from activities/ (the implementation never enters the workflow bundle).
  */
 import { proxyActivities } from '@temporalio/workflow';
-import type { FerryActivities } from '../activities';
+import type { FerryActivities } from '../model/activity-contract';
 
 /** Errors that retrying cannot fix: a refusal, a VM that vanished, a rollback that would be unsafe. */
 const NON_RETRYABLE = ['Refused', 'InvalidInput', 'VmMissing', 'RollbackUnsafe'];

@@ -15,7 +15,7 @@ import type {
   SetBandwidthInput,
   SetMaxDowntimeInput,
   UpdateResult,
-} from './types';
+} from '../model/types';
 
 export const TASK_QUEUE = 'ferry';
 export const LIVE_MIGRATION_WORKFLOW_TYPE = 'liveMigration';

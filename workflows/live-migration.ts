@@ -6,7 +6,7 @@
 import {
   ApplicationFailure, ContinueAsNew, continueAsNew, sleep, upsertSearchAttributes, uuid4, workflowInfo,
 } from '@temporalio/workflow';
-import type { MigrationSample, VmFacts } from './activity-types';
+import type { MigrationSample, VmFacts } from '../model/activity-contract';
 import { acts, finishActs, recoverActs, watchActs } from './activity-proxies';
 import {
   ConvergencePolicySchema, decide, initialControllerState, postcopyUsable,
@@ -14,9 +14,9 @@ import {
 } from './convergence';
 import { MigrationRecord } from './migration-record';
 import { NO_ABORT_PHASES, registerOperatorHandlers } from './operator-handlers';
-import { FerryDestination, FerryOutcome, FerryPhase, FerrySource, FerryVmName, FerryVmUuid } from './search-attributes';
-import { classifySituation } from './situation';
-import { migrationWorkflowId, parseMigrationRequest, type MigrationRequest, type Outcome, type Phase } from './types';
+import { FerryDestination, FerryOutcome, FerryPhase, FerrySource, FerryVmName, FerryVmUuid } from '../model/search-attributes';
+import { classifySituation } from '../model/situation';
+import { migrationWorkflowId, parseMigrationRequest, type MigrationRequest, type Outcome, type Phase } from '../model/types';
 
 /** Where a running migration stands, carried across continue-as-new. */
 export interface MigrationInFlight {

@@ -3,10 +3,10 @@
  * inputs, operator requests waiting for the next decision point. Deterministic: the workflow
  * passes the clock in.
  */
-import type { MigrationSample } from './activity-types';
+import type { MigrationSample } from '../model/activity-contract';
 import type { OperatorInput } from './convergence';
-import { progressView } from './progress';
-import type { Decision, Phase, Progress } from './types';
+import { progressView } from '../model/progress';
+import type { Decision, Phase, Progress } from '../model/types';
 
 export class MigrationRecord {
   phase: Phase = 'validating';

@@ -12,7 +12,7 @@ import type { MigrationRecord } from './migration-record';
 import {
   AbortInputSchema, ForceCompleteInputSchema, SetBandwidthInputSchema, SetMaxDowntimeInputSchema, assertValid,
   type AbortInput, type ForceCompleteInput, type Phase, type UpdateResult,
-} from './types';
+} from '../model/types';
 
 /** Phases in which an abort can no longer roll back. */
 export const NO_ABORT_PHASES: Phase[] = ['post-copy', 'switching-over', 'finishing', 'recovering', 'rolling-back', 'done'];

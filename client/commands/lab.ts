@@ -5,7 +5,7 @@ import { parseNumberOption } from '../options';
 import { renderBar } from '../progress-bar';
 import { rawMigrate } from '../../lab/raw-migration';
 import { createLabVm, deleteLabVm, resetVmStall, vmStall } from '../../lab/vms';
-import { dirtyBytesPerSecond } from '../../workflows/observation';
+import { dirtyBytesPerSecond } from '../../model/observation';
 
 const say = (line: string) => process.stderr.write(`${line}\n`);
 

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertPortFree } from '../../lab/ports';
 import { startTemporal, temporalStatus, TEMPORAL_CLI_VERSION, type TemporalInfo } from '../../lab/temporal';
 import { waitFor } from '../../lab/proc';
-import { FerryOutcome, FerryVmUuid, ferrySearchAttributes } from '../../workflows/search-attributes';
+import { FerryOutcome, FerryVmUuid, ferrySearchAttributes } from '../../model/search-attributes';
 
 let info: TemporalInfo;
 let connection: Connection;

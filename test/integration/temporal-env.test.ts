@@ -9,7 +9,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { temporalExecutable } from '../../lab/temporal';
-import { FerryPhase, FerryVmName, ferrySearchAttributes } from '../../workflows/search-attributes';
+import { FerryPhase, FerryVmName, ferrySearchAttributes } from '../../model/search-attributes';
 import * as activities from './fixtures/hello-activities';
 import { hello } from './fixtures/hello-workflow';
 

@@ -8,7 +8,7 @@ import { waitFor } from '../../lab/proc';
 import type { LabState, LabVm } from '../../lab/state';
 import { temporalCliPath, temporalStatus } from '../../lab/temporal';
 import { createLabVm, deleteLabVm } from '../../lab/vms';
-import type { Outcome } from '../../workflows/types';
+import type { Outcome } from '../../model/types';
 import { ensureTestLab } from './lab';
 import { expectAliveOn } from './support/guest-alive';
 import { expectInvariants, itClient, placementClient, rpOf, startWorkerProcess, type WorkerProcess } from './support/workflow-lab';

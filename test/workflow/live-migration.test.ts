@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConvergencePolicy } from '../../workflows/convergence';
-import { OutcomeSchema } from '../../workflows/types';
+import { OutcomeSchema } from '../../model/types';
 import {
   endedOnDestination, fakeActivities, hardFailure, postcopy, postcopyBroken, precopy, setup, type ActivityName,
 } from './support/fake-activities';

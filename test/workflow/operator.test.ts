@@ -9,7 +9,7 @@ import { ConvergencePolicySchema } from '../../workflows/convergence';
 import {
   abortUpdate, decisionsQuery, forceCompleteUpdate, policyQuery, progressQuery, setBandwidthUpdate, setMaxDowntimeUpdate,
 } from '../../workflows/definitions';
-import type { Progress } from '../../workflows/types';
+import type { Progress } from '../../model/types';
 import {
   Gate, endedOnDestination, fakeActivities, postcopy, precopy, view,
 } from './support/fake-activities';

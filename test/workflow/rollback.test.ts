@@ -5,7 +5,7 @@
  * source is a failed migration, and the controller's completion budget aborts and rolls back.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MigrationSample } from '../../workflows/activity-types';
+import type { MigrationSample } from '../../model/activity-contract';
 import {
   endedOnSource, fakeActivities, hardFailure, precopy, refusal, view, type FakeActivities,
 } from './support/fake-activities';

@@ -1,6 +1,6 @@
 import { initialDowntimeState, operatorSetsDowntime, rampCanRise, startRamp, stepRamp, type RampMove } from './downtime-ramp';
 import { ewmaBandwidth, fmtMiB, fmtSeconds, impliedDowntimeMs } from './estimates';
-import { completionBudgetMs, forceCompleteMeans, type ConvergencePolicy, type ForceCompleteMeans } from './policy';
+import { completionBudgetMs, forceCompleteMeans, type ConvergencePolicy, type ForceCompleteMeans } from '../../model/convergence-policy';
 import { initialStallState, recordIteration, type StallVerdict } from './stall-detector';
 import type { Action, ControllerState, ConvergenceSample, Decision, OperatorInput, Verdict } from './types';
 

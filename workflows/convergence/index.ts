@@ -10,7 +10,7 @@ export {
   type ConvergencePolicy,
   type ConvergencePolicyInput,
   type ForceCompleteMeans,
-} from './policy';
+} from '../../model/convergence-policy';
 export { decide, explainForceComplete, initialControllerState, jobStarted, postcopyUsable } from './controller';
 export { BANDWIDTH_EWMA_ALPHA, ewmaBandwidth, impliedDowntimeMs } from './estimates';
 export { initialStallState, recordIteration, type StallConfig, type StallDetectorState, type StallRecord, type StallVerdict } from './stall-detector';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { HostDomainView } from '../../../workflows/activity-types';
-import { isDecisionPoint, toMigrationSample, type JobFacts } from '../../../workflows/observation';
+import type { HostDomainView } from '../../../model/activity-contract';
+import { isDecisionPoint, toMigrationSample, type JobFacts } from '../../../model/observation';
 
 const dom = (state: 'running' | 'paused' | 'shutoff', reason: string): HostDomainView =>
   ({ reachable: true, domain: { state, reason, persistent: true }, job: { type: 'none' } });

@@ -12,7 +12,7 @@ import {
   type JobType,
   type JobView,
   type Situation,
-} from '../../../workflows/situation';
+} from '../../../model/situation';
 
 const DOMAINS: HostView['domain'][] = [
   'none',

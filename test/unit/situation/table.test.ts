@@ -8,7 +8,7 @@ import {
   type JobView,
   type NextStep,
   type Situation,
-} from '../../../workflows/situation';
+} from '../../../model/situation';
 
 const host = (state: DomainState | 'none', reason = '', job?: JobType, persistent?: boolean): HostView => ({
   reachable: true,

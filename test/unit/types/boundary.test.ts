@@ -27,7 +27,7 @@ import {
   UpdateResultSchema,
   type Outcome,
   type Progress,
-} from '../../../workflows/types';
+} from '../../../model/types';
 
 describe('definitions', () => {
   it('names the task queue, workflow type, updates and queries once', () => {

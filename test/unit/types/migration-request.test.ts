@@ -5,7 +5,7 @@ import {
   migrationWorkflowId,
   parseMigrationRequest,
   vmUuidFromWorkflowId,
-} from '../../../workflows/types';
+} from '../../../model/types';
 import { z } from 'zod';
 
 const UUID = '6F1E2D3C-4B5A-4978-8695-A4B3C2D1E0F9';

@@ -1,7 +1,7 @@
 import Ajv2020 from 'ajv/dist/2020';
 import { describe, expect, it } from 'vitest';
-import { migrationRequestJsonSchema } from '../../../workflows/schema-export';
-import { parseMigrationRequest } from '../../../workflows/types';
+import { migrationRequestJsonSchema } from '../../../model/schema-export';
+import { parseMigrationRequest } from '../../../model/types';
 
 describe('migrationRequestJsonSchema', () => {
   const schema = migrationRequestJsonSchema();

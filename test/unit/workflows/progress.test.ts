@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { monotonicPercent, progressView, rawPercent } from '../../../workflows/progress';
+import { monotonicPercent, progressView, rawPercent } from '../../../model/progress';
 import { renderBar } from '../../../client/progress-bar';
 
 const MiB = 1024 * 1024;

@@ -9,12 +9,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
-import type { FerryActivities } from '../../../activities';
+import type { FerryActivities } from '../../../model/activity-contract';
 import type {
   ApplyActionInput, ChooseDestinationInput, ChooseDestinationResult, ClaimInput, ClaimResult, DestinationCheckInput,
   DestinationCheckResult, FinishInput, FinishResult, GuestMeterMark, HostDomainView, MigrationSample, PrepareInput, PrepareResult,
   RecoverInput, RollbackInput, RollbackResult, SourceCheckInput, SourceCheckResult, StartInput, StartResult, VmFacts, WatchInput,
-} from '../../../workflows/activity-types';
+} from '../../../model/activity-contract';
 
 export type ActivityName = keyof FerryActivities;
 
@@ -164,6 +164,10 @@ export function fakeActivities(script: FakeScript): FakeActivities {
   }
 
   const activities: FerryActivities = {
+    locateVm: fake('locateVm', async (input) => ({
+      found: [{ host: source, name: vm.name, uuid: vm.uuid, state: 'running', reason: 'Booted' }].filter((f) => input.vm === f.name || input.vm === f.uuid),
+      unreachable: [], hosts: [source, script.defaultDestination ?? 'host-a'],
+    })),
     checkSource: fake('checkSource', async (_input: SourceCheckInput): Promise<SourceCheckResult> => ({
       vm, source, state: 'running', postcopyBlockers: script.postcopyBlockers ?? [],
       checks: [{ check: 'state', ok: true, detail: 'running' }],

@@ -9,9 +9,9 @@ import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker, bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
 import { temporalExecutable } from '../../../lab/temporal';
-import { ferrySearchAttributes } from '../../../workflows/search-attributes';
+import { ferrySearchAttributes } from '../../../model/search-attributes';
 import type { liveMigration } from '../../../workflows';
-import type { Outcome } from '../../../workflows/types';
+import type { Outcome } from '../../../model/types';
 import type { FakeActivities } from './fake-activities';
 
 export interface WorkflowTestContext {

@@ -3,7 +3,7 @@
  * (domain views, job stats); these functions say what that means, so the meaning is tested
  * without a hypervisor.
  */
-import type { HostDomainView, MigrationSample, WatchInput } from './activity-types';
+import type { HostDomainView, MigrationSample, WatchInput } from './activity-contract';
 
 /** The job-stats figures the watch reads (libvirt's names, already converted to numbers). */
 export interface JobFacts {

@@ -10,7 +10,7 @@
  * and what is allowed, e.g. `destination.mode: must be one of force, check (got "x")`.
  */
 import { z } from 'zod';
-import { ConvergencePolicySchema } from './convergence';
+import { ConvergencePolicySchema } from './convergence-policy';
 
 // ---------------------------------------------------------------------------------------------
 // Helpers: strict objects whose "unknown field" error lists the allowed ones, and issue formatting

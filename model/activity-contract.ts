@@ -1,0 +1,246 @@
+/**
+ * PURE: the activities' contract. What the workflows send to and get from every activity, as zod
+ * schemas (checked at the worker's boundary, activities/contract-guard.ts) and as the explicit
+ * `FerryActivities` interface that workflows proxy and activities/ implement. Neither side imports
+ * the other: both import this file.
+ */
+import { z } from 'zod';
+import type { HostView } from './situation';
+
+// ---- shared pieces ------------------------------------------------------------------------------
+
+export const VmFactsSchema = z.object({
+  name: z.string().min(1),
+  uuid: z.string().uuid(),
+  memoryMiB: z.number().int().positive(),
+  vcpus: z.number().int().positive(),
+});
+export type VmFacts = z.infer<typeof VmFactsSchema>;
+
+export const CheckResultSchema = z.object({ check: z.string(), ok: z.boolean(), detail: z.string() });
+export type CheckResult = z.infer<typeof CheckResultSchema>;
+
+const JobTypeSchema = z.enum(['none', 'unbounded', 'completed', 'failed', 'cancelled']);
+export const DomainViewSchema = z.object({
+  state: z.enum(['running', 'paused', 'shutoff', 'other']),
+  reason: z.string(),
+  persistent: z.boolean().optional(),
+});
+/** What one host shows of the VM (the situation table's input), with the error when unreachable. */
+export const HostDomainViewSchema = z.object({
+  reachable: z.boolean(),
+  domain: z.union([z.literal('none'), DomainViewSchema]),
+  job: z.object({ type: JobTypeSchema, errorMessage: z.string().optional() }).optional(),
+  error: z.string().optional(),
+});
+export type HostDomainView = HostView & { error?: string };
+// The schema and the situation table's own type must describe the same thing.
+const _hostViewMatches: z.ZodType<HostDomainView> = HostDomainViewSchema;
+void _hostViewMatches;
+
+// ---- locate (the CLI asks the worker where a VM is: the operator's side needs only Temporal) ----
+
+export const LocateVmInputSchema = z.object({ vm: z.string().min(1) });
+export type LocateVmInput = z.infer<typeof LocateVmInputSchema>;
+export const LocateVmResultSchema = z.object({
+  found: z.array(z.object({ host: z.string(), name: z.string(), uuid: z.string().uuid(), state: z.string(), reason: z.string() })),
+  /** Hosts that did not answer: a VM may hide there. */
+  unreachable: z.array(z.object({ host: z.string(), error: z.string() })),
+  hosts: z.array(z.string()),
+});
+export type LocateVmResult = z.infer<typeof LocateVmResultSchema>;
+
+// ---- pre-checks -----------------------------------------------------------------------------------
+
+export const SourceCheckInputSchema = z.object({ vm: z.string().min(1), source: z.string().optional() });
+export type SourceCheckInput = z.infer<typeof SourceCheckInputSchema>;
+export const SourceCheckResultSchema = z.object({
+  vm: VmFactsSchema,
+  source: z.string(),
+  state: z.enum(['running', 'paused']),
+  postcopyBlockers: z.array(z.string()),
+  checks: z.array(CheckResultSchema),
+});
+export type SourceCheckResult = z.infer<typeof SourceCheckResultSchema>;
+
+export const ChooseDestinationInputSchema = z.object({
+  vm: VmFactsSchema,
+  source: z.string(),
+  /** A host the operator named; 'check' verifies it has room, 'force' skips the candidate query. */
+  requested: z.object({ host: z.string(), mode: z.enum(['force', 'check']) }).optional(),
+});
+export type ChooseDestinationInput = z.infer<typeof ChooseDestinationInputSchema>;
+export const ChooseDestinationResultSchema = z.object({
+  destination: z.string(),
+  how: z.enum(['forced', 'checked', 'placement']),
+  detail: z.string(),
+});
+export type ChooseDestinationResult = z.infer<typeof ChooseDestinationResultSchema>;
+
+export const DestinationCheckInputSchema = z.object({ vm: VmFactsSchema, source: z.string(), destination: z.string() });
+export type DestinationCheckInput = z.infer<typeof DestinationCheckInputSchema>;
+export const DestinationCheckResultSchema = z.object({
+  checks: z.array(CheckResultSchema),
+  /** Post-copy is possible on this path (QEMU/libvirt support on both ends). */
+  postcopySupported: z.boolean(),
+});
+export type DestinationCheckResult = z.infer<typeof DestinationCheckResultSchema>;
+
+// ---- claim in Placement ---------------------------------------------------------------------------
+
+export const ClaimInputSchema = z.object({ migrationId: z.string().uuid(), vm: VmFactsSchema, source: z.string(), destination: z.string() });
+export type ClaimInput = z.infer<typeof ClaimInputSchema>;
+export const ClaimResultSchema = z.object({ outcome: z.enum(['claimed', 'already-claimed']), detail: z.string() });
+export type ClaimResult = z.infer<typeof ClaimResultSchema>;
+export const RevertClaimInputSchema = z.object({ migrationId: z.string().uuid(), vmUuid: z.string().uuid() });
+export type RevertClaimInput = z.infer<typeof RevertClaimInputSchema>;
+export const DropMigrationClaimInputSchema = z.object({ migrationId: z.string().uuid() });
+export type DropMigrationClaimInput = z.infer<typeof DropMigrationClaimInputSchema>;
+
+// ---- prepare and start ----------------------------------------------------------------------------
+
+export const PrepareInputSchema = z.object({ vm: VmFactsSchema, source: z.string(), destination: z.string() });
+export type PrepareInput = z.infer<typeof PrepareInputSchema>;
+export const PrepareResultSchema = z.object({ destXml: z.string().min(1), changes: z.array(z.string()) });
+export type PrepareResult = z.infer<typeof PrepareResultSchema>;
+
+export const StartInputSchema = z.object({
+  migrationId: z.string().uuid(),
+  vm: VmFactsSchema,
+  source: z.string(),
+  destination: z.string(),
+  destXml: z.string().min(1),
+  postcopy: z.boolean(),
+  bandwidthMiBps: z.number().positive().nullable(),
+  initialMaxDowntimeMs: z.number().int().positive().nullable(),
+});
+export type StartInput = z.infer<typeof StartInputSchema>;
+export const StartResultSchema = z.object({ outcome: z.enum(['started', 'already-running', 'already-done']) });
+export type StartResult = z.infer<typeof StartResultSchema>;
+
+// ---- watch and steer ------------------------------------------------------------------------------
+
+export const MigrationModeOrSetupSchema = z.enum(['setup', 'precopy', 'postcopy', 'paused']);
+
+export const WatchInputSchema = z.object({
+  vm: VmFactsSchema,
+  source: z.string(),
+  destination: z.string(),
+  /** Return at the latest after this long (a decision point for timers). */
+  maxWaitMs: z.number().int().positive(),
+  /** The last iteration the workflow has seen: a new one is a decision point. */
+  lastIteration: z.number().int().nullable(),
+  /** The mode the workflow believes: a change is a decision point. */
+  lastMode: MigrationModeOrSetupSchema,
+});
+export type WatchInput = z.infer<typeof WatchInputSchema>;
+
+export const MigrationSampleSchema = z.object({
+  /** 'running': the job runs; 'ended': no job any more (read the hosts to know how it ended). */
+  job: z.enum(['running', 'ended']),
+  mode: MigrationModeOrSetupSchema,
+  elapsedMs: z.number(),
+  iteration: z.number().int().nullable(),
+  dataTotal: z.number(),
+  dataRemaining: z.number(),
+  dataProcessed: z.number(),
+  memoryBps: z.number().nullable(),
+  dirtyBps: z.number().nullable(),
+  expectedDowntimeMs: z.number().nullable(),
+  postcopyFailed: z.boolean(),
+  source: HostDomainViewSchema,
+  destination: HostDomainViewSchema,
+});
+export type MigrationSample = z.infer<typeof MigrationSampleSchema>;
+
+export const MigrationActionSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('set-max-downtime'), ms: z.number().int().positive() }),
+  z.object({ kind: z.literal('set-bandwidth'), mibps: z.number().positive() }),
+  z.object({ kind: z.literal('start-postcopy') }),
+  z.object({ kind: z.literal('pause') }),
+  z.object({ kind: z.literal('abort') }),
+  z.object({ kind: z.literal('resume-and-abort') }),
+]);
+export type MigrationAction = z.infer<typeof MigrationActionSchema>;
+
+export const ApplyActionInputSchema = z.object({ vm: VmFactsSchema, source: z.string(), action: MigrationActionSchema });
+export type ApplyActionInput = z.infer<typeof ApplyActionInputSchema>;
+
+export const RecoverInputSchema = z.object({ vm: VmFactsSchema, source: z.string(), destination: z.string(), destXml: z.string() });
+export type RecoverInput = z.infer<typeof RecoverInputSchema>;
+
+// ---- finish and roll back -------------------------------------------------------------------------
+
+export const FinishInputSchema = z.object({ migrationId: z.string().uuid(), vm: VmFactsSchema, source: z.string(), destination: z.string() });
+export type FinishInput = z.infer<typeof FinishInputSchema>;
+export const FinalStatsSchema = z.object({
+  downtimeMs: z.number().nullable(),
+  totalMs: z.number().nullable(),
+  bytes: z.number().nullable(),
+  iterations: z.number().nullable(),
+  postcopyRequests: z.number().nullable(),
+});
+export type FinalStats = z.infer<typeof FinalStatsSchema>;
+export const FinishResultSchema = z.object({
+  stats: FinalStatsSchema,
+  hosts: z.object({ source: z.string(), destination: z.string() }),
+});
+export type FinishResult = z.infer<typeof FinishResultSchema>;
+
+export const RollbackInputSchema = z.object({
+  migrationId: z.string().uuid(),
+  vm: VmFactsSchema,
+  source: z.string(),
+  destination: z.string().nullable(),
+  /** The workflow paused the guest (pause fallback): resume it on the source. */
+  resumeIfPaused: z.boolean(),
+});
+export type RollbackInput = z.infer<typeof RollbackInputSchema>;
+export const RollbackResultSchema = z.object({
+  hosts: z.object({ source: z.string(), destination: z.string() }),
+  steps: z.array(z.string()),
+});
+export type RollbackResult = z.infer<typeof RollbackResultSchema>;
+
+// ---- the lab guest's stall meter (null outside the lab) -------------------------------------------
+
+/** A mark in a lab guest's heartbeat log (opaque to the workflow); null outside the lab. */
+export const GuestMeterMarkSchema = z.record(z.string(), z.unknown()).nullable();
+export type GuestMeterMark = z.infer<typeof GuestMeterMarkSchema>;
+export const GuestStallMarkInputSchema = z.object({ vmName: z.string() });
+export const GuestStallSinceInputSchema = z.object({ vmName: z.string(), mark: GuestMeterMarkSchema });
+
+// ---- the contract ---------------------------------------------------------------------------------
+
+/**
+ * Every activity: its input and output schema. The worker checks both at the boundary; the
+ * workflow proxies the names (`FerryActivities`). Adding an activity here without implementing it
+ * fails the type check of activities/index.ts.
+ */
+export const ACTIVITY_CONTRACT = {
+  locateVm: { input: LocateVmInputSchema, output: LocateVmResultSchema },
+  checkSource: { input: SourceCheckInputSchema, output: SourceCheckResultSchema },
+  chooseDestinationHost: { input: ChooseDestinationInputSchema, output: ChooseDestinationResultSchema },
+  checkDestination: { input: DestinationCheckInputSchema, output: DestinationCheckResultSchema },
+  claim: { input: ClaimInputSchema, output: ClaimResultSchema },
+  revertClaim: { input: RevertClaimInputSchema, output: z.string() },
+  dropMigrationClaim: { input: DropMigrationClaimInputSchema, output: z.boolean() },
+  prepareDestination: { input: PrepareInputSchema, output: PrepareResultSchema },
+  startMigration: { input: StartInputSchema, output: StartResultSchema },
+  watchMigration: { input: WatchInputSchema, output: MigrationSampleSchema },
+  applyAction: { input: ApplyActionInputSchema, output: z.string() },
+  recoverPostcopy: { input: RecoverInputSchema, output: z.string() },
+  finishMigration: { input: FinishInputSchema, output: FinishResultSchema },
+  rollbackMigration: { input: RollbackInputSchema, output: RollbackResultSchema },
+  guestStallMark: { input: GuestStallMarkInputSchema, output: GuestMeterMarkSchema },
+  guestStallSince: { input: GuestStallSinceInputSchema, output: z.number().nullable() },
+} as const;
+
+export type ActivityName = keyof typeof ACTIVITY_CONTRACT;
+
+/** The activities as the workflow sees them: (input) -> Promise<output>, from the contract. */
+export type FerryActivities = {
+  [K in ActivityName]: (
+    input: z.input<(typeof ACTIVITY_CONTRACT)[K]['input']>,
+  ) => Promise<z.output<(typeof ACTIVITY_CONTRACT)[K]['output']>>;
+};
