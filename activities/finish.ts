@@ -3,7 +3,7 @@ import type { FinishInput, FinishResult, RollbackInput, RollbackResult, HostDoma
 import type { ActivityDeps } from './deps';
 import { lookupVm } from './domain-facts';
 import { JobStatsFlags } from './libvirt';
-import { hostView } from './migration-job';
+import { hostView } from './host-view';
 import { dropMigrationAllocation, revertMigrationAllocation } from './placement';
 import { classifySituation } from '../model/situation';
 

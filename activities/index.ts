@@ -6,6 +6,7 @@ import { finishActivities } from './finish';
 import { locateActivities } from './locate';
 import { migrationJobActivities } from './migration-job';
 import { destinationChecks, sourceChecks } from './pre-checks';
+import { watchActivities } from './watch';
 
 /**
  * Everything the worker registers: the implementation of model/activity-contract.ts, each input
@@ -20,7 +21,7 @@ export function createActivities(deps: ActivityDeps): FerryActivities {
     ...placementActivities(deps),
     prepareDestination: job.prepareDestination,
     startMigration: job.startMigration,
-    watchMigration: job.watchMigration,
+    ...watchActivities(deps),
     applyAction: job.applyAction,
     recoverPostcopy: job.recoverPostcopy,
     ...finishActivities(deps),

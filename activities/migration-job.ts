@@ -1,7 +1,7 @@
 import { ApplicationFailure, heartbeat, log } from '@temporalio/activity';
+import { hostView } from './host-view';
 import type {
-  ApplyActionInput, HostDomainView, MigrationSample, PrepareInput, PrepareResult, RecoverInput, StartInput, StartResult,
-  WatchInput,
+  ApplyActionInput, PrepareInput, PrepareResult, RecoverInput, StartInput, StartResult,
 } from '../model/activity-contract';
 import type { ActivityDeps } from './deps';
 import { lookupVm } from './domain-facts';
@@ -11,27 +11,11 @@ import {
 } from './libvirt';
 import { DestinationXmlError, prepareDestinationXml } from './libvirt/dest-xml';
 import { refuse } from './refusal';
-import { isDecisionPoint, toMigrationSample } from '../model/observation';
 import { classifySituation } from '../model/situation';
 
-/** The migration job itself: start it, watch it, steer it. Thin adapters that report facts. */
+/** The migration job itself: prepare, start and steer it (the watch is in watch.ts). Thin adapters that report facts. */
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** What one host shows of the VM, for the situation table. */
-export async function hostView(deps: ActivityDeps, host: string, vmUuid: string): Promise<HostDomainView> {
-  try {
-    const c = await deps.connections.get(host);
-    const dom = await lookupVm(c, vmUuid);
-    if (!dom) return { reachable: true, domain: 'none', job: { type: 'none' } };
-    const st = await c.domainGetState(dom);
-    const state = st.stateName === 'running' || st.stateName === 'paused' || st.stateName === 'shutoff' ? st.stateName : 'other';
-    const active = st.stateName !== 'shutoff' && (await c.domainGetJobStats(dom)).typeName === 'Unbounded';
-    return { reachable: true, domain: { state, reason: st.reasonName, persistent: true }, job: { type: active ? 'unbounded' : 'none' } };
-  } catch (err) {
-    return { reachable: false, domain: 'none', error: (err as Error).message };
-  }
-}
 
 function migrationFlags(postcopy: boolean): number {
   // No UNDEFINE_SOURCE: the source keeps its (inactive) definition until finish, so the final
@@ -109,35 +93,6 @@ export function migrationJobActivities(deps: ActivityDeps) {
     throw new Error(`the migration job of ${input.vm.name} did not start within 60 s`);
   }
 
-  /**
-   * Watches the job on the source and returns at the next decision point: a new iteration, a
-   * change of mode, the end of the job, or maxWaitMs. Heartbeats progress all along.
-   */
-  async function watchMigration(input: WatchInput): Promise<MigrationSample> {
-    const pollMs = deps.pollMs ?? 500;
-    const started = Date.now();
-    for (;;) {
-      const sample = await sampleOnce(input);
-      heartbeat(sample);
-      if (isDecisionPoint(sample, input, Date.now() - started)) return sample;
-      await sleep(pollMs);
-    }
-  }
-
-  async function sampleOnce(input: WatchInput): Promise<MigrationSample> {
-    const [source, destination] = await Promise.all([
-      hostView(deps, input.source, input.vm.uuid),
-      hostView(deps, input.destination, input.vm.uuid),
-    ]);
-    let stats: JobStats | undefined;
-    if (source.reachable && typeof source.domain === 'object' && source.domain.state !== 'shutoff') {
-      const c = await deps.connections.get(input.source);
-      const dom = await lookupVm(c, input.vm.uuid);
-      stats = dom ? await c.domainGetJobStats(dom).catch(() => undefined) : undefined;
-    }
-    return toMigrationSample(source, destination, stats && { ...stats, active: stats.typeName === 'Unbounded' }, input.lastMode);
-  }
-
   async function applyAction(input: ApplyActionInput): Promise<string> {
     const { c, dom } = await sourceDomain(input.source, input.vm.uuid);
     const a = input.action;
@@ -195,5 +150,5 @@ export function migrationJobActivities(deps: ActivityDeps) {
     return s.typeName === 'Completed' ? s : undefined;
   }
 
-  return { prepareDestination, startMigration, watchMigration, applyAction, recoverPostcopy, completedStats };
+  return { prepareDestination, startMigration, applyAction, recoverPostcopy, completedStats };
 }

@@ -13,7 +13,7 @@ export function buildCli(): Command {
   return program;
 }
 
-async function main(argv: string[]): Promise<void> {
+export async function runCli(argv: string[]): Promise<void> {
   try {
     await buildCli().parseAsync(argv);
   } catch (err) {
@@ -27,8 +27,4 @@ async function main(argv: string[]): Promise<void> {
   // A finished command ends the process: gRPC channels and timers of closed Temporal clients
   // must not keep it alive (or wake up later and crash it).
   process.exit(process.exitCode ?? 0);
-}
-
-if (require.main === module || process.argv[1]?.endsWith('bin/ferry')) {
-  void main(process.argv);
 }
