@@ -1,37 +1,73 @@
 /**
- * The workflow's view of the activities: explicit timeouts and retry policies per kind of step.
- * Only types are imported from activities/ (the implementation never enters the workflow bundle).
+ * The workflow's view of each activity, each with its own timeouts, heartbeat timeout and retry
+ * policy, so which policy guards a call is decided here once, never by the call site. Only the
+ * contract's types are imported (model/activity-contract.ts): no activity code enters the bundle.
  */
-import { proxyActivities } from '@temporalio/workflow';
+import { proxyActivities, type ActivityOptions } from '@temporalio/workflow';
 import type { FerryActivities } from '../model/activity-contract';
 
-/** Errors that retrying cannot fix: a refusal, a VM that vanished, a rollback that would be unsafe. */
-const NON_RETRYABLE = ['Refused', 'InvalidInput', 'VmMissing', 'RollbackUnsafe'];
+/** Errors that retrying cannot fix: a refusal, a VM that vanished, an unsafe act, a malformed call. */
+const NON_RETRYABLE = ['Refused', 'InvalidInput', 'VmMissing', 'RollbackUnsafe', 'ContractViolation'];
 
-/** Short, idempotent steps: checks, claims, prepare, start, apply an action. */
-export const acts = proxyActivities<FerryActivities>({
+/** Read-only checks: quick, a few retries for a host that blinks. */
+const CHECK: ActivityOptions = {
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 seconds', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE },
+};
+
+/** One short, idempotent side effect (claim, prepare, steer the job). */
+const STEP: ActivityOptions = {
   startToCloseTimeout: '2 minutes',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE },
-});
+};
 
 /**
- * The watch: returns at every decision point (at most a few seconds), heartbeats meanwhile, so a
- * dead worker is noticed within the heartbeat timeout and the watch re-attaches on a new one.
+ * Bookkeeping and compensation (revert or drop the claim, finish, roll back): retried patiently,
+ * with backoff, for up to an hour: a Placement or host outage delays them, it must not end them.
  */
-export const watchActs = proxyActivities<FerryActivities>({
+const PATIENT: ActivityOptions = {
+  startToCloseTimeout: '2 minutes',
+  scheduleToCloseTimeout: '1 hour',
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 1.5, maximumInterval: '1 minute', nonRetryableErrorTypes: NON_RETRYABLE },
+};
+
+export const { checkSource, chooseDestinationHost, checkDestination } = proxyActivities<FerryActivities>(CHECK);
+
+export const { claim } = proxyActivities<FerryActivities>(STEP);
+export const { revertClaim, dropMigrationClaim } = proxyActivities<FerryActivities>(PATIENT);
+
+export const { prepareDestination } = proxyActivities<FerryActivities>(STEP);
+
+/** The start returns once the job runs (up to a minute), heartbeating while it waits. */
+export const { startMigration } = proxyActivities<FerryActivities>({ ...STEP, startToCloseTimeout: '3 minutes', heartbeatTimeout: '30 seconds' });
+
+/**
+ * The watch returns at every decision point (a few seconds at most) and heartbeats meanwhile, so a
+ * dead worker is noticed within the heartbeat timeout and the watch re-attaches on another one.
+ * Unlimited attempts: a host that does not answer is a fact to report, not an end.
+ */
+export const { watchMigration } = proxyActivities<FerryActivities>({
   startToCloseTimeout: '2 minutes',
   heartbeatTimeout: '15 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 seconds', nonRetryableErrorTypes: NON_RETRYABLE },
 });
 
-/** Finish and roll back: retried patiently (a switch-over may take seconds to settle on both hosts). */
-export const finishActs = proxyActivities<FerryActivities>({
-  startToCloseTimeout: '2 minutes',
-  retry: { initialInterval: '2 seconds', backoffCoefficient: 1.5, maximumInterval: '20 seconds', maximumAttempts: 30, nonRetryableErrorTypes: NON_RETRYABLE },
+/** Steering the job (max downtime, bandwidth, post-copy, pause, abort): quick, few retries. */
+export const { applyAction } = proxyActivities<FerryActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 seconds', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE },
 });
 
 /** Post-copy recovery: POSTCOPY_RESUME with backoff while the network heals. */
-export const recoverActs = proxyActivities<FerryActivities>({
+export const { recoverPostcopy } = proxyActivities<FerryActivities>({
   startToCloseTimeout: '10 minutes',
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '60 seconds', maximumAttempts: 20, nonRetryableErrorTypes: NON_RETRYABLE },
+});
+
+export const { finishMigration, rollbackMigration } = proxyActivities<FerryActivities>(PATIENT);
+
+/** The lab guest's stall meter: a measurement, never worth delaying the migration for. */
+export const { guestStallMark, guestStallSince } = proxyActivities<FerryActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { maximumAttempts: 2, nonRetryableErrorTypes: NON_RETRYABLE },
 });

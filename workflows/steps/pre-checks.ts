@@ -1,0 +1,52 @@
+import { ApplicationFailure, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import type { ChooseDestinationResult, SourceCheckResult } from '../../model/activity-contract';
+import { FerryDestination, FerrySource, FerryVmName, FerryVmUuid } from '../../model/search-attributes';
+import { migrationWorkflowId } from '../../model/types';
+import { checkDestination, checkSource, chooseDestinationHost } from '../activity-proxies';
+import { postcopyUsable } from '../convergence';
+import { enterPhase, type Migration } from '../migration-state';
+
+export interface PreChecked {
+  src: SourceCheckResult;
+  dest: ChooseDestinationResult;
+}
+
+/**
+ * Step 1, read-only on both hosts: the VM runs (or is paused) with no job, the workflow id is the
+ * VM's, a destination is chosen (forced, checked or from Placement) and checked; the resolved
+ * post-copy eligibility is recorded.
+ */
+export async function preChecks(m: Migration): Promise<PreChecked> {
+  enterPhase(m, 'pre-checks');
+  const src = await checkSource({ vm: m.req.vm, source: m.req.source });
+  assertWorkflowIdIsTheVms(src.vm.uuid);
+  m.rec.progress = { ...m.rec.progress, source: src.source };
+  upsertSearchAttributes([
+    { key: FerryVmUuid, value: src.vm.uuid }, { key: FerryVmName, value: src.vm.name }, { key: FerrySource, value: src.source },
+  ]);
+
+  const dest = await chooseDestinationHost({ vm: src.vm, source: src.source, requested: m.req.destination });
+  m.rec.decide(Date.now(), 'choose-destination', dest.detail, { destination: dest.destination, how: dest.how });
+  const dchk = await checkDestination({ vm: src.vm, source: src.source, destination: dest.destination });
+
+  m.postcopyEligible = src.postcopyBlockers.length === 0 && dchk.postcopySupported;
+  const usable = postcopyUsable(m.policy, m.postcopyEligible);
+  const blockers = src.postcopyBlockers.length ? ` (${src.postcopyBlockers.join(', ')})` : '';
+  m.rec.decide(Date.now(), 'resolve-policy', `pre-checks passed; ${usable.why}${blockers}`, {
+    postcopyEligible: m.postcopyEligible, postcopyUsable: usable.usable,
+  });
+  m.rec.progress = { ...m.rec.progress, destination: dest.destination };
+  upsertSearchAttributes([{ key: FerryDestination, value: dest.destination }]);
+  return { src, dest };
+}
+
+/** One VM, one migration at a time: the workflow id must be derived from the VM's UUID. */
+function assertWorkflowIdIsTheVms(vmUuid: string): void {
+  const expectedId = migrationWorkflowId(vmUuid);
+  if (workflowInfo().workflowId === expectedId) return;
+  throw ApplicationFailure.nonRetryable(
+    `this migration must run as workflow id ${expectedId} (derived from the VM, so one VM has one migration at a time); ` +
+      `start it again with --workflow-id ${expectedId}`,
+    'InvalidInput',
+  );
+}

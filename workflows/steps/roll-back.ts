@@ -1,0 +1,29 @@
+import { upsertSearchAttributes } from '@temporalio/workflow';
+import { FerryOutcome, FerryPhase } from '../../model/search-attributes';
+import type { Outcome } from '../../model/types';
+import { rollbackMigration } from '../activity-proxies';
+import { enterPhase, type Migration, type MigrationInFlight } from '../migration-state';
+import { outcomeOf } from '../outcome';
+
+/**
+ * Step 7, before the switch-over only: the job aborted, the guest running on the source, the
+ * destination cleaned, the allocations moved back (the activity checks each act against what the
+ * hosts show). The outcome names the cause.
+ */
+export async function rollBack(m: Migration, flight: MigrationInFlight, kind: 'rolled_back' | 'aborted' | 'failed', cause?: unknown): Promise<Outcome> {
+  enterPhase(m, 'rolling-back');
+  const rb = await rollbackMigration({
+    migrationId: flight.migrationId, vm: flight.vm, source: flight.source, destination: flight.destination, resumeIfPaused: flight.pausedByUs,
+  });
+  m.rec.decide(Date.now(), 'roll-back', rb.steps.join('; '));
+  m.rec.setPhase('done', Date.now());
+  upsertSearchAttributes([{ key: FerryPhase, value: 'done' }, { key: FerryOutcome, value: kind }]);
+  return outcomeOf(m, flight, kind, { downtimeMs: null, bytes: null, iterations: null, guestMaxStallMs: null, hosts: rb.hosts, error: errorOf(cause) });
+}
+
+/** The cause as the outcome reports it: the innermost message (an activity's own words). */
+function errorOf(cause: unknown): Outcome['error'] {
+  if (cause === undefined) return undefined;
+  if (!(cause instanceof Error)) return { message: String(cause), type: 'Error' };
+  return { message: (cause.cause instanceof Error ? cause.cause.message : undefined) ?? cause.message, type: cause.name };
+}

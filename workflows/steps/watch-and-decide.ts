@@ -1,0 +1,92 @@
+import { continueAsNew, sleep } from '@temporalio/workflow';
+import type { MigrationSample } from '../../model/activity-contract';
+import { classifySituation } from '../../model/situation';
+import { applyAction, watchMigration } from '../activity-proxies';
+import { decide } from '../convergence';
+import { enterPhase, type Migration, type MigrationInFlight } from '../migration-state';
+import { NO_ABORT_PHASES } from '../operator-handlers';
+import { recover } from './recover';
+
+/** How the watch ended: the guest switched to the destination, or the migration ended on the source. */
+export type Ended = { kind: 'switched' } | { kind: 'ended-on-source'; why: 'operator' | 'controller' | 'failed'; error?: string };
+
+/** Watch rounds before the history is cut with continue-as-new (a few events each). */
+const ROUNDS_BEFORE_CONTINUE_AS_NEW = 200;
+const WATCH_MAX_WAIT_MS = 2_000;
+/** Pause before observing again when the job has ended but the hosts do not tell a final story yet. */
+const SETTLE_OBSERVE_MS = 1_000;
+const ESCALATED_OBSERVE_MS = 15_000;
+
+/**
+ * Step 5: watch the job and decide. Each round the watch activity returns at a decision point;
+ * the convergence controller (pure) turns the sample into actions, which are applied and recorded
+ * with the numbers behind them. When the job ends, the situation table (pure) says where the
+ * guest is. History stays bounded: after a number of rounds the flight continues as new.
+ */
+export async function watchAndDecide(m: Migration, flight: MigrationInFlight): Promise<Ended> {
+  let lastMode: MigrationSample['mode'] = m.controller.phase === 'postcopy' ? 'postcopy' : m.controller.phase === 'paused' ? 'paused' : 'setup';
+  let lastSituation: string | null = null;
+  for (let round = 0; ; round++) {
+    if (round >= ROUNDS_BEFORE_CONTINUE_AS_NEW && m.rec.phase !== 'post-copy' && m.rec.phase !== 'recovering') {
+      await continueAsNew<(input: unknown, resume?: MigrationInFlight) => Promise<unknown>>(m.req as unknown, {
+        ...flight, controller: m.controller, percent: m.rec.progress.percent, decisions: m.rec.decisions,
+      });
+    }
+    if (m.rec.abortRequested && !NO_ABORT_PHASES.includes(m.rec.phase)) {
+      await applyAction({ vm: flight.vm, source: flight.source, action: flight.pausedByUs ? { kind: 'resume-and-abort' } : { kind: 'abort' } });
+      m.rec.decide(Date.now(), 'abort', `operator: ${m.rec.abortRequested.reason}`);
+      return { kind: 'ended-on-source', why: 'operator' };
+    }
+    const s: MigrationSample = await watchMigration({
+      vm: flight.vm, source: flight.source, destination: flight.destination, maxWaitMs: WATCH_MAX_WAIT_MS,
+      lastIteration: flight.lastIteration, lastMode,
+    });
+    if (s.postcopyFailed) {
+      await recover(m, flight, s);
+      continue;
+    }
+    if (s.job === 'ended') {
+      const where = classifySituation(s.source, s.destination);
+      if (where.situation !== lastSituation) {
+        m.rec.decide(Date.now(), where.next === 'escalate' ? 'escalate' : 'job-ended', where.explanation, { situation: where.situation });
+      }
+      lastSituation = where.situation;
+      if (where.next === 'finish' || where.next === 'finish-on-source') return { kind: 'switched' };
+      if (where.next === 'roll-back') {
+        return { kind: 'ended-on-source', why: m.controller.phase === 'aborting' ? 'controller' : 'failed', error: where.explanation };
+      }
+      // Switch-over settling, a host not answering, or a state no machine should resolve
+      // (split brain, VM lost): observe again after a pause, never guess.
+      await sleep(where.next === 'escalate' ? ESCALATED_OBSERVE_MS : SETTLE_OBSERVE_MS);
+      continue;
+    }
+    const ended = await decideAndAct(m, flight, s);
+    if (ended) return ended;
+    flight.lastIteration = s.iteration;
+    lastMode = s.mode;
+  }
+}
+
+/** One decision of the convergence controller on a sample of a running job, applied and recorded. */
+async function decideAndAct(m: Migration, flight: MigrationInFlight, s: MigrationSample): Promise<Ended | undefined> {
+  const d = decide(m.policy, m.controller, {
+    atMs: Date.now() - m.rec.startedAtMs, iteration: s.iteration ?? 0, dataTotal: s.dataTotal, dataRemaining: s.dataRemaining,
+    dataProcessed: s.dataProcessed, memoryBps: s.memoryBps ?? 0, dirtyBps: s.dirtyBps ?? 0, mode: s.mode,
+    memoryMiB: flight.vm.memoryMiB, postcopyEligible: m.postcopyEligible, operator: m.rec.takeOperatorInput(),
+  });
+  m.controller = d.state;
+  m.rec.observe(s, d.verdict, Date.now());
+  if (s.mode === 'postcopy') m.sawPostcopy = true;
+  if (s.mode === 'postcopy' && m.rec.phase !== 'post-copy') enterPhase(m, 'post-copy');
+  if (s.mode === 'paused' && m.rec.phase !== 'paused') enterPhase(m, 'paused');
+  for (const action of d.actions) {
+    const result = await applyAction({ vm: flight.vm, source: flight.source, action });
+    if (action.kind === 'pause') flight.pausedByUs = true;
+    m.rec.decide(Date.now(), action.kind, `${d.reason} -> ${result}`, {
+      iteration: d.observed.iteration, remainingBytes: d.observed.remainingBytes, bandwidthBps: d.observed.bandwidthBps,
+      impliedDowntimeMs: d.observed.impliedDowntimeMs, maxDowntimeMs: d.observed.maxDowntimeMs, ...('ms' in action ? { ms: action.ms } : {}),
+    });
+    if (action.kind === 'abort' || action.kind === 'resume-and-abort') return { kind: 'ended-on-source', why: 'controller' };
+  }
+  return undefined;
+}
