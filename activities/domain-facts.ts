@@ -1,13 +1,12 @@
+import { isUuid } from '../model/types';
 import { ErrorCode, isLibvirtError, type DomainRef, type LibvirtClient } from './libvirt';
 
 /** Small readers of libvirt facts shared by the activities. */
 
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** Looks a domain up by name or UUID; undefined when this host has no such domain. */
 export async function lookupVm(client: LibvirtClient, vm: string): Promise<DomainRef | undefined> {
   try {
-    return UUID_RE.test(vm) ? await client.lookupDomainByUuid(vm.toLowerCase()) : await client.lookupDomainByName(vm);
+    return isUuid(vm) ? await client.lookupDomainByUuid(vm.toLowerCase()) : await client.lookupDomainByName(vm);
   } catch (err) {
     if (isLibvirtError(err, ErrorCode.NoDomain)) return undefined;
     throw err;

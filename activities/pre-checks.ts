@@ -5,6 +5,7 @@ import type { ActivityDeps } from './deps';
 import { guestCpuXml, lookupVm, sizeFromXml } from './domain-facts';
 import { postcopyBlockers } from './libvirt/dest-xml';
 import { DomainXmlFlags, type LibvirtClient, type Version } from './libvirt';
+import { findVm } from './locate';
 import { refuse } from './refusal';
 
 /**
@@ -22,30 +23,30 @@ export function sourceChecks(deps: ActivityDeps) {
     const unknown = input.source ? deps.inventory.unknownHost(input.source) : undefined;
     if (unknown) throw refuse(`source: ${unknown}`);
     const candidates = input.source ? [deps.inventory.get(input.source)] : deps.inventory.hosts;
-    const found: Array<{ host: string; client: LibvirtClient; state: string; reason: string }> = [];
-    for (const host of candidates) {
-      const client = await deps.connections.get(host.name);
-      const dom = await lookupVm(client, input.vm);
-      if (!dom) continue;
-      const st = await client.domainGetState(dom);
-      found.push({ host: host.name, client, state: st.stateName, reason: st.reasonName });
-    }
-    const active = found.filter((f) => f.state === 'running' || f.state === 'paused');
+    const where = await findVm(deps, input.vm, candidates);
+    const active = where.found.filter((f) => f.state === 'running' || f.state === 'paused');
     if (active.length === 0) {
-      const where = input.source ? `on ${input.source}` : `on any host ferry knows (${deps.inventory.hosts.map((h) => h.name).join(', ')})`;
-      const seen = found.map((f) => `${f.host}: ${f.state} (${f.reason})`).join(', ');
-      throw refuse(`VM '${input.vm}' is not running ${where}${seen ? `; found ${seen}` : ''}: only a running or paused VM can be live-migrated`);
+      const silent = where.unreachable.map((u) => `${u.host} (${u.error})`).join(', ');
+      if (silent) {
+        // Not a refusal: the VM may run on a host that does not answer now. Retried, then reported.
+        throw new Error(`VM '${input.vm}' was not found on the hosts that answered; these did not: ${silent}`);
+      }
+      const on = input.source ? `on ${input.source}` : `on any host ferry knows (${where.hosts.join(', ')})`;
+      const seen = where.found.map((f) => `${f.host}: ${f.state} (${f.reason})`).join(', ');
+      throw refuse(`VM '${input.vm}' is not running ${on}${seen ? `; found ${seen}` : ''}: only a running or paused VM can be live-migrated`);
     }
     if (active.length > 1) {
       throw refuse(`VM '${input.vm}' is active on several hosts (${active.map((a) => a.host).join(', ')}): resolve that by hand first`);
     }
     const src = active[0]!;
-    const dom = (await lookupVm(src.client, input.vm))!;
-    const job = await src.client.domainGetJobStats(dom);
+    const client = await deps.connections.get(src.host);
+    const dom = await lookupVm(client, src.uuid);
+    if (!dom) throw new Error(`VM '${input.vm}' vanished from ${src.host} during the pre-checks`);
+    const job = await client.domainGetJobStats(dom);
     if (job.typeName !== 'None') {
       throw refuse(`VM '${input.vm}' already has a ${job.typeName.toLowerCase()} job on ${src.host} (another migration, a save or a dump): wait for it or abort it`);
     }
-    const xml = await src.client.domainGetXmlDesc(dom, DomainXmlFlags.Migratable);
+    const xml = await client.domainGetXmlDesc(dom, DomainXmlFlags.Migratable);
     const size = sizeFromXml(xml);
     const blockers = postcopyBlockers(xml);
     if (/<hostdev[\s>]/.test(xml)) {
