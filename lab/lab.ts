@@ -7,6 +7,7 @@ import {
 } from './network';
 import { labDir } from './paths';
 import { ensureSystemPackages } from './packages';
+import type { Progress } from './progress';
 import { readLabState, writeLabState, type LabHost, type LabState } from './state';
 import { ensureTemporalCli, startTemporal, stopTemporal } from './temporal';
 import { ensurePlacementInstalled, startPlacement, stopPlacement } from './placement';
@@ -75,7 +76,7 @@ function planHosts(opts: LabUpOptions, previous: LabState | undefined): LabHost[
   });
 }
 
-export type Progress = (line: string) => void;
+export type { Progress } from './progress';
 
 /**
  * Brings the whole lab up: Temporal dev server, Placement with one provider per host, the

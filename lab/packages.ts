@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { run } from './proc';
-import type { Progress } from './lab';
+import type { Progress } from './progress';
 
 /** Debian packages the lab needs, and a command each provides, to see whether it is there. */
 export const LAB_PACKAGES: Array<{ pkg: string; provides: string }> = [

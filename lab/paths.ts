@@ -1,7 +1,10 @@
 import path from 'node:path';
 
-/** The repository root (this file lives in <root>/lab). */
-export const repoRoot = path.resolve(__dirname, '..');
+/**
+ * The repository root: this file lives in <root>/lab, or in <root>/dist/lab once built (npm run
+ * build); the lab's scripts, guest sources and state stay at the root either way.
+ */
+export const repoRoot = path.resolve(__dirname, __filename.endsWith('.js') ? '../..' : '..');
 
 /** Where the lab keeps its state: daemons' dirs, logs, PID files, SQLite files. Git-ignored. */
 export function labDir(): string {

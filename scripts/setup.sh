@@ -29,9 +29,10 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${need[@]}"
 fi
 
+# npm ci installs exactly the lock (every platform's optional packages are in it) and never
+# rewrites it; its `prepare` builds dist/ (npm run build), so the CLI and the worker start
+# without compiling TypeScript. Only when node_modules is missing or older than the lock.
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  echo "== installing npm packages"
-  # npm install, not npm ci: npm 11 leaves other platforms' optional packages (@swc/core-*) out
-  # of the lock file and npm ci then refuses it as out of sync. The lock still pins versions.
-  npm install --no-audit --no-fund --loglevel=error
+  echo "== installing npm packages (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error
 fi

@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
-# The README's test command (and .ci/run): installs what is missing, type-checks, runs every
-# test (unit, workflow, integration against the real lab), then brings the lab down and checks
-# it left nothing behind. Ends with one line 'N passed, N failed'.
+# The README's test command (and .ci/run): installs what is missing, type-checks, checks the
+# dependency rules, runs every test (unit, workflow, integration against the real lab), then
+# brings the lab down and checks it left nothing behind. Ends with one line 'N passed, N failed'.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh || exit 1
 
 echo "== type-check"
 npx tsc --noEmit -p . || exit 1
+
+# The architecture (design.md, "Layout") as dependency rules: .dependency-cruiser.cjs.
+echo "== dependency rules"
+npm run --silent depcruise || exit 1
 
 # Everything the tests use is installed and started here, never by a test: the pinned Temporal
 # CLI (workflow tests run their own server from it), Placement, the 3-host lab (TCG).
