@@ -2,19 +2,24 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { FinishInput, FinishResult, RollbackInput, RollbackResult, HostDomainView } from '../model/activity-contract';
 import type { ActivityDeps } from './deps';
 import { lookupVm } from './domain-facts';
-import { JobStatsFlags } from './libvirt';
 import { hostView } from './host-view';
 import { dropMigrationAllocation, revertMigrationAllocation } from './placement';
-import { classifySituation } from '../model/situation';
+import { classifySituation, describeHost, jobViewOf, type FinishedJob } from '../model/situation';
 
 /** The two ends of a migration: finish (both hosts agree it moved) and roll back (it did not). */
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export function describeView(v: HostDomainView): string {
-  if (!v.reachable) return `unreachable (${v.error ?? 'no answer'})`;
-  if (v.domain === 'none') return 'absent';
-  return `${v.domain.state} (${v.domain.reason})${v.job?.type === 'unbounded' ? ', job active' : ''}`;
+/**
+ * This migration's completed record: the source's (migration_out, kept by KEEP_COMPLETED on its
+ * inactive definition), else the destination's (a pre-copy leaves the same figures there as
+ * migration_in; a post-copy leaves none).
+ */
+function completedRecord(src: HostDomainView, dst: HostDomainView): FinishedJob | undefined {
+  const out = src.finishedJob;
+  if (out?.type === 'completed' && (out.operation === undefined || out.operation === 'migration_out')) return out;
+  const inc = dst.finishedJob;
+  return inc?.type === 'completed' && inc.operation === 'migration_in' ? inc : undefined;
 }
 
 
@@ -27,30 +32,33 @@ export function finishActivities(deps: ActivityDeps) {
   async function finishMigration(input: FinishInput): Promise<FinishResult> {
     const dst = await hostView(deps, input.destination, input.vm.uuid);
     const src = await hostView(deps, input.source, input.vm.uuid);
-    const where = classifySituation(src, dst);
+    const where = classifySituation(src, dst, jobViewOf(src, dst));
     if (where.next !== 'finish' && where.next !== 'finish-on-source') {
       // Retryable: the switch-over may still be settling; the workflow decides after its retries.
       throw ApplicationFailure.retryable(`the hosts do not agree yet that ${input.vm.name} moved: ${where.explanation}`, 'HostsDisagree');
     }
-    let stats: FinishResult['stats'] = { downtimeMs: null, totalMs: null, bytes: null, iterations: null, postcopyRequests: null };
-    const c = await deps.connections.get(input.source);
-    const dom = await lookupVm(c, input.vm.uuid);
-    if (dom) {
-      const s = await c.domainGetJobStats(dom, JobStatsFlags.Completed | JobStatsFlags.KeepCompleted);
-      if (s.typeName === 'Completed') {
-        stats = {
-          downtimeMs: s.downtimeMs ?? null,
-          totalMs: s.timeElapsedMs ?? null,
-          bytes: s.dataProcessed ?? null,
-          iterations: s.memoryIteration ?? null,
-          postcopyRequests: s.memoryPostcopyRequests ?? null,
-        };
-      }
+    // The views already hold the final figures (read with KEEP_COMPLETED). The source's QEMU stops
+    // a moment before its job ends, and only then is the record kept (seen on the lab): look once more.
+    let record = completedRecord(src, dst);
+    if (src.domain !== 'none' && src.finishedJob === undefined) {
+      await sleep(500);
+      record = completedRecord(await hostView(deps, input.source, input.vm.uuid), dst) ?? record;
     }
+    const stats: FinishResult['stats'] = {
+      downtimeMs: record?.downtimeMs ?? null,
+      totalMs: record?.elapsedMs ?? null,
+      bytes: record?.dataProcessed ?? null,
+      iterations: record?.memoryIteration ?? null,
+      postcopyRequests: record?.postcopyRequests ?? null,
+    };
     await dropMigrationAllocation(deps.placement, input.migrationId);
-    if (dom) await c.domainUndefine(dom).catch(() => undefined); // the inactive source definition
+    if (src.domain !== 'none') {
+      const c = await deps.connections.get(input.source);
+      const dom = await lookupVm(c, input.vm.uuid);
+      if (dom) await c.domainUndefine(dom).catch(() => undefined); // the inactive source definition
+    }
     const after = await hostView(deps, input.source, input.vm.uuid);
-    return { stats, hosts: { source: describeView(after), destination: describeView(dst) } };
+    return { stats, hosts: { source: describeHost(after), destination: describeHost(dst) } };
   }
 
   /**
@@ -93,8 +101,8 @@ export function finishActivities(deps: ActivityDeps) {
     const reverted = await revertMigrationAllocation(deps.placement, input.migrationId, input.vm.uuid);
     steps.push(`allocations: ${reverted.outcome}`);
     const hosts = {
-      source: describeView(await hostView(deps, input.source, input.vm.uuid)),
-      destination: input.destination ? describeView(await hostView(deps, input.destination, input.vm.uuid)) : 'n/a',
+      source: describeHost(await hostView(deps, input.source, input.vm.uuid)),
+      destination: input.destination ? describeHost(await hostView(deps, input.destination, input.vm.uuid)) : 'n/a',
     };
     return { hosts, steps };
   }

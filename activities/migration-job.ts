@@ -11,7 +11,7 @@ import {
 } from './libvirt';
 import { DestinationXmlError, prepareDestinationXml } from './libvirt/dest-xml';
 import { refuse } from './refusal';
-import { classifySituation } from '../model/situation';
+import { classifySituation, jobViewOf } from '../model/situation';
 
 /** The migration job itself: prepare, start and steer it (the watch is in watch.ts). Thin adapters that report facts. */
 
@@ -57,7 +57,7 @@ export function migrationJobActivities(deps: ActivityDeps) {
   async function startMigration(input: StartInput): Promise<StartResult> {
     const dst = await hostView(deps, input.destination, input.vm.uuid);
     const src = await hostView(deps, input.source, input.vm.uuid);
-    const where = classifySituation(src, dst).next;
+    const where = classifySituation(src, dst, jobViewOf(src, dst)).next;
     if (where === 'finish' || where === 'finish-on-source') return { outcome: 'already-done' };
     const { c, dom } = await sourceDomain(input.source, input.vm.uuid);
     if ((await c.domainGetJobStats(dom)).typeName === 'Unbounded') return { outcome: 'already-running' };

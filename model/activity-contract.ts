@@ -26,11 +26,23 @@ export const DomainViewSchema = z.object({
   reason: z.string(),
   persistent: z.boolean().optional(),
 });
+/** The host's record of its last finished job (COMPLETED|KEEP_COMPLETED), with libvirt's figures. */
+export const FinishedJobSchema = z.object({
+  type: z.enum(['completed', 'failed', 'cancelled']),
+  operation: z.string().optional(),
+  errorMessage: z.string().optional(),
+  elapsedMs: z.number().optional(),
+  downtimeMs: z.number().optional(),
+  dataProcessed: z.number().optional(),
+  memoryIteration: z.number().optional(),
+  postcopyRequests: z.number().optional(),
+});
 /** What one host shows of the VM (the situation table's input), with the error when unreachable. */
 export const HostDomainViewSchema = z.object({
   reachable: z.boolean(),
   domain: z.union([z.literal('none'), DomainViewSchema]),
-  job: z.object({ type: JobTypeSchema, errorMessage: z.string().optional() }).optional(),
+  job: z.object({ type: JobTypeSchema, operation: z.string().optional(), errorMessage: z.string().optional() }).optional(),
+  finishedJob: FinishedJobSchema.optional(),
   error: z.string().optional(),
 });
 export type HostDomainView = HostView & { error?: string };

@@ -126,7 +126,7 @@ describe('LiveMigration: failures after the claim roll back', () => {
   it('the job ends with the VM still on the source: outcome failed, rolled back, the situation named', async () => {
     const fake = fakeActivities({ postcopySupported: false, samples: [precopy(1, 100), precopy(1, 80), endedOnSource()] });
     const outcome = await failedAt(fake);
-    expect(outcome.error?.message).toMatch(/source running \(Booted\), destination none: the guest runs on the source only/);
+    expect(outcome.error?.message).toMatch(/source running \(Booted\), destination absent: the guest runs on the source only/);
     const ended = outcome.decisions.find((d) => d.action === 'job-ended');
     expect(ended?.reason).toMatch(/runs on the source only/);
     expect(fake.inputsOf('applyAction').map((a) => a.action.kind)).not.toContain('abort');

@@ -1,6 +1,7 @@
-import { continueAsNew, sleep } from '@temporalio/workflow';
+import { continueAsNew, patched, sleep } from '@temporalio/workflow';
 import type { MigrationSample } from '../../model/activity-contract';
 import { classifySituation } from '../../model/situation';
+import { classifySituationV1 } from '../../model/situation-v1';
 import { applyAction, watchMigration } from '../activity-proxies';
 import { decide } from '../convergence';
 import { enterPhase, type Migration, type MigrationInFlight } from '../migration-state';
@@ -16,6 +17,8 @@ const WATCH_MAX_WAIT_MS = 2_000;
 /** Pause before observing again when the job has ended but the hosts do not tell a final story yet. */
 const SETTLE_OBSERVE_MS = 1_000;
 const ESCALATED_OBSERVE_MS = 15_000;
+/** A switch-over that has not settled after this long is escalated (still observed, never guessed). */
+const SWITCHOVER_PATIENCE_MS = 120_000;
 
 /**
  * Step 5: watch the job and decide. Each round the watch activity returns at a decision point;
@@ -25,7 +28,7 @@ const ESCALATED_OBSERVE_MS = 15_000;
  */
 export async function watchAndDecide(m: Migration, flight: MigrationInFlight): Promise<Ended> {
   let lastMode: MigrationSample['mode'] = m.controller.phase === 'postcopy' ? 'postcopy' : m.controller.phase === 'paused' ? 'paused' : 'setup';
-  let lastSituation: string | null = null;
+  const memo: EndMemo = { lastRecorded: null, settlingSinceMs: null };
   for (let round = 0; ; round++) {
     if (round >= ROUNDS_BEFORE_CONTINUE_AS_NEW && m.rec.phase !== 'post-copy' && m.rec.phase !== 'recovering') {
       await continueAsNew<(input: unknown, resume?: MigrationInFlight) => Promise<unknown>>(m.req as unknown, {
@@ -46,18 +49,8 @@ export async function watchAndDecide(m: Migration, flight: MigrationInFlight): P
       continue;
     }
     if (s.job === 'ended') {
-      const where = classifySituation(s.source, s.destination);
-      if (where.situation !== lastSituation) {
-        m.rec.decide(Date.now(), where.next === 'escalate' ? 'escalate' : 'job-ended', where.explanation, { situation: where.situation });
-      }
-      lastSituation = where.situation;
-      if (where.next === 'finish' || where.next === 'finish-on-source') return { kind: 'switched' };
-      if (where.next === 'roll-back') {
-        return { kind: 'ended-on-source', why: m.controller.phase === 'aborting' ? 'controller' : 'failed', error: where.explanation };
-      }
-      // Switch-over settling, a host not answering, or a state no machine should resolve
-      // (split brain, VM lost): observe again after a pause, never guess.
-      await sleep(where.next === 'escalate' ? ESCALATED_OBSERVE_MS : SETTLE_OBSERVE_MS);
+      const ended = await afterTheJob(m, s, memo);
+      if (ended) return ended;
       continue;
     }
     const ended = await decideAndAct(m, flight, s);
@@ -65,6 +58,41 @@ export async function watchAndDecide(m: Migration, flight: MigrationInFlight): P
     flight.lastIteration = s.iteration;
     lastMode = s.mode;
   }
+}
+
+/** What the end-of-job observations remember from round to round. */
+interface EndMemo {
+  /** The last situation recorded (each is recorded once, and so is an escalation). */
+  lastRecorded: string | null;
+  /** Since when the switch-over has been settling. */
+  settlingSinceMs: number | null;
+}
+
+/**
+ * The job ended: where is the guest? The situation table over both hosts' views and the source's
+ * job record decides between finishing, rolling back and observing again (a switch-over still
+ * settling, a host not answering, or a state no machine should resolve: never guess). Runs
+ * started before the table replay through the frozen classifier their history was decided with:
+ * a deploy must not change a decision already taken.
+ */
+async function afterTheJob(m: Migration, s: MigrationSample, memo: EndMemo): Promise<Ended | undefined> {
+  const table = patched('situation-table-v2');
+  let where = table ? classifySituation(s.source, s.destination) : classifySituationV1(s.source, s.destination);
+  memo.settlingSinceMs = where.next === 'wait-then-read-completed-stats' ? memo.settlingSinceMs ?? Date.now() : null;
+  if (table && memo.settlingSinceMs !== null && Date.now() - memo.settlingSinceMs > SWITCHOVER_PATIENCE_MS) {
+    where = { ...where, next: 'escalate', explanation: `${where.explanation}; unsettled for over ${SWITCHOVER_PATIENCE_MS / 1000} s: an operator should look (ferry keeps observing)` };
+  }
+  const key = `${where.situation}/${where.next === 'escalate' ? 'escalate' : 'observe'}`;
+  if (key !== memo.lastRecorded) {
+    m.rec.decide(Date.now(), where.next === 'escalate' ? 'escalate' : 'job-ended', where.explanation, { situation: where.situation });
+  }
+  memo.lastRecorded = key;
+  if (where.next === 'finish' || where.next === 'finish-on-source') return { kind: 'switched' };
+  if (where.next === 'roll-back') {
+    return { kind: 'ended-on-source', why: m.controller.phase === 'aborting' ? 'controller' : 'failed', error: where.explanation };
+  }
+  await sleep(where.next === 'escalate' ? ESCALATED_OBSERVE_MS : SETTLE_OBSERVE_MS);
+  return undefined;
 }
 
 /** One decision of the convergence controller on a sample of a running job, applied and recorded. */
