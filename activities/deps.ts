@@ -9,11 +9,47 @@ export interface GuestMeter {
   stallSinceMs(vmName: string, mark: Record<string, unknown>): Promise<number | null>;
 }
 
+/** How the watch activity learns that something happened. */
+export type WatchMode = 'events' | 'poll';
+
+/** Why the watch looked at the hosts again after its first look of a round. */
+export type WatchLookReason = 'event' | 'feed-lost' | 'safety-poll' | 'poll' | 'deadline';
+
+/** How one watch round went (diagnostics for benchmarks and tests; nothing decides on it). */
+export interface WatchRoundReport {
+  mode: WatchMode;
+  /** Events mode only: events could not be (re)subscribed on a host, so the round polled. */
+  polledForLackOfEvents: boolean;
+  /** Why events could not be subscribed ('source host-a: ...'), when they could not. */
+  subscribeErrors: string[];
+  /** Readings of both hosts (views and job stats), the first one included. */
+  observations: number;
+  /** Why each reading after the first was taken. */
+  looks: WatchLookReason[];
+  /** The events about the VM that called for a look, e.g. 'source:migration-iteration 4'. */
+  events: string[];
+  waitedMs: number;
+}
+
+export interface WatchOptions {
+  /**
+   * 'events' (default): wait for libvirt's events about the VM (or the round's deadline) and read
+   * only then; job-stats polling every `pollMs` only while events cannot be subscribed.
+   * 'poll': the former behaviour, a full reading every `pollMs` (kept for comparison).
+   */
+  mode?: WatchMode;
+  /** Events mode: look anyway after this long without an event (a lost event). Default 10 s. */
+  safetyPollMs?: number;
+  /** Called once per round with how it went. */
+  onRound?: (report: WatchRoundReport) => void;
+}
+
 export interface ActivityDeps {
   inventory: Inventory;
   connections: HostConnections;
   placement: PlacementClient;
   guestMeter?: GuestMeter;
-  /** How often the watch activity samples job stats. */
+  /** How often the watch activity samples job stats when it polls (default 500 ms). */
   pollMs?: number;
+  watch?: WatchOptions;
 }

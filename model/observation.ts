@@ -72,3 +72,30 @@ export function isDecisionPoint(sample: MigrationSample, input: Pick<WatchInput,
     || (sample.iteration !== null && sample.iteration !== input.lastIteration)
     || waitedMs >= input.maxWaitMs;
 }
+
+/**
+ * An event a host reported about the VM, in the watch's terms. Events only say when to look
+ * again: what the migration is doing is always read afresh (a missed or stale event then costs a
+ * late look, never a wrong sample).
+ */
+export type WatchEvent =
+  | { kind: 'migration-iteration'; iteration: number }
+  | { kind: 'job-completed' }
+  | { kind: 'lifecycle'; event: string; detail: string };
+
+/**
+ * Whether an event about the VM may mean a decision point, so the watch looks now instead of at
+ * its deadline. A new pass on the source may be one; an iteration the workflow already has is
+ * not. The end of a job (on either host: the destination reports an incoming migration's end
+ * too) and any change of life cycle on either host (paused for post-copy, post-copy failed,
+ * resumed after a failed migration, stopped, gone) may be one; the reading decides.
+ */
+export function isWorthALook(event: WatchEvent, on: 'source' | 'destination', input: Pick<WatchInput, 'lastIteration'>): boolean {
+  switch (event.kind) {
+    case 'migration-iteration':
+      return on === 'source' && event.iteration !== input.lastIteration;
+    case 'job-completed':
+    case 'lifecycle':
+      return true;
+  }
+}

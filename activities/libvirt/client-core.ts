@@ -50,6 +50,22 @@ export interface CallParams {
   timeoutMs?: number;
 }
 
+/** RPC calls a client has sent, by procedure name (diagnostics and benchmarks). */
+export interface RpcCallCounts {
+  total: number;
+  byProcedure: Record<string, number>;
+}
+
+/** What was called between two readings of `rpcCalls()`. */
+export function rpcCallsSince(before: RpcCallCounts, after: RpcCallCounts): RpcCallCounts {
+  const byProcedure: Record<string, number> = {};
+  for (const [name, n] of Object.entries(after.byProcedure)) {
+    const d = n - (before.byProcedure[name] ?? 0);
+    if (d > 0) byProcedure[name] = d;
+  }
+  return { total: after.total - before.total, byProcedure };
+}
+
 export interface EventSubscription {
   readonly id: number;
   unsubscribe(): Promise<void>;
@@ -79,6 +95,9 @@ export class LibvirtClientCore {
   private closing = false;
   private reconnecting: Promise<void> | null = null;
   private keepaliveActive = false;
+  /** Calls sent, by procedure number: one map increment per call, always on. */
+  private readonly callCounts = new Map<number, number>();
+  private callTotal = 0;
 
   protected constructor(protected readonly options: LibvirtClientOptions) {
     const parsed = options.uri ? parseLibvirtUri(options.uri) : null;
@@ -100,6 +119,16 @@ export class LibvirtClientCore {
   /** The current RPC connection (diagnostics such as keepalive counters). */
   get connection(): RpcConnection | null {
     return this.conn;
+  }
+
+  /**
+   * Every call this client sent (setup and event registration included), over all the connections
+   * it opened, by procedure name. Counted when sent, whatever the reply.
+   */
+  rpcCalls(): RpcCallCounts {
+    const byProcedure: Record<string, number> = {};
+    for (const [proc, n] of this.callCounts) byProcedure[procedureName(proc)] = n;
+    return { total: this.callTotal, byProcedure };
   }
 
   onConnectionEvent(listener: (e: ConnectionEvent) => void): () => void {
@@ -136,6 +165,8 @@ export class LibvirtClientCore {
       args = w.toBuffer();
     }
     const timeoutMs = params.timeoutMs ?? this.options.callTimeoutMs ?? 30_000;
+    this.callCounts.set(procedure, (this.callCounts.get(procedure) ?? 0) + 1);
+    this.callTotal++;
     const payload = await conn.call(procedure, args, { timeoutMs });
     const r = new XdrReader(payload);
     try {

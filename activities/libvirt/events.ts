@@ -118,6 +118,8 @@ export interface DomainEventMap {
   [DomainEventId.JobCompleted]: DomainJobCompletedEvent;
 }
 export type TypedDomainEventId = keyof DomainEventMap;
+/** Any of the typed events: what a migration watcher listens to. */
+export type TypedDomainEvent = DomainEventMap[TypedDomainEventId];
 
 export function decodeLifecycle(payload: Buffer): DomainLifecycleEvent {
   const r = new XdrReader(payload);

@@ -1,7 +1,8 @@
 /** Public API of the libvirt RPC client. */
 export { LibvirtClient } from './client';
 export type { DomainCapabilitiesQuery, MigratePerformParams, NodeInfo } from './client';
-export type { CallParams, ConnectionEvent, EventSubscription, LibvirtClientOptions, ReconnectOptions } from './client-core';
+export { rpcCallsSince } from './client-core';
+export type { CallParams, ConnectionEvent, EventSubscription, LibvirtClientOptions, ReconnectOptions, RpcCallCounts } from './client-core';
 export { RpcConnection } from './connection';
 export type { CallOptions, EventMessage, KeepaliveOptions, RpcConnectionOptions, SocketFactory } from './connection';
 export * from './constants';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { HostDomainView } from '../../../model/activity-contract';
-import { isDecisionPoint, toMigrationSample, type JobFacts } from '../../../model/observation';
+import { isDecisionPoint, isWorthALook, toMigrationSample, type JobFacts } from '../../../model/observation';
 
 const dom = (state: 'running' | 'paused' | 'shutoff', reason: string): HostDomainView =>
   ({ reachable: true, domain: { state, reason, persistent: true }, job: { type: 'none' } });
@@ -40,5 +40,23 @@ describe('what the watch reports', () => {
     expect(isDecisionPoint(s, base, 2000)).toBe(true);
     expect(isDecisionPoint({ ...s, job: 'ended' }, base, 100)).toBe(true);
     expect(isDecisionPoint({ ...s, postcopyFailed: true }, base, 100)).toBe(true);
+  });
+});
+
+describe('which events call for a look', () => {
+  const input = { lastIteration: 3 };
+  it('a new pass on the source does; one the workflow already has, or one reported by the destination, does not', () => {
+    expect(isWorthALook({ kind: 'migration-iteration', iteration: 4 }, 'source', input)).toBe(true);
+    expect(isWorthALook({ kind: 'migration-iteration', iteration: 3 }, 'source', input)).toBe(false);
+    expect(isWorthALook({ kind: 'migration-iteration', iteration: 1 }, 'source', { lastIteration: null })).toBe(true);
+    expect(isWorthALook({ kind: 'migration-iteration', iteration: 4 }, 'destination', input)).toBe(false);
+  });
+
+  it('the end of a job and any change of life cycle do, on either host', () => {
+    for (const on of ['source', 'destination'] as const) {
+      expect(isWorthALook({ kind: 'job-completed' }, on, input)).toBe(true);
+      expect(isWorthALook({ kind: 'lifecycle', event: 'Suspended', detail: 'Postcopy' }, on, input)).toBe(true);
+      expect(isWorthALook({ kind: 'lifecycle', event: 'Stopped', detail: 'Failed' }, on, input)).toBe(true);
+    }
   });
 });
