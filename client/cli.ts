@@ -1,30 +1,84 @@
+/**
+ * `ferry`: the operator's commands (client/commands/migration.ts) plus whatever the composition
+ * root adds (entry/ferry.ts: `ferry worker`, `ferry lab`). Light on purpose: `ferry --help` loads
+ * commander and this folder's small modules only; each command loads what it needs when it runs.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
 import { Command, CommanderError } from 'commander';
-import { registerLabCommands } from './commands/lab';
 import { registerMigrationCommands } from './commands/migration';
+import { DEFAULT_TEMPORAL_ADDRESS, DEFAULT_TEMPORAL_NAMESPACE } from './config';
+import { EXIT, EXIT_CODE_TABLE, type ExitCode } from './exit-codes';
+import { FerryError, UnavailableError, UsageError } from './errors';
+import { reportError, sniffOutputFormat } from './output';
 
-/** `ferry`: one CLI for operators; each command group lives in client/commands/. */
-export function buildCli(): Command {
+/** Adds commands to the program (the composition root's worker and lab groups). */
+export type CommandGroup = (program: Command) => void;
+
+/** The task queue's default is workflows/definitions.ts's TASK_QUEUE (a unit test keeps them equal; importing it here would load the Temporal SDK for --help). */
+export const CONFIG_HELP = `
+Configuration (environment; the CLI needs only Temporal):
+  FERRY_TEMPORAL_ADDRESS     Temporal frontend host:port (default ${DEFAULT_TEMPORAL_ADDRESS})
+  FERRY_TEMPORAL_NAMESPACE   namespace (default "${DEFAULT_TEMPORAL_NAMESPACE}")
+  FERRY_TASK_QUEUE           task queue of ferry's workers (default "ferry")
+  FERRY_TEMPORAL_TLS=1       TLS to the frontend; FERRY_TEMPORAL_TLS_CA, _CERT and _KEY name PEM files (mTLS)`;
+
+export function exitCodeHelp(): string {
+  return `\nExit codes:\n${EXIT_CODE_TABLE.map(([code, meaning]) => `  ${String(code).padStart(3)}  ${meaning}`).join('\n')}`;
+}
+
+/** package.json's version, found upward from here (this file may run from a compiled copy). */
+export function ferryVersion(): string {
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    const file = path.join(dir, 'package.json');
+    if (fs.existsSync(file)) {
+      const pkg = JSON.parse(fs.readFileSync(file, 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'ferry' && pkg.version) return pkg.version;
+    }
+    if (path.dirname(dir) === dir) return 'unknown';
+  }
+}
+
+export function buildCli(groups: CommandGroup[] = []): Command {
   const program = new Command('ferry')
     .description('Durable live migration of libvirt/QEMU virtual machines, orchestrated by Temporal')
-    .showHelpAfterError()
-    .exitOverride();
+    .version(ferryVersion(), '-V, --version', 'the version of ferry')
+    .showHelpAfterError('(add --help for usage)')
+    .exitOverride()
+    .configureOutput({ outputError: () => undefined }) // reported once, in the format asked for (runCli)
+    .addHelpText('after', `${exitCodeHelp()}\n${CONFIG_HELP}`);
   registerMigrationCommands(program);
-  registerLabCommands(program);
+  for (const add of groups) add(program);
   return program;
 }
 
-export async function runCli(argv: string[]): Promise<void> {
+export async function runCli(argv: string[], groups: CommandGroup[] = []): Promise<never> {
+  // `ferry list | head`: a reader that leaves early is not an error.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => process.exit(err.code === 'EPIPE' ? EXIT.ok : EXIT.internal));
+  let code: ExitCode | number;
   try {
-    await buildCli().parseAsync(argv);
+    await buildCli(groups).parseAsync(argv);
+    code = typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
   } catch (err) {
-    if (err instanceof CommanderError) {
-      process.exitCode = err.exitCode;
-    } else {
-      process.stderr.write(`ferry: ${(err as Error).message}\n`);
-      process.exitCode = 1;
-    }
+    code = reportError(await asFerryError(err), sniffOutputFormat(argv.slice(2)));
   }
   // A finished command ends the process: gRPC channels and timers of closed Temporal clients
   // must not keep it alive (or wake up later and crash it).
-  process.exit(process.exitCode ?? 0);
+  process.exit(code);
+}
+
+/** Commander's and Temporal's errors as the exit codes' kinds; anything else is a bug (70). */
+async function asFerryError(err: unknown): Promise<unknown> {
+  if (err instanceof FerryError) return err;
+  if (err instanceof CommanderError) {
+    if (err.exitCode === 0) process.exit(0); // --help, --version
+    if (err.code === 'commander.help') return new UsageError('no command given: ferry --help lists them', { code: err.code });
+    return new UsageError(err.message.replace(/^error: /, ''), { code: err.code });
+  }
+  // A Temporal error no command mapped: the server answered something ferry does not expect.
+  const { isGrpcServiceError, ServiceError } = require('@temporalio/client') as typeof import('@temporalio/client');
+  if (isGrpcServiceError(err) || err instanceof ServiceError) {
+    return new UnavailableError(`Temporal answered with an error: ${(err as Error).message}`);
+  }
+  return err;
 }

@@ -1,17 +1,19 @@
 import { ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
 import type { Outcome } from '../model/types';
+import { EXIT, type ExitCode } from './exit-codes';
 
 /** How a migration ended, for people and for exit codes. */
 
-export const EXIT = { completed: 0, failed: 1, refused: 2, rolledBack: 3 } as const;
+/** Failure types the workflow uses for "ferry said no" (activities/refusal.ts, the workflow's input check). */
+const REFUSAL_TYPES = ['Refused', 'InvalidInput'];
 
-export function exitCodeFor(o: Outcome): number {
-  if (o.outcome === 'completed') return EXIT.completed;
+export function exitCodeFor(o: Outcome): ExitCode {
+  if (o.outcome === 'completed') return EXIT.ok;
   if (o.outcome === 'rolled_back' || o.outcome === 'aborted') return EXIT.rolledBack;
   return EXIT.failed;
 }
 
-/** The innermost ApplicationFailure of a failed workflow (activity failures wrap it). */
+/** The innermost ApplicationFailure of a failed workflow or update (activity failures wrap it). */
 export function rootFailure(err: unknown): { type: string | null; message: string } {
   let e: unknown = err;
   let app: ApplicationFailure | undefined;
@@ -20,13 +22,14 @@ export function rootFailure(err: unknown): { type: string | null; message: strin
     e = (e as { cause?: unknown }).cause;
   }
   if (app) return { type: app.type ?? null, message: app.message };
-  return { type: null, message: err instanceof Error ? err.message : String(err) };
+  let last: unknown = err;
+  while (last instanceof Error && last.cause instanceof Error) last = last.cause;
+  return { type: null, message: last instanceof Error ? last.message : String(last) };
 }
 
-export function exitCodeForError(err: unknown): number {
-  if (!(err instanceof WorkflowFailedError)) return EXIT.failed;
-  const t = rootFailure(err).type;
-  return t === 'Refused' || t === 'InvalidInput' ? EXIT.refused : EXIT.failed;
+/** A workflow that failed: refused (2) when ferry said no, else failed (1). */
+export function isRefusal(err: unknown): boolean {
+  return err instanceof WorkflowFailedError && REFUSAL_TYPES.includes(rootFailure(err).type ?? '');
 }
 
 export function formatOutcome(o: Outcome): string {

@@ -1,4 +1,5 @@
 import type { ProgressView } from '../model/progress';
+import type { Progress } from '../model/types';
 
 /** One terminal line for a running migration. Pure: the caller decides where it goes. */
 export interface BarInput {
@@ -35,4 +36,15 @@ export function renderBar(input: BarInput): string {
     `dirty ${formatRate(input.dirtyBps)} vs bw ${formatRate(input.bandwidthBps)}`,
     `downtime~${formatDuration(input.view.expectedDowntimeMs)}`,
   ].join('  ');
+}
+
+/** The bar of a migration's progress query answer (phase, %, ETA, iteration, rates, downtime, verdict). */
+export function progressLine(p: Progress): string {
+  return renderBar({
+    phase: p.phase,
+    view: { percent: p.percent, etaMs: p.etaMs, expectedDowntimeMs: p.expectedDowntimeMs, converging: p.verdict === 'stalled' ? false : null },
+    iteration: p.iteration,
+    dirtyBps: p.dirtyBps,
+    bandwidthBps: p.bandwidthBps,
+  }) + (p.verdict ? `  ${p.verdict}` : '');
 }

@@ -2,25 +2,49 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import { createActivities } from '../activities';
 import { HostConnections } from '../activities/connections';
 import type { GuestMeter } from '../activities/deps';
-import { Inventory, loadHostInventory } from '../activities/hosts';
+import { Inventory, loadHostInventory, type HostInventory } from '../activities/hosts';
 import { PlacementClient } from '../activities/placement';
 import type { WorkerConfig } from './config';
 import { temporalConnectionOptions } from './temporal-connection';
+import { prebuiltWorkflowBundle } from './workflow-bundle';
+
+/**
+ * Where hosts, Placement and a guest stall meter come from when the configuration names none:
+ * the composition root passes the embedded lab's (entry/lab-fallback.ts); worker/ knows no lab.
+ */
+export interface WorkerFallback {
+  /** What it is, for the log, e.g. "the lab's state /work/main/.lab/lab.json". */
+  describe: string;
+  inventory: () => HostInventory;
+  placementUrl: () => Promise<string>;
+  guestMeter?: GuestMeter;
+  /** The Temporal address when FERRY_TEMPORAL_ADDRESS is unset. */
+  temporalAddress?: () => Promise<string | undefined>;
+}
 
 export interface WorkerSetup {
   config: WorkerConfig;
-  /** Where hosts and Placement come from when the config names none (the embedded lab). */
-  fallback?: { inventory: () => ReturnType<typeof loadHostInventory>; placementUrl: () => Promise<string>; guestMeter?: GuestMeter };
-  /** A prebuilt workflow bundle (tests reuse one); default: bundle workflows/ now. */
+  fallback?: WorkerFallback;
+  /** A prebuilt workflow bundle (tests reuse one); default: the build's (workflow-bundle.ts) when fresh, else bundle workflows/ now. */
   workflowBundle?: WorkerOptions['workflowBundle'];
 }
 
+/** What the worker was built from, for its start-up log. */
+export interface WorkerFacts {
+  hosts: string[];
+  hostsFrom: string;
+  placementUrl: string;
+  placementFrom: string;
+  workflows: 'prebuilt bundle' | 'bundled at start';
+}
+
 /** Builds the worker: Temporal connection, activities with their dependencies, workflows. */
-export async function createFerryWorker(setup: WorkerSetup): Promise<{ worker: Worker; close: () => Promise<void> }> {
+export async function createFerryWorker(setup: WorkerSetup): Promise<{ worker: Worker; close: () => Promise<void>; facts: WorkerFacts }> {
   const c = setup.config;
-  const hosts = c.FERRY_HOSTS_FILE ? loadHostInventory(c.FERRY_HOSTS_FILE) : setup.fallback?.inventory();
+  const fb = setup.fallback;
+  const hosts = c.FERRY_HOSTS_FILE ? loadHostInventory(c.FERRY_HOSTS_FILE) : fb?.inventory();
   if (!hosts) throw new Error('no host inventory: set FERRY_HOSTS_FILE (or bring the lab up: ferry lab up)');
-  const placementUrl = c.FERRY_PLACEMENT_URL ?? (await setup.fallback?.placementUrl());
+  const placementUrl = c.FERRY_PLACEMENT_URL ?? (await fb?.placementUrl());
   if (!placementUrl) throw new Error('no Placement endpoint: set FERRY_PLACEMENT_URL (or bring the lab up)');
   const inventory = new Inventory(hosts);
   const connections = new HostConnections(inventory);
@@ -28,21 +52,40 @@ export async function createFerryWorker(setup: WorkerSetup): Promise<{ worker: W
     inventory,
     connections,
     placement: new PlacementClient({ baseUrl: placementUrl, token: c.FERRY_PLACEMENT_TOKEN }),
-    guestMeter: setup.fallback?.guestMeter,
+    guestMeter: fb?.guestMeter,
   });
-  const connection = await NativeConnection.connect(temporalConnectionOptions(c));
-  const worker = await Worker.create({
-    connection,
-    namespace: c.FERRY_TEMPORAL_NAMESPACE,
-    taskQueue: c.FERRY_TASK_QUEUE,
-    activities,
-    ...(setup.workflowBundle ? { workflowBundle: setup.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
-  });
-  return {
-    worker,
-    close: async () => {
-      await connections.closeAll();
-      await connection.close();
-    },
-  };
+  const bundle = setup.workflowBundle ?? prebuiltWorkflowBundle();
+  let connection: NativeConnection | undefined;
+  try {
+    connection = await NativeConnection.connect(temporalConnectionOptions(c));
+    const worker = await Worker.create({
+      connection,
+      namespace: c.FERRY_TEMPORAL_NAMESPACE,
+      taskQueue: c.FERRY_TASK_QUEUE,
+      activities,
+      // On SIGTERM, running activities get this long to return before they are cancelled
+      // (all are idempotent: a cancelled one is retried by the next worker).
+      shutdownGraceTime: '10 seconds',
+      ...(bundle ? { workflowBundle: bundle } : { workflowsPath: require.resolve('../workflows') }),
+    });
+    const conn = connection;
+    return {
+      worker,
+      close: async () => {
+        await connections.closeAll();
+        await conn.close();
+      },
+      facts: {
+        hosts: hosts.map((h) => h.name),
+        hostsFrom: c.FERRY_HOSTS_FILE ? `from FERRY_HOSTS_FILE ${c.FERRY_HOSTS_FILE}` : `from ${fb!.describe}`,
+        placementUrl,
+        placementFrom: c.FERRY_PLACEMENT_URL ? 'from FERRY_PLACEMENT_URL' : `from ${fb!.describe}`,
+        workflows: bundle ? 'prebuilt bundle' : 'bundled at start',
+      },
+    };
+  } catch (err) {
+    await connections.closeAll();
+    await connection?.close().catch(() => undefined);
+    throw err;
+  }
 }

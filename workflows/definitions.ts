@@ -7,10 +7,13 @@
  */
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { ConvergencePolicy } from './convergence';
+import type { LocateVmInput, LocateVmResult } from '../model/activity-contract';
 import type {
   AbortInput,
   Decision,
   ForceCompleteInput,
+  MigrationRequestInput,
+  Outcome,
   Progress,
   SetBandwidthInput,
   SetMaxDowntimeInput,
@@ -19,6 +22,16 @@ import type {
 
 export const TASK_QUEUE = 'ferry';
 export const LIVE_MIGRATION_WORKFLOW_TYPE = 'liveMigration';
+/** Where a VM runs, asked of a worker: the operator's side never talks to libvirt (locate-vm.ts). */
+export const LOCATE_VM_WORKFLOW_TYPE = 'locateVm';
+
+/**
+ * The workflows' signatures as their callers see them, so that clients name a workflow's type
+ * without importing its implementation (test/unit/cli/definitions.test.ts checks that the real ones fit).
+ * The LiveMigration workflow's second parameter is its own continue-as-new state: callers never pass it.
+ */
+export type LiveMigrationWorkflow = (request: MigrationRequestInput) => Promise<Outcome>;
+export type LocateVmWorkflow = (input: LocateVmInput) => Promise<LocateVmResult>;
 
 // Updates: validators refuse with an error that says why (e.g. "abort refused: post-copy has
 // started, the VM can only move forward"); an accepted update answers { accepted: true, message }.

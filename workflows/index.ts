@@ -1,2 +1,3 @@
 /** The workflows the worker registers (this file is the bundle's entry point). */
 export { liveMigration } from './live-migration';
+export { locateVm } from './locate-vm';

@@ -1,142 +1,182 @@
+/**
+ * `ferry lab …`: the embedded lab. The one file of client/ that may import lab/ (registered by
+ * the composition root, entry/ferry.ts); lab code loads only when a lab command runs.
+ */
 import type { Command } from 'commander';
-import { DEFAULT_LAB, labDown, labUp } from '../../lab/lab';
-import { labStatus } from '../../lab/status';
-import { parseNumberOption } from '../options';
+import { FerryError } from '../errors';
+import { EXIT } from '../exit-codes';
+import { parseChoiceOption, parseNumberOption } from '../options';
+import { outputFormat, printJson, printText, say, withOutputOptions } from '../output';
 import { renderBar } from '../progress-bar';
-import { rawMigrate } from '../../lab/raw-migration';
-import { createLabVm, deleteLabVm, resetVmStall, vmStall } from '../../lab/vms';
-import { dirtyBytesPerSecond } from '../../model/observation';
 
-const say = (line: string) => process.stderr.write(`${line}\n`);
+interface OutputOpts {
+  output?: string;
+  json?: boolean;
+}
+
+/**
+ * A lab command: its options are checked first (exit 64); a lab that cannot do what was asked
+ * (a daemon that does not start, a host that is not there) is exit 69, its message as the lab said it.
+ */
+function labAction<A extends unknown[]>(fn: (...args: A) => Promise<void>) {
+  return async (...args: A) => {
+    try {
+      await fn(...args);
+    } catch (err) {
+      if (err instanceof FerryError) throw err;
+      throw new FerryError(EXIT.unavailable, `the lab: ${(err as Error).message}`);
+    }
+  };
+}
 
 export function registerLabCommands(program: Command): void {
   const lab = program.command('lab').description('the embedded lab: Temporal, Placement, libvirt hosts, test guests');
 
-  lab
-    .command('up')
-    .description('bring the lab up (idempotent): packages, Temporal dev server, Placement, libvirt hosts in network namespaces')
-    .option('--hosts <n>', 'number of libvirt hosts, 2 to 8 (default: as the lab has, else 2)')
-    .option('--accel <accel>', 'auto | kvm | tcg (default: as the lab has, else auto)')
-    .option('--link-mbps <mbps>', "cap each host link to this many Mbit/s (tc token bucket); 'none' removes the caps")
-    .action(async (o: { hosts?: string; accel?: string; linkMbps?: string }) => {
-      if (o.accel !== undefined && !['auto', 'kvm', 'tcg'].includes(o.accel)) {
-        throw new Error(`--accel must be one of auto, kvm, tcg; got '${o.accel}'`);
-      }
-      await labUp(
-        {
-          ...DEFAULT_LAB,
-          hosts: o.hosts === undefined ? undefined : parseNumberOption('--hosts', o.hosts),
-          accel: o.accel as 'auto' | 'kvm' | 'tcg' | undefined,
-          linkMbps: o.linkMbps === undefined ? undefined : o.linkMbps === 'none' ? null : parseNumberOption('--link-mbps', o.linkMbps),
-        },
-        say,
-      );
+  withOutputOptions(
+    lab
+      .command('up')
+      .description('bring the lab up (idempotent): packages, Temporal dev server, Placement, libvirt hosts in network namespaces')
+      .option('--hosts <n>', 'number of libvirt hosts, 2 to 8 (default: as the lab has, else 2)')
+      .option('--accel <accel>', 'auto | kvm | tcg (default: as the lab has, else auto)')
+      .option('--link-mbps <mbps>', "cap each host link to this many Mbit/s (tc token bucket); 'none' removes the caps"),
+  ).action(async (o: OutputOpts & { hosts?: string; accel?: string; linkMbps?: string }) => {
+    const format = outputFormat(o);
+    const options = {
+      hosts: o.hosts === undefined ? undefined : parseNumberOption('--hosts', o.hosts),
+      accel: o.accel === undefined ? undefined : parseChoiceOption('--accel', o.accel, ['auto', 'kvm', 'tcg'] as const),
+      linkMbps: o.linkMbps === undefined ? undefined : o.linkMbps === 'none' ? null : parseNumberOption('--link-mbps', o.linkMbps),
+    };
+    await labAction(async () => {
+      const { DEFAULT_LAB, labUp } = require('../../lab/lab') as typeof import('../../lab/lab');
+      const state = await labUp({ ...DEFAULT_LAB, ...options }, say);
+      if (format === 'json') printJson(state);
       say('lab is up');
-    });
+    })();
+  });
 
-  lab
-    .command('down')
-    .description('stop everything the lab started (by PID) and remove its namespaces')
-    .action(async () => {
+  withOutputOptions(lab.command('down').description('stop everything the lab started (by PID) and remove its namespaces')).action(
+    labAction(async (o: OutputOpts) => {
+      outputFormat(o);
+      const { labDown } = require('../../lab/lab') as typeof import('../../lab/lab');
       await labDown(say);
       say('lab is down');
-    });
+    }),
+  );
 
-  lab
-    .command('status')
-    .description('what runs in the lab')
-    .option('--json', 'one JSON object')
-    .action(async (o: { json?: boolean }) => {
-      const status = await labStatus();
-      if (o.json) {
-        process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
-        return;
-      }
-      for (const h of status.hosts) process.stdout.write(`${h.name}\t${h.up ? 'up' : 'down'}\t${h.address}\t${h.uri}\n`);
-      for (const v of status.vms) process.stdout.write(`${v.name}\t${v.host ?? '-'}\t${v.state}\theartbeat ${v.heartbeat ?? '-'}\n`);
-    });
+  withOutputOptions(lab.command('status').description('what runs in the lab: hosts (name, up, address, URI), then VMs (name, host, state, heartbeat)')).action(
+    async (o: OutputOpts) => {
+      const format = outputFormat(o);
+      await labAction(async () => {
+        const { labStatus } = require('../../lab/status') as typeof import('../../lab/status');
+        const status = await labStatus();
+        if (format === 'json') {
+          printJson(status);
+          return;
+        }
+        for (const h of status.hosts) printText(`${h.name}\t${h.up ? 'up' : 'down'}\t${h.address}\t${h.uri}`);
+        for (const v of status.vms) printText(`${v.name}\t${v.host ?? '-'}\t${v.state}\theartbeat ${v.heartbeat ?? '-'}`);
+      })();
+    },
+  );
 
-  const vm = lab.command('vm').description('test guests on the lab hosts');
-  vm.command('create <name>')
-    .description('define and start a test guest, wait for its heartbeat, allocate it in Placement')
-    .requiredOption('--host <host>', 'lab host to start it on')
-    .option('--mem <MiB>', 'guest memory in MiB', '256')
-    .option('--rate <MiB/s>', "memory the guest dirties per second (0 = idle, 'max' = as fast as it can)", '0')
-    .option('--wss <MiB>', 'working-set size the guest dirties, in MiB (default: most of its memory)')
-    .option('--vcpus <n>', 'virtual CPUs', '1')
-    .action(async (name: string, o: { host: string; mem: string; rate: string; wss?: string; vcpus: string }) => {
-      const created = await createLabVm({
-        name,
-        host: o.host,
-        memoryMiB: parseNumberOption('--mem', o.mem),
-        rateMiBps: o.rate === 'max' ? 'max' : parseNumberOption('--rate', o.rate),
-        wssMiB: o.wss === undefined ? undefined : parseNumberOption('--wss', o.wss),
-        vcpus: parseNumberOption('--vcpus', o.vcpus),
-      });
+  const vm = lab.command('vm').description('test guests of the lab');
+  withOutputOptions(
+    vm
+      .command('create <name>')
+      .description('define and start a test guest, wait for its heartbeat, allocate it in Placement')
+      .requiredOption('--host <host>', 'lab host to start it on')
+      .option('--mem <MiB>', 'guest memory in MiB', '256')
+      .option('--rate <MiB/s>', "memory the guest dirties per second (0 = idle, 'max' = as fast as it can)", '0')
+      .option('--wss <MiB>', 'working-set size the guest dirties, in MiB (default: most of its memory)')
+      .option('--vcpus <n>', 'virtual CPUs', '1'),
+  ).action(async (name: string, o: OutputOpts & { host: string; mem: string; rate: string; wss?: string; vcpus: string }) => {
+    const format = outputFormat(o);
+    const options = {
+      name,
+      host: o.host,
+      memoryMiB: parseNumberOption('--mem', o.mem),
+      rateMiBps: o.rate === 'max' ? ('max' as const) : parseNumberOption('--rate', o.rate),
+      wssMiB: o.wss === undefined ? undefined : parseNumberOption('--wss', o.wss),
+      vcpus: parseNumberOption('--vcpus', o.vcpus),
+    };
+    await labAction(async () => {
+      const { createLabVm } = require('../../lab/vms') as typeof import('../../lab/vms');
+      const created = await createLabVm(options);
+      if (format === 'json') printJson(created);
       say(`${created.name} (${created.uuid}) runs on ${o.host}`);
-    });
-  vm.command('stall <name>')
-    .description('the longest stall the guest felt since the last reset (µs)')
-    .option('--reset', 'reset the stall meter now')
-    .option('--json', 'one JSON object')
-    .action(async (name: string, o: { reset?: boolean; json?: boolean }) => {
+    })();
+  });
+  withOutputOptions(
+    vm
+      .command('stall <name>')
+      .description('the longest stall the guest felt since the last reset: felt, longest gap and stopped time in ms')
+      .option('--reset', 'reset the stall meter now'),
+  ).action(async (name: string, o: OutputOpts & { reset?: boolean }) => {
+    const format = outputFormat(o);
+    await labAction(async () => {
+      const { resetVmStall, vmStall } = require('../../lab/vms') as typeof import('../../lab/vms');
       if (o.reset) {
         await resetVmStall(name);
         say(`stall meter of ${name} reset`);
         return;
       }
       const r = await vmStall(name);
-      if (o.json) process.stdout.write(`${JSON.stringify(r)}\n`);
-      else process.stdout.write(`felt ${(r.feltUs / 1000).toFixed(1)} ms (longest gap ${(r.maxGapUs / 1000).toFixed(1)} ms, stopped ${(r.stoppedUs / 1000).toFixed(1)} ms)${r.settled ? '' : ' (not settled yet)'}\n`);
-    });
-  vm.command('delete <name>')
-    .description('destroy and undefine the guest on every host and drop its Placement allocation')
-    .action(async (name: string) => {
-      await deleteLabVm(name);
-      say(`${name} deleted`);
-    });
+      if (format === 'json') printJson(r);
+      else printText(`felt ${(r.feltUs / 1000).toFixed(1)} ms (longest gap ${(r.maxGapUs / 1000).toFixed(1)} ms, stopped ${(r.stoppedUs / 1000).toFixed(1)} ms)${r.settled ? '' : ' (not settled yet)'}`);
+    })();
+  });
+  withOutputOptions(vm.command('delete <name>').description('destroy and undefine the guest on every host and drop its Placement allocation')).action(
+    async (name: string, o: OutputOpts) => {
+      outputFormat(o);
+      await labAction(async () => {
+        const { deleteLabVm } = require('../../lab/vms') as typeof import('../../lab/vms');
+        await deleteLabVm(name);
+        say(`${name} deleted`);
+      })();
+    },
+  );
 
-  lab
-    .command('migrate <vm>')
-    .description('a raw peer-to-peer live migration through ferry\'s libvirt client (no workflow), with a progress bar')
-    .requiredOption('--to <host>', 'destination lab host')
-    .option('--postcopy', 'switch to post-copy after the first pre-copy pass')
-    .option('--bandwidth <MiB/s>', 'migration bandwidth cap in MiB/s')
-    .option('--json', 'print the outcome as one JSON object')
-    .action(async (name: string, o: { to: string; postcopy?: boolean; bandwidth?: string; json?: boolean }) => {
+  withOutputOptions(
+    lab
+      .command('migrate <vm>')
+      .description("a raw peer-to-peer live migration through ferry's libvirt client (no workflow), with a progress bar; exit 0 completed, 1 failed")
+      .requiredOption('--to <host>', 'destination lab host')
+      .option('--postcopy', 'switch to post-copy after the first pre-copy pass')
+      .option('--bandwidth <MiB/s>', 'migration bandwidth cap in MiB/s'),
+  ).action(async (name: string, o: OutputOpts & { to: string; postcopy?: boolean; bandwidth?: string }) => {
+    const format = outputFormat(o);
+    const bandwidthMiBps = o.bandwidth === undefined ? undefined : parseNumberOption('--bandwidth', o.bandwidth);
+    await labAction(async () => {
+      const { rawMigrate } = require('../../lab/raw-migration') as typeof import('../../lab/raw-migration');
+      const { dirtyBytesPerSecond } = require('../../model/observation') as typeof import('../../model/observation');
       const tty = process.stderr.isTTY === true;
       let lastLine = 0;
       const result = await rawMigrate({
         vm: name,
         to: o.to,
         postcopyAfterFirstPass: o.postcopy === true,
-        bandwidthMiBps: o.bandwidth === undefined ? undefined : parseNumberOption('--bandwidth', o.bandwidth),
+        bandwidthMiBps,
         onSample: ({ stats, view, phase }) => {
-          const line = renderBar({
-            phase,
-            view,
-            iteration: stats.memoryIteration ?? null,
-            dirtyBps: dirtyBytesPerSecond(stats),
-            bandwidthBps: stats.memoryBps ?? null,
-          });
+          const line = renderBar({ phase, view, iteration: stats.memoryIteration ?? null, dirtyBps: dirtyBytesPerSecond(stats), bandwidthBps: stats.memoryBps ?? null });
           if (tty) process.stderr.write(`\r\x1b[2K${line}`);
           else if (Date.now() - lastLine >= 2000) {
             lastLine = Date.now();
-            process.stderr.write(`${line}\n`);
+            say(line);
           }
         },
       });
       if (tty) process.stderr.write('\n');
-      if (o.json) process.stdout.write(`${JSON.stringify({ ...result, completed: undefined })}\n`);
+      if (format === 'json') printJson({ ...result, completed: undefined });
       else {
-        process.stdout.write(
+        printText(
           `${result.outcome}: ${result.vm} ${result.source} -> ${result.destination} in ${result.mode}, ` +
             `${(result.totalMs / 1000).toFixed(1)} s, downtime ${result.downtimeMs ?? '-'} ms, ` +
             `${result.bytes === null ? '-' : (result.bytes / 1048576).toFixed(0)} MiB sent, iterations ${result.iterations.length}` +
             `${result.error ? ` (${result.error})` : ''}\n` +
-            `  source: ${result.hosts.source}; destination: ${result.hosts.destination}\n`,
+            `  source: ${result.hosts.source}; destination: ${result.hosts.destination}`,
         );
       }
-      if (result.outcome !== 'completed') process.exitCode = 3;
-    });
+      if (result.outcome !== 'completed') process.exitCode = EXIT.failed;
+    })();
+  });
 }

@@ -3,16 +3,29 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'vitest';
 import { PlacementClient } from '../../../activities/placement';
+import { loadClientConfig, type ClientConfig } from '../../../client/config';
 import { FerryClient } from '../../../client/ferry-client';
-import { cliConfig } from '../../../client/context';
 import { labDir, repoRoot } from '../../../lab/paths';
 import { startPlacement } from '../../../lab/placement';
 import { isAlive, waitFor } from '../../../lab/proc';
 import { requireLabState } from '../../../lab/state';
+import { temporalStatus } from '../../../lab/temporal';
 import { locateVm } from '../../../lab/vms';
 
 /** Workflow integration tests run their own worker process on their own task queue. */
 export const IT_TASK_QUEUE = 'ferry-it';
+
+/** The lab's Temporal frontend (test support may read lab state; the CLI never does). */
+export async function labTemporalAddress(): Promise<string> {
+  const t = await temporalStatus();
+  if (!t.running) throw new Error("the lab's Temporal server is not running: bring the lab up (ferry lab up)");
+  return t.address;
+}
+
+/** The client configuration of the lab's Temporal, as an operator would set it in the environment. */
+export async function labClientConfig(taskQueue = IT_TASK_QUEUE): Promise<ClientConfig> {
+  return loadClientConfig(taskQueue, { FERRY_TEMPORAL_ADDRESS: await labTemporalAddress(), FERRY_TASK_QUEUE: taskQueue });
+}
 
 export interface WorkerProcess {
   child: ChildProcess;
@@ -20,13 +33,16 @@ export interface WorkerProcess {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
-/** Starts `ferry worker` as a separate process (so a test can SIGKILL it) and waits until it polls. */
-export async function startWorkerProcess(tag: string): Promise<WorkerProcess> {
+/**
+ * Starts `ferry worker` as a separate process (so a test can SIGKILL it) and waits until it polls.
+ * Hosts and Placement come from the lab (the worker's lab fallback); Temporal is named explicitly.
+ */
+export async function startWorkerProcess(tag: string, opts: { taskQueue?: string } = {}): Promise<WorkerProcess> {
   const logFile = path.join(labDir(), 'test-workers', `${tag}-${Date.now()}.log`);
   fs.mkdirSync(path.dirname(logFile), { recursive: true });
   const out = fs.openSync(logFile, 'a');
   const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'ferry'), 'worker'], {
-    env: { ...process.env, FERRY_TASK_QUEUE: IT_TASK_QUEUE },
+    env: { ...process.env, FERRY_TEMPORAL_ADDRESS: await labTemporalAddress(), FERRY_TASK_QUEUE: opts.taskQueue ?? IT_TASK_QUEUE },
     stdio: ['ignore', out, out],
   });
   fs.closeSync(out);
@@ -45,8 +61,8 @@ export async function startWorkerProcess(tag: string): Promise<WorkerProcess> {
   };
 }
 
-export async function itClient(): Promise<FerryClient> {
-  return FerryClient.connect({ ...(await cliConfig()), FERRY_TASK_QUEUE: IT_TASK_QUEUE });
+export async function itClient(taskQueue = IT_TASK_QUEUE): Promise<FerryClient> {
+  return FerryClient.connect(await labClientConfig(taskQueue));
 }
 
 export async function placementClient(): Promise<PlacementClient> {

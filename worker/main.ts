@@ -1,0 +1,69 @@
+/**
+ * The worker process: configuration, connections, start-up and shutdown logs, and a graceful stop
+ * on SIGINT/SIGTERM (a second signal stops at once). Loaded by `ferry worker` when it runs.
+ */
+import { Runtime } from '@temporalio/worker';
+import { loadWorkerConfig, type WorkerConfig } from './config';
+import { createFerryWorker, type WorkerFallback } from './worker';
+
+export interface RunWorkerOptions {
+  /** Hosts/Placement/Temporal when the environment names none (the composition root's lab fallback). */
+  fallback?: () => Promise<WorkerFallback | undefined>;
+  /** The error for "cannot start: bad configuration or Temporal unreachable" (the CLI's exit code 69). */
+  unavailable: (message: string) => Error;
+}
+
+export async function runWorker(opts: RunWorkerOptions): Promise<void> {
+  let config: WorkerConfig;
+  try {
+    config = loadWorkerConfig();
+  } catch (err) {
+    throw opts.unavailable((err as Error).message);
+  }
+  const needsFallback = !config.FERRY_HOSTS_FILE || !config.FERRY_PLACEMENT_URL || process.env.FERRY_TEMPORAL_ADDRESS === undefined;
+  const fallback = needsFallback ? await opts.fallback?.() : undefined;
+  let addressFrom = process.env.FERRY_TEMPORAL_ADDRESS === undefined ? 'default; FERRY_TEMPORAL_ADDRESS unset' : 'from FERRY_TEMPORAL_ADDRESS';
+  if (process.env.FERRY_TEMPORAL_ADDRESS === undefined) {
+    const labAddress = await fallback?.temporalAddress?.();
+    if (labAddress) {
+      config = { ...config, FERRY_TEMPORAL_ADDRESS: labAddress };
+      addressFrom = `from ${fallback!.describe}`;
+    }
+  }
+  const log = Runtime.instance().logger;
+  const where = `${config.FERRY_TEMPORAL_ADDRESS} (${addressFrom}), namespace '${config.FERRY_TEMPORAL_NAMESPACE}', task queue '${config.FERRY_TASK_QUEUE}'`;
+  let built: Awaited<ReturnType<typeof createFerryWorker>>;
+  try {
+    built = await createFerryWorker({ config, fallback });
+  } catch (err) {
+    throw opts.unavailable(`ferry worker cannot start at ${where}: ${(err as Error).message}`);
+  }
+  const { worker, close, facts } = built;
+  log.info('ferry worker started', {
+    temporal: where,
+    hosts: `${facts.hosts.join(', ')} (${facts.hostsFrom})`,
+    placement: `${facts.placementUrl} (${facts.placementFrom})`,
+    workflows: facts.workflows,
+  });
+
+  let signals = 0;
+  const stop = (signal: NodeJS.Signals) => {
+    signals++;
+    if (signals > 1) {
+      log.warn('ferry worker: second signal, stopping now', { signal });
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    }
+    log.info('ferry worker stopping: no new tasks; running activities get the grace time to return', { signal });
+    worker.shutdown();
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  try {
+    await worker.run();
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    await close();
+    log.info('ferry worker stopped');
+  }
+}
