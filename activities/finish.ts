@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { FinishInput, FinishResult, RollbackInput, RollbackResult, HostDomainView } from '../model/activity-contract';
 import type { ActivityDeps } from './deps';
@@ -8,7 +9,6 @@ import { classifySituation, describeHost, jobViewOf, type FinishedJob } from '..
 
 /** The two ends of a migration: finish (both hosts agree it moved) and roll back (it did not). */
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * This migration's completed record: the source's (migration_out, kept by KEEP_COMPLETED on its

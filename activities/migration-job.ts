@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ApplicationFailure, heartbeat, log } from '@temporalio/activity';
 import { hostView } from './host-view';
 import type {
@@ -6,8 +7,8 @@ import type {
 import type { ActivityDeps } from './deps';
 import { lookupVm } from './domain-facts';
 import {
-  DomainXmlFlags, ErrorCode, JobStatsFlags, MigrateFlags, MigrateMaxSpeedFlags, buildMigrationParams, isLibvirtError,
-  type DomainRef, type JobStats, type LibvirtClient,
+  DomainXmlFlags, ErrorCode, MigrateFlags, MigrateMaxSpeedFlags, buildMigrationParams, isLibvirtError,
+  type DomainRef, type LibvirtClient,
 } from './libvirt';
 import { DestinationXmlError, prepareDestinationXml } from './libvirt/dest-xml';
 import { refuse } from './refusal';
@@ -15,7 +16,6 @@ import { classifySituation, jobViewOf } from '../model/situation';
 
 /** The migration job itself: prepare, start and steer it (the watch is in watch.ts). Thin adapters that report facts. */
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function migrationFlags(postcopy: boolean): number {
   // No UNDEFINE_SOURCE: the source keeps its (inactive) definition until finish, so the final
@@ -141,14 +141,5 @@ export function migrationJobActivities(deps: ActivityDeps) {
     return 'post-copy resumed';
   }
 
-  /** Final statistics from the source's completed job (kept on its inactive definition). */
-  async function completedStats(host: string, vmUuid: string): Promise<JobStats | undefined> {
-    const c = await deps.connections.get(host);
-    const dom = await lookupVm(c, vmUuid);
-    if (!dom) return undefined;
-    const s = await c.domainGetJobStats(dom, JobStatsFlags.Completed | JobStatsFlags.KeepCompleted);
-    return s.typeName === 'Completed' ? s : undefined;
-  }
-
-  return { prepareDestination, startMigration, applyAction, recoverPostcopy, completedStats };
+  return { prepareDestination, startMigration, applyAction, recoverPostcopy };
 }

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Context, heartbeat } from '@temporalio/activity';
 import type { MigrationSample, WatchInput } from '../model/activity-contract';
 import { isDecisionPoint, isWorthALook, toMigrationSample, type WatchEvent } from '../model/observation';
@@ -7,7 +8,6 @@ import { lookupVm } from './domain-facts';
 import { hostView, readHost } from './host-view';
 import type { JobStats } from './libvirt';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** While waiting for an event, heartbeat at least this often (the SDK throttles what it sends). */
 const HEARTBEAT_MS = 1000;
