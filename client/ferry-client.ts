@@ -319,7 +319,8 @@ export class FerryClient {
   }
 }
 
-function summary(w: WorkflowExecutionInfo): MigrationSummary {
+/** A migration as visibility (or a describe) shows it: ids, status, times, ferry's search attributes. */
+export function summary(w: Omit<WorkflowExecutionInfo, 'raw'>): MigrationSummary {
   const sa = w.typedSearchAttributes;
   return {
     workflowId: w.workflowId,

@@ -6,7 +6,6 @@
 import os from 'node:os';
 import { WorkflowFailedError } from '@temporalio/client';
 import { migrationRequestJsonSchema } from '../../model/schema-export';
-import { FerryDestination, FerryOutcome, FerryPhase, FerrySource, FerryVmName, FerryVmUuid } from '../../model/search-attributes';
 import type { z } from 'zod';
 import {
   AbortInputSchema, parseWith, SetBandwidthInputSchema, SetMaxDowntimeInputSchema, type Outcome, type UpdateResult,
@@ -17,7 +16,7 @@ import {
 import { loadClientConfig, type ClientConfig } from '../config';
 import { FerryError, UsageError } from '../errors';
 import { EXIT, type ExitCode } from '../exit-codes';
-import { FerryClient, statusWord, type MigrationSummary } from '../ferry-client';
+import { FerryClient, summary, type MigrationSummary } from '../ferry-client';
 import { parseChoiceOption, parseIntegerOption, parseJsonObjectOption, parseNumberOption, parseSinceOption } from '../options';
 import { exitCodeFor, formatOutcome, isRefusal, rootFailure } from '../outcome-format';
 import { outputFormat, printJson, printText, renderTable, say, type OutputFormat } from '../output';
@@ -163,20 +162,7 @@ export async function status(ref: string, o: OutputOpts): Promise<ExitCode> {
   return withClient(async (client) => {
     const id = await client.resolveMigration(migration);
     const d = await client.describe(id);
-    const sa = d.typedSearchAttributes;
-    const base = {
-      workflowId: id,
-      runId: d.runId,
-      status: statusWord(d.status.name),
-      startTime: d.startTime,
-      closeTime: d.closeTime ?? null,
-      vm: sa.get(FerryVmName) ?? null,
-      vmUuid: sa.get(FerryVmUuid) ?? null,
-      source: sa.get(FerrySource) ?? null,
-      destination: sa.get(FerryDestination) ?? null,
-      phase: sa.get(FerryPhase) ?? null,
-      outcome: sa.get(FerryOutcome) ?? null,
-    };
+    const base = summary(d);
     const head = [
       `migration  ${id} (run ${d.runId})`,
       `vm         ${base.vm ?? '-'} (${base.vmUuid ?? '-'})`,
