@@ -64,6 +64,15 @@ describe('recorded lab histories replay deterministically', () => {
     ]));
   });
 
+  it('covers both sides of the situation-table-v2 patch: histories recorded before it and after it', () => {
+    const marker = (f: string) => load(f).events.some((e) => e.eventType === 'EVENT_TYPE_MARKER_RECORDED');
+    const before = files.filter((f) => !f.startsWith('house-'));
+    const after = files.filter((f) => f.startsWith('house-'));
+    expect(before.length).toBeGreaterThanOrEqual(4);
+    expect(before.filter(marker)).toEqual([]);
+    expect(after.filter(marker).length).toBeGreaterThanOrEqual(2);
+  });
+
   it.each(files)('%s', async (file) => {
     const recorded = load(file);
     const history = historyFromJSON(recorded); // the proto-JSON form the replayer reads
