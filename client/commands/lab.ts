@@ -31,7 +31,13 @@ function labAction<A extends unknown[]>(fn: (...args: A) => Promise<void>) {
 
 export function registerLabCommands(program: Command): void {
   const lab = program.command('lab').description('the embedded lab: Temporal, Placement, libvirt hosts, test guests');
+  registerLifecycleCommands(lab);
+  registerVmCommands(lab.command('vm').description('test guests of the lab'));
+  registerRawMigrateCommand(lab);
+}
 
+/** `lab up`, `lab down`, `lab status`. */
+function registerLifecycleCommands(lab: Command): void {
   withOutputOptions(
     lab
       .command('up')
@@ -79,7 +85,10 @@ export function registerLabCommands(program: Command): void {
     },
   );
 
-  const vm = lab.command('vm').description('test guests of the lab');
+}
+
+/** `lab vm create|stall|delete`. */
+function registerVmCommands(vm: Command): void {
   withOutputOptions(
     vm
       .command('create <name>')
@@ -136,6 +145,10 @@ export function registerLabCommands(program: Command): void {
     },
   );
 
+}
+
+/** `lab migrate`: a raw p2p migration, no workflow. */
+function registerRawMigrateCommand(lab: Command): void {
   withOutputOptions(
     lab
       .command('migrate <vm>')
