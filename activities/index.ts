@@ -4,7 +4,10 @@ import { placementActivities } from './claims';
 import { guardedActivities } from './contract-guard';
 import { finishActivities } from './finish';
 import { locateActivities } from './locate';
-import { migrationJobActivities } from './migration-job';
+import { prepareActivities } from './prepare';
+import { recoverActivities } from './recover';
+import { startActivities } from './start';
+import { steerActivities } from './steer';
 import { destinationChecks, sourceChecks } from './pre-checks';
 import { watchActivities } from './watch';
 
@@ -13,17 +16,16 @@ import { watchActivities } from './watch';
  * and output checked against the contract's schemas at the boundary.
  */
 export function createActivities(deps: ActivityDeps): FerryActivities {
-  const job = migrationJobActivities(deps);
   return guardedActivities({
     locateVm: locateActivities(deps),
     checkSource: sourceChecks(deps),
     checkDestination: destinationChecks(deps),
     ...placementActivities(deps),
-    prepareDestination: job.prepareDestination,
-    startMigration: job.startMigration,
+    ...prepareActivities(deps),
+    ...startActivities(deps),
     ...watchActivities(deps),
-    applyAction: job.applyAction,
-    recoverPostcopy: job.recoverPostcopy,
+    ...steerActivities(deps),
+    ...recoverActivities(deps),
     ...finishActivities(deps),
     guestStallMark: async (input) => (deps.guestMeter ? deps.guestMeter.mark(input.vmName) : null),
     guestStallSince: async (input) =>
