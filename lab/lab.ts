@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import { resolveAccel, type Accel } from './accel';
+import { closeFaultJournal, observeFaults, recordHealedByLabUp } from './faults';
 import { hostDir, hostIsUp, hostUri, startHost, stopHost } from './hosts';
 import {
-  LAB_SUBNET, lanNetns, deleteNetns, ensureHostNetwork, ensureLan, hostAddress, hostNetns, listNetns, setLinkCap,
+  LAB_SUBNET, lanNetns, clearPartitions, deleteNetns, ensureHostNetwork, ensureLan, hostAddress, hostLinkUp, hostNetns, listNetns,
+  setLinkCap, waitLinkCarries,
 } from './network';
 import { labDir } from './paths';
 import { ensureSystemPackages } from './packages';
@@ -80,10 +82,13 @@ export type { Progress } from './progress';
 
 /**
  * Brings the whole lab up: Temporal dev server, Placement with one provider per host, the
- * libvirt hosts. Idempotent: what already runs is reused.
+ * libvirt hosts. Idempotent: what already runs is reused, never stopped or replaced, and
+ * whatever part is down is brought back (a host's dead daemon, a cut link, a partition, a
+ * stopped Placement or Temporal on its SQLite file): the heal-everything of lab/faults.ts.
  */
 export async function labUp(opts: LabUpOptions, say: Progress = () => undefined): Promise<LabState> {
   validateLabUpOptions(opts);
+  const before = await observeFaults();
   const state = await labUpHosts(opts, say);
   await ensureTemporalCli();
   const temporal = await startTemporal();
@@ -98,6 +103,7 @@ export async function labUp(opts: LabUpOptions, say: Progress = () => undefined)
     });
   }
   say(`placement: one resource provider per host (${state.hosts.map((h) => h.name).join(', ')})`);
+  for (const d of (await recordHealedByLabUp(before)).filter((h) => h.since !== null)) say(`healed: ${d.what} (was ${d.detail}${d.since ? `, since ${d.since}` : ''})`);
   return state;
 }
 
@@ -117,7 +123,14 @@ export async function labUpHosts(opts: LabUpOptions, say: Progress = () => undef
   }
   await ensureLan();
   for (const host of hosts) {
+    const wasCut = (await hostLinkUp(host.name)) === false;
     await ensureHostNetwork(host.name, host.address);
+    if (wasCut) {
+      await waitLinkCarries(host.name);
+      say(`host ${host.name}: link was cut, plugged back in`);
+    }
+    const freed = await clearPartitions(host.name);
+    if (freed.length > 0) say(`host ${host.name}: partition from ${freed.join(', ')} removed`);
     // Only when asked: a test or a benchmark may have capped a link on purpose.
     if (opts.linkMbps !== undefined) await setLinkCap(host.name, host.linkMbps);
   }
@@ -125,8 +138,12 @@ export async function labUpHosts(opts: LabUpOptions, say: Progress = () => undef
   const state: LabState = { accel, subnet: LAB_SUBNET, lanNetns: lanNetns(), hosts, vms: readLabState()?.vms ?? [] };
   writeLabState(state);
   for (const host of hosts) {
-    await startHost(host, hosts);
-    say(`host ${host.name} up (${host.address}, ${hostUri(host.name)})`);
+    const r = await startHost(host, hosts);
+    const how =
+      r.started.length === 0 ? '' :
+      r.namespaces === 'joined' ? `; started ${r.started.join(' and ')} in the namespaces of pid ${r.joinedPid}, which kept running` :
+      `; started ${r.started.join(' and ')}`;
+    say(`host ${host.name} up (${host.address}, ${hostUri(host.name)})${how}`);
   }
   return state;
 }
@@ -138,6 +155,7 @@ export async function labDown(say: Progress = () => undefined): Promise<void> {
   say('temporal stopped');
   await stopPlacement();
   say('placement stopped');
+  closeFaultJournal();
 }
 
 /** Stops every lab host's processes and removes the lab's namespaces. Keeps built tools. */

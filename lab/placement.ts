@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { labDir } from './paths';
-import { assertPortFree } from './ports';
+import { assertPortFree, portIsFree } from './ports';
 import { isAlive, readPid, run, sleep, startDaemon, stopByPidFile } from './proc';
 
 /**
@@ -273,6 +273,23 @@ export async function stopPlacement(): Promise<void> {
     return;
   }
   await stopByPidFile(f.pidFile, 10_000);
+}
+
+/**
+ * Crashes our placement-api: SIGKILL, no shutdown. Its SQLite file stays (providers,
+ * allocations), so startPlacement() brings it back as it was. Returns the PID killed, or
+ * undefined when it was not running.
+ */
+export async function killPlacement(): Promise<number | undefined> {
+  const pid = ourPid();
+  if (pid === undefined) return undefined;
+  process.kill(pid, 'SIGKILL');
+  const deadline = Date.now() + 10_000;
+  const port = readStatePort();
+  // Dead, and its port released (every thread gone: see isAlive).
+  while ((isAlive(pid) || (port !== undefined && !(await portIsFree(port)))) && Date.now() < deadline) await sleep(50);
+  if (isAlive(pid)) throw new Error(`placement-api (pid ${pid}) did not die on SIGKILL within 10 s`);
+  return pid;
 }
 
 export async function placementStatus(): Promise<PlacementStatus> {

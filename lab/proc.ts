@@ -69,12 +69,33 @@ export function readPid(pidFile: string): number | undefined {
   }
 }
 
+/**
+ * True while the process exists and has not exited. A zombie waiting for its parent counts as
+ * gone, but only once every thread has exited: the main thread of a multi-threaded process (Go,
+ * libvirtd) turns zombie first while the others still hold its files, sockets and ports.
+ */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
+  }
+  try {
+    // /proc/<pid>/stat: "pid (comm) S ...": the state follows the last ')'.
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    if (stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z') return true;
+    return fs.readdirSync(`/proc/${pid}/task`).length > 1;
+  } catch {
+    return false;
+  }
+}
+
+/** The process's command name (/proc/<pid>/comm, at most 15 characters), or undefined when it is gone. */
+export function processComm(pid: number): string | undefined {
+  try {
+    return fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return undefined;
   }
 }
 

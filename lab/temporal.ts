@@ -10,7 +10,7 @@ import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { ferrySearchAttributes } from '../model/search-attributes';
 import { labDir, toolsDir } from './paths';
-import { assertPortFree } from './ports';
+import { assertPortFree, portIsFree } from './ports';
 import { isAlive, readPid, run, sleep, startDaemon, stopByPidFile } from './proc';
 
 /**
@@ -325,6 +325,23 @@ export async function stopTemporal(): Promise<void> {
     return;
   }
   await stopByPidFile(f.pidFile, 15_000);
+}
+
+/**
+ * Crashes our dev server: SIGKILL, no shutdown. Its SQLite file stays, so startTemporal() brings
+ * it back with every namespace, search attribute and workflow history. Returns the PID killed,
+ * or undefined when it was not running.
+ */
+export async function killTemporal(): Promise<number | undefined> {
+  const pid = ourPid();
+  if (pid === undefined) return undefined;
+  process.kill(pid, 'SIGKILL');
+  const deadline = Date.now() + 10_000;
+  const port = readState()?.port;
+  // Dead, and its port released (every thread gone: see isAlive).
+  while ((isAlive(pid) || (port !== undefined && !(await portIsFree(port)))) && Date.now() < deadline) await sleep(50);
+  if (isAlive(pid)) throw new Error(`the Temporal dev server (pid ${pid}) did not die on SIGKILL within 10 s`);
+  return pid;
 }
 
 export async function temporalStatus(): Promise<TemporalStatus> {

@@ -32,6 +32,7 @@ function labAction<A extends unknown[]>(fn: (...args: A) => Promise<void>) {
 export function registerLabCommands(program: Command): void {
   const lab = program.command('lab').description('the embedded lab: Temporal, Placement, libvirt hosts, test guests');
   registerLifecycleCommands(lab);
+  registerFaultCommands(lab.command('fault').description("inflict one fault on the lab, or heal it (each idempotent; 'lab up' heals them all)"));
   registerVmCommands(lab.command('vm').description('test guests of the lab'));
   registerRawMigrateCommand(lab);
 }
@@ -79,12 +80,87 @@ function registerLifecycleCommands(lab: Command): void {
           printJson(status);
           return;
         }
-        for (const h of status.hosts) printText(`${h.name}\t${h.up ? 'up' : 'down'}\t${h.address}\t${h.uri}`);
+        printText(`temporal\t${status.temporal ? `up\t${status.temporal.address}\t${status.temporal.ui}` : 'down'}`);
+        printText(`placement\t${status.placement ? `up\t${status.placement.url}` : 'down'}`);
+        for (const h of status.hosts) {
+          const daemons = `libvirtd ${h.libvirtd ?? 'down'}, virtlogd ${h.virtlogd ?? 'down'}, link ${h.link}${h.cutFrom.length > 0 ? ` (cut from ${h.cutFrom.join(', ')})` : ''}`;
+          printText(`${h.name}\t${h.up ? 'up' : 'down'}\t${h.address}\t${h.uri}\t${daemons}`);
+        }
         for (const v of status.vms) printText(`${v.name}\t${v.host ?? '-'}\t${v.state}\theartbeat ${v.heartbeat ?? '-'}`);
+        for (const d of status.down) printText(`DOWN\t${d.what}\t${d.detail}${d.since ? `\tsince ${d.since}` : ''}`);
       })();
     },
   );
 
+}
+
+/**
+ * `lab fault kill|restart|cut|restore|stop|start|list`: the fault matrix (lab/faults.ts). Each
+ * prints what it did and when (one line, or the event as JSON); doing it twice changes nothing.
+ */
+function registerFaultCommands(fault: Command): void {
+  type FaultsModule = typeof import('../../lab/faults');
+  const faults = () => require('../../lab/faults') as FaultsModule;
+  const report = (format: 'table' | 'json', e: import('../../lab/faults').FaultEvent) => {
+    if (format === 'json') printJson(e);
+    else printText(`${e.at}\t${e.action}${e.changed ? '' : ' (no change)'}\t${e.what}: ${e.detail}`);
+  };
+  const daemonArg = (raw: string) => parseChoiceOption('<daemon>', raw, ['libvirtd', 'virtlogd'] as const);
+  const serviceArg = (raw: string) => parseChoiceOption('<service>', raw, ['placement', 'temporal'] as const);
+
+  withOutputOptions(fault.command('kill <host> <daemon>').description("SIGKILL one daemon of one host (libvirtd | virtlogd); its guests keep running")).action(
+    async (host: string, daemon: string, o: OutputOpts) => {
+      const format = outputFormat(o);
+      const d = daemonArg(daemon);
+      await labAction(async () => report(format, await faults().killDaemon(host, d)))();
+    },
+  );
+  withOutputOptions(
+    fault.command('restart <host> <daemon>').description("start that daemon alone again, in the namespaces of what still runs on the host (a restarted libvirtd reconnects to the guests)"),
+  ).action(async (host: string, daemon: string, o: OutputOpts) => {
+    const format = outputFormat(o);
+    const d = daemonArg(daemon);
+    await labAction(async () => report(format, await faults().restartDaemon(host, d)))();
+  });
+  withOutputOptions(
+    fault.command('cut <host>').description("cut the host's link (a pulled cable), or with --peer only the path between the two hosts").option('--peer <host>', 'cut only between <host> and this host'),
+  ).action(async (host: string, o: OutputOpts & { peer?: string }) => {
+    const format = outputFormat(o);
+    await labAction(async () => report(format, await faults().cutLink(host, o.peer ?? null)))();
+  });
+  withOutputOptions(
+    fault.command('restore <host>').description('restore what `cut` cut (same arguments)').option('--peer <host>', 'restore only the path between <host> and this host'),
+  ).action(async (host: string, o: OutputOpts & { peer?: string }) => {
+    const format = outputFormat(o);
+    await labAction(async () => report(format, await faults().restoreLink(host, o.peer ?? null)))();
+  });
+  withOutputOptions(fault.command('stop <service>').description('SIGKILL placement | temporal (their SQLite files stay)')).action(async (service: string, o: OutputOpts) => {
+    const format = outputFormat(o);
+    const sv = serviceArg(service);
+    await labAction(async () => report(format, await faults().stopService(sv)))();
+  });
+  withOutputOptions(fault.command('start <service>').description('start placement | temporal again on its SQLite file (histories, providers, allocations survive)')).action(
+    async (service: string, o: OutputOpts) => {
+      const format = outputFormat(o);
+      const sv = serviceArg(service);
+      await labAction(async () => report(format, await faults().startService(sv)))();
+    },
+  );
+  withOutputOptions(fault.command('list').description('what is down now (observed), then every fault inflicted and healed since the lab came up')).action(async (o: OutputOpts) => {
+    const format = outputFormat(o);
+    await labAction(async () => {
+      const { faultJournal, observeFaults } = faults();
+      const down = await observeFaults();
+      const journal = faultJournal();
+      if (format === 'json') {
+        printJson({ down, journal });
+        return;
+      }
+      if (down.length === 0) printText('nothing is down');
+      for (const d of down) printText(`DOWN\t${d.what}\t${d.detail}${d.since ? `\tsince ${d.since}` : ''}`);
+      for (const e of journal) report(format, e);
+    })();
+  });
 }
 
 /** `lab vm create|stall|delete`. */
