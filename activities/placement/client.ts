@@ -141,6 +141,19 @@ export class PlacementClient {
     return (await this.http.send('DELETE', `/resource_providers/${enc(uuid)}`, { tolerate: [404] })) !== 404;
   }
 
+  // ---- custom resource classes --------------------------------------------------------------
+
+  /** Creates the custom resource class (CUSTOM_*) unless it exists: 201 or 204 (microversion >= 1.7). */
+  async ensureResourceClass(name: string): Promise<void> {
+    this.http.requireMicroversion('1.7', 'ensureResourceClass');
+    await this.http.send('PUT', `/resource_classes/${enc(name)}`);
+  }
+
+  /** Deletes a custom resource class; false when it did not exist. 409 while any inventory uses it. */
+  async deleteResourceClass(name: string): Promise<boolean> {
+    return (await this.http.send('DELETE', `/resource_classes/${enc(name)}`, { tolerate: [404] })) !== 404;
+  }
+
   // ---- inventories and usages -------------------------------------------------------------
 
   async getInventories(rpUuid: string): Promise<Inventories> {

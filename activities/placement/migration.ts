@@ -1,15 +1,17 @@
 /**
- * The Placement side of a live migration, as Nova does it (migration-consumer pattern):
- *   1. moveSourceAllocationToMigration: the VM's source allocation moves to a consumer named by the
- *      migration UUID, in one atomic POST /allocations;
- *   2. claimDestination: the VM's consumer claims the destination (PUT /allocations/{vm});
- *   3. success: dropMigrationAllocation; failure: revertMigrationAllocation moves it back.
+ * The Placement side of a live migration, after Nova's migration-consumer pattern:
+ *   1. claimForMigration: the VM's source allocation moves to a consumer named by the migration
+ *      UUID and the VM's consumer claims the same resources on the destination, in ONE atomic
+ *      POST /allocations: a refusal (no room) leaves Placement exactly as it was;
+ *   2. success: dropMigrationAllocation; failure: revertMigrationAllocation moves it back.
+ * (moveSourceAllocationToMigration + claimDestination are Nova's two separate steps; a claim
+ * that finds them half done finishes the claim, or moves the allocation back when refused.)
  * Every write carries the consumer generations just read; a 409 placement.concurrent_update is
  * retried by re-reading both consumers and deciding again, never by overwriting blindly. Each step
  * is idempotent, so a Temporal retry after a lost answer finds the work done and says so.
  */
 import type { AllocationMap, ConsumerAllocations, PlacementClient, Resources } from './client';
-import { PlacementStateError } from './errors';
+import { PlacementError, PlacementStateError } from './errors';
 import { retryOnConcurrentUpdate, type RetryOptions } from './retry';
 
 export interface MoveResult {
@@ -27,6 +29,31 @@ export interface RevertResult {
 export interface ClaimResult {
   outcome: 'claimed' | 'already-claimed';
   vmAllocations: AllocationMap;
+}
+
+export type MigrationClaimResult =
+  | {
+      outcome: 'claimed' | 'already-claimed';
+      /** Every resource class of the source allocation, summed over its providers. */
+      resources: Resources;
+      /** What the migration consumer holds (the VM's source allocation). */
+      source: AllocationMap;
+      /** What the VM's consumer holds on the destination. */
+      destination: AllocationMap;
+    }
+  | {
+      outcome: 'no-room';
+      resources: Resources;
+      /** Placement's words (or the empty candidate list) for why the destination cannot take it. */
+      reason: string;
+      /** An earlier attempt had moved the source allocation: it went back to the VM. */
+      movedBack: boolean;
+    };
+
+export interface DropResult {
+  outcome: 'dropped' | 'nothing-to-drop';
+  /** What the migration consumer held (the source allocation now freed). */
+  dropped: AllocationMap;
 }
 
 export function hasAllocations(c: ConsumerAllocations): boolean {
@@ -107,9 +134,145 @@ export async function claimDestination(
   });
 }
 
-/** Step 3 on success: the source resources are free again. False when already dropped. */
-export async function dropMigrationAllocation(client: PlacementClient, migrationUuid: string): Promise<boolean> {
-  return client.deleteAllocations(migrationUuid);
+/**
+ * The whole claim, idempotent by migration UUID; Placement ends fully claimed or exactly as
+ * before (a refusal is an answer, 'no-room', not an exception):
+ * - nothing moved yet: one atomic POST gives the source allocation to the migration consumer and
+ *   the same resources on the destination (an allocation candidate in its tree) to the VM;
+ * - moved before, VM without allocation (an attempt that died half way, or the two-step claim):
+ *   claims the destination alone, or moves the allocation back when there is no room;
+ * - moved and claimed: 'already-claimed', nothing written.
+ * The resources are those the source allocation holds in Placement, every class of them.
+ */
+export async function claimForMigration(
+  client: PlacementClient,
+  c: { vmUuid: string; migrationUuid: string; destinationRpUuid: string },
+  retry: RetryOptions = {},
+): Promise<MigrationClaimResult> {
+  if (c.vmUuid === c.migrationUuid) throw new Error('the migration consumer UUID must differ from the VM UUID');
+  const tree = new Set((await client.listResourceProviders({ inTree: c.destinationRpUuid })).map((p) => p.uuid));
+  if (tree.size === 0) {
+    throw new PlacementStateError(
+      'ferry.placement.no_destination_provider',
+      `the destination's resource provider ${c.destinationRpUuid} is not in Placement: register the host there (or fix its rp in the host inventory)`,
+    );
+  }
+  return retryOnConcurrentUpdate(`claim provider ${c.destinationRpUuid} for VM ${c.vmUuid} (migration ${c.migrationUuid})`, retry, async () => {
+    const vm = await client.getAllocations(c.vmUuid);
+    const migration = await client.getAllocations(c.migrationUuid);
+
+    if (hasAllocations(migration)) {
+      const resources = totalResources(migration.allocations);
+      if (hasAllocations(vm)) {
+        if (withinTree(vm.allocations, tree) && sameResources(totalResources(vm.allocations), resources)) {
+          return { outcome: 'already-claimed', resources, source: migration.allocations, destination: vm.allocations };
+        }
+        throw new PlacementStateError(
+          'ferry.placement.vm_allocated_elsewhere',
+          `migration ${c.migrationUuid} holds the VM's source allocation ${JSON.stringify(migration.allocations)}, but VM ${c.vmUuid} ` +
+            `holds ${JSON.stringify(vm.allocations)}, which is not a claim on the destination: another writer changed the VM's ` +
+            'allocations; look at both consumers before reverting (the revert gives the VM its source allocation back)',
+        );
+      }
+      const refusedBecause = async (reason: string): Promise<MigrationClaimResult> => {
+        await revertMigrationAllocation(client, c.migrationUuid, c.vmUuid, retry);
+        return { outcome: 'no-room', resources, reason, movedBack: true };
+      };
+      const candidate = await destinationCandidate(client, resources, c.destinationRpUuid);
+      if (!candidate) return refusedBecause('no allocation candidate in its tree');
+      try {
+        await client.putAllocations(c.vmUuid, {
+          allocations: candidate,
+          ...owner(migration, 'migration'),
+          consumerGeneration: vm.consumerGeneration,
+          consumerType: 'INSTANCE',
+        });
+      } catch (err) {
+        if (isCapacityRefusal(err)) return refusedBecause(err.detail);
+        throw err;
+      }
+      return { outcome: 'claimed', resources, source: migration.allocations, destination: candidate };
+    }
+
+    if (!hasAllocations(vm)) {
+      throw new PlacementStateError(
+        'ferry.placement.no_source_allocation',
+        `VM ${c.vmUuid} holds no allocation in Placement (GET /allocations/${c.vmUuid} is empty), so there is nothing to claim ` +
+          'on a destination: allocate it on its source host first (lab: allocateVmOnProvider), or revert the migration ' +
+          'consumer of an earlier migration that still holds it',
+      );
+    }
+    const resources = totalResources(vm.allocations);
+    const candidate = await destinationCandidate(client, resources, c.destinationRpUuid);
+    if (!candidate) return { outcome: 'no-room', resources, reason: 'no allocation candidate in its tree', movedBack: false };
+    const who = owner(vm, 'VM');
+    try {
+      await client.postAllocations({
+        [c.vmUuid]: { allocations: candidate, ...who, consumerGeneration: vm.consumerGeneration, consumerType: 'INSTANCE' },
+        [c.migrationUuid]: {
+          allocations: vm.allocations,
+          ...who,
+          consumerGeneration: migration.consumerGeneration,
+          consumerType: 'MIGRATION',
+        },
+      });
+    } catch (err) {
+      // All or nothing: refused, nothing was written.
+      if (isCapacityRefusal(err)) return { outcome: 'no-room', resources, reason: err.detail, movedBack: false };
+      throw err;
+    }
+    return { outcome: 'claimed', resources, source: vm.allocations, destination: candidate };
+  });
+}
+
+/** One allocation candidate for `resources` in the destination's tree (it may span nested providers). */
+async function destinationCandidate(client: PlacementClient, resources: Resources, rootRp: string): Promise<AllocationMap | undefined> {
+  const c = await client.getAllocationCandidates({ resources, inTree: rootRp, limit: 1 });
+  return c.allocationRequests[0]?.allocations;
+}
+
+/** Placement refused a write for capacity (or a class the provider has no inventory of): not a conflict to retry. */
+export function isCapacityRefusal(err: unknown): err is PlacementError {
+  return (
+    err instanceof PlacementError &&
+    err.status === 409 &&
+    !err.isConcurrentUpdate &&
+    /Unable to allocate inventory|exceed the capacity/i.test(`${err.detail} ${err.message}`)
+  );
+}
+
+/**
+ * Step 3 on success: the migration consumer's allocation (the source's) is released, with the
+ * generation just read (a 409 re-reads). Idempotent: 'nothing-to-drop' when already released.
+ * With `vmUuid`, refuses (ferry.placement.vm_unallocated) while the VM's consumer holds nothing:
+ * dropping would erase the VM's last record in Placement.
+ */
+export async function dropMigrationAllocation(
+  client: PlacementClient,
+  migrationUuid: string,
+  opts: { vmUuid?: string; retry?: RetryOptions } = {},
+): Promise<DropResult> {
+  return retryOnConcurrentUpdate(`drop allocation of migration ${migrationUuid}`, opts.retry ?? {}, async () => {
+    const migration = await client.getAllocations(migrationUuid);
+    if (!hasAllocations(migration)) return { outcome: 'nothing-to-drop', dropped: {} };
+    if (opts.vmUuid !== undefined && !hasAllocations(await client.getAllocations(opts.vmUuid))) {
+      throw new PlacementStateError(
+        'ferry.placement.vm_unallocated',
+        `VM ${opts.vmUuid} holds no allocation in Placement while migration ${migrationUuid} still holds ` +
+          `${JSON.stringify(migration.allocations)}: dropping it would leave the VM with no allocation at all. ` +
+          `Kept; claim the VM's resources on the host it runs on (PUT /allocations/${opts.vmUuid}), then drop the migration consumer`,
+      );
+    }
+    await client.postAllocations({
+      [migrationUuid]: {
+        allocations: {},
+        ...owner(migration, 'migration'),
+        consumerGeneration: migration.consumerGeneration,
+        consumerType: 'MIGRATION',
+      },
+    });
+    return { outcome: 'dropped', dropped: migration.allocations };
+  });
 }
 
 /**
@@ -141,6 +304,23 @@ export async function revertMigrationAllocation(
     });
     return { outcome: 'reverted', vmAllocations: migration.allocations };
   });
+}
+
+/** Every resource class of an allocation, summed over its providers (what a claim elsewhere must ask for). */
+export function totalResources(allocations: AllocationMap): Resources {
+  const total: Resources = {};
+  for (const resources of Object.values(allocations)) {
+    for (const [rc, n] of Object.entries(resources)) total[rc] = (total[rc] ?? 0) + n;
+  }
+  return positive(total);
+}
+
+export function sameResources(a: Resources, b: Resources): boolean {
+  return sameAllocations({ x: a }, { x: b });
+}
+
+function withinTree(allocations: AllocationMap, tree: Set<string>): boolean {
+  return Object.keys(allocations).every((rp) => tree.has(rp));
 }
 
 /** Placement rejects amounts < 1: a resource of 0 is simply not requested. */

@@ -66,7 +66,8 @@ describe('Placement (real): the migration-consumer saga', () => {
     const { src, dst, vm, migration } = await twoHostsAndAVm();
     await moveSourceAllocationToMigration(client, vm, migration);
     await claimDestination(client, { vmUuid: vm, destinationRpUuid: dst.uuid, resources, ...owner });
-    expect(await dropMigrationAllocation(client, migration)).toBe(true);
+    expect((await dropMigrationAllocation(client, migration, { vmUuid: vm })).outcome).toBe('dropped');
+    expect((await dropMigrationAllocation(client, migration, { vmUuid: vm })).outcome).toBe('nothing-to-drop');
     expect((await client.getAllocations(vm)).allocations).toEqual({ [dst.uuid]: resources });
     expect((await client.getUsages(src.uuid)).usages).toEqual({ VCPU: 0, MEMORY_MB: 0, DISK_GB: 0 });
   });

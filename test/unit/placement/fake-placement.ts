@@ -1,7 +1,9 @@
 /**
  * An in-memory Placement behind a fake fetch: consumer and provider generations as the real
  * service enforces them (checked against Placement 8.0.0), every request recorded, and a hook to
- * play "another writer" between our read and our write.
+ * play "another writer" between our read and our write. Providers added with addProvider have
+ * their capacity enforced on allocation writes and answer allocation candidates (one provider per
+ * tree, as the lab has); allocations on providers the fake does not know are not checked.
  */
 type Resources = Record<string, number>;
 type AllocationMap = Record<string, Resources>;
@@ -46,7 +48,7 @@ export class FakePlacement {
     this.requests.push(req);
     const canned = this.onRequest?.(req, this.requests.length);
     if (canned) return canned;
-    return this.serve(req.method, url.pathname, req.body);
+    return this.serve(req.method, url.pathname, req.body, url.searchParams);
   };
 
   writes(): RecordedRequest[] {
@@ -65,13 +67,35 @@ export class FakePlacement {
     this.consumers.set(uuid, { generation, projectId: 'proj', userId: 'user', consumerType, allocations });
   }
 
+  /** Serves a recorded request now (from onRequest: the write happens, and then its answer can be lost). */
+  apply(req: RecordedRequest): Response {
+    const url = new URL('http://fake' + req.path);
+    return this.serve(req.method, url.pathname, req.body, url.searchParams);
+  }
+
+  /** Placement stops answering: every request from now on fails as an unreachable service does. */
+  goDown(): void {
+    this.onRequest = () => {
+      throw new TypeError('fetch failed (connect ECONNREFUSED 127.0.0.1:8778)');
+    };
+  }
+
+  /** Sum of every consumer's allocations on the provider, by resource class. */
+  usages(rp: string): Resources {
+    const used: Resources = {};
+    for (const c of this.consumers.values()) {
+      for (const [rc, n] of Object.entries(c.allocations[rp] ?? {})) used[rc] = (used[rc] ?? 0) + n;
+    }
+    return used;
+  }
+
   /** What another writer does: changes a consumer behind our back (its generation moves on). */
   touchConsumer(uuid: string): void {
     const c = this.consumers.get(uuid);
     if (c) c.generation += 1;
   }
 
-  private serve(method: string, path: string, body: unknown): Response {
+  private serve(method: string, path: string, body: unknown, query: URLSearchParams): Response {
     let m: RegExpMatchArray | null;
     if ((m = path.match(/^\/allocations\/([^/]+)$/))) {
       const id = decodeURIComponent(m[1]!);
@@ -87,6 +111,20 @@ export class FakePlacement {
     }
     if (path === '/allocations' && method === 'POST') {
       return this.writeConsumers(body as Record<string, WireWrite>) ?? new Response(null, { status: 204 });
+    }
+    if (path === '/allocation_candidates' && method === 'GET') return this.candidates(query);
+    if (path === '/resource_providers' && method === 'GET') {
+      const inTree = query.get('in_tree');
+      const list = [...this.providers.entries()]
+        .filter(([uuid]) => inTree === null || uuid === inTree)
+        .map(([uuid, rp]) => ({ uuid, name: rp.name, generation: rp.generation, parent_provider_uuid: null, root_provider_uuid: uuid }));
+      return json(200, { resource_providers: list });
+    }
+    if ((m = path.match(/^\/resource_providers\/([^/]+)\/usages$/)) && method === 'GET') {
+      const uuid = decodeURIComponent(m[1]!);
+      const rp = this.providers.get(uuid);
+      if (!rp) return error(404, 'Not Found', 'No resource provider');
+      return json(200, { resource_provider_generation: rp.generation, usages: this.usages(uuid) });
     }
     if ((m = path.match(/^\/resource_providers\/([^/]+)\/inventories$/))) {
       const rp = this.providers.get(decodeURIComponent(m[1]!));
@@ -143,6 +181,45 @@ export class FakePlacement {
     };
   }
 
+  /** GET /allocation_candidates: every known provider (in the tree asked for) with room for all of it. */
+  private candidates(query: URLSearchParams): Response {
+    const wanted: Resources = {};
+    for (const part of (query.get('resources') ?? '').split(',').filter(Boolean)) {
+      const [rc, n] = part.split(':');
+      wanted[rc!] = Number(n);
+    }
+    const inTree = query.get('in_tree');
+    const limit = query.has('limit') ? Number(query.get('limit')) : Infinity;
+    const fits = [...this.providers.keys()]
+      .filter((uuid) => inTree === null || uuid === inTree)
+      .filter((uuid) => this.shortOf(uuid, wanted) === undefined)
+      .slice(0, limit);
+    return json(200, {
+      allocation_requests: fits.map((uuid) => ({ allocations: { [uuid]: { resources: wanted } }, mappings: { '': [uuid] } })),
+      provider_summaries: Object.fromEntries(
+        fits.map((uuid) => {
+          const used = this.usages(uuid);
+          const inv = this.providers.get(uuid)!.inventories;
+          const resources = Object.fromEntries(Object.entries(inv).map(([rc, i]) => [rc, { capacity: i.total, used: used[rc] ?? 0 }]));
+          return [uuid, { resources, traits: [], parent_provider_uuid: null, root_provider_uuid: uuid }];
+        }),
+      ),
+    });
+  }
+
+  /** Placement's own words for why `extra` does not fit on the provider now; undefined when it fits. */
+  private shortOf(uuid: string, extra: Resources, usedNow = this.usages(uuid)): string | undefined {
+    const rp = this.providers.get(uuid)!;
+    for (const [rc, n] of Object.entries(extra)) {
+      const inv = rp.inventories[rc];
+      if (!inv) return `Unable to allocate inventory: Inventory for '${rc}' on resource provider '${uuid}' invalid.`;
+      if ((usedNow[rc] ?? 0) + n > inv.total) {
+        return `Unable to allocate inventory: Unable to create allocation for '${rc}' on resource provider '${uuid}'. The requested amount would exceed the capacity.`;
+      }
+    }
+    return undefined;
+  }
+
   /** All-or-nothing, like Placement: every consumer's generation is checked before anything is written. */
   private writeConsumers(writes: Record<string, WireWrite>): Response | undefined {
     for (const [id, w] of Object.entries(writes)) {
@@ -156,6 +233,17 @@ export class FakePlacement {
           'placement.concurrent_update',
         );
       }
+    }
+    // Capacity of the known providers, with the written consumers' old allocations replaced.
+    for (const uuid of this.providers.keys()) {
+      const used = this.usages(uuid);
+      const extra: Resources = {};
+      for (const [id, w] of Object.entries(writes)) {
+        for (const [rc, n] of Object.entries(this.consumers.get(id)?.allocations[uuid] ?? {})) used[rc] = (used[rc] ?? 0) - n;
+        for (const [rc, n] of Object.entries(w.allocations[uuid]?.resources ?? {})) extra[rc] = (extra[rc] ?? 0) + n;
+      }
+      const short = this.shortOf(uuid, extra, used);
+      if (short) return error(409, 'Conflict', short);
     }
     for (const [id, w] of Object.entries(writes)) {
       const allocations: AllocationMap = {};

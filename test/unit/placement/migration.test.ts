@@ -154,8 +154,8 @@ describe('claimDestination / revertMigrationAllocation / dropMigrationAllocation
     const c = { vmUuid: VM, destinationRpUuid: DST, resources: vmResources, projectId: 'proj', userId: 'user' };
     expect((await claimDestination(client, c)).outcome).toBe('claimed');
     expect((await claimDestination(client, c)).outcome).toBe('already-claimed');
-    expect(await dropMigrationAllocation(client, MIG)).toBe(true);
-    expect(await dropMigrationAllocation(client, MIG)).toBe(false);
+    expect(await dropMigrationAllocation(client, MIG)).toEqual({ outcome: 'dropped', dropped: { [SRC]: vmResources } });
+    expect(await dropMigrationAllocation(client, MIG)).toEqual({ outcome: 'nothing-to-drop', dropped: {} });
   });
 });
 
