@@ -71,7 +71,28 @@ export class HostConnections {
   /** Hosts whose events someone asked for: their replacement connections subscribe at once. */
   private readonly eventHosts = new Set<string>();
 
+  /**
+   * What libvirt said when a migrate call of this worker ended in error, by VM UUID: libvirt 9.0
+   * keeps no failed job's record (test/fixtures/job-stats), so its words live only in that call's
+   * error. In memory: a worker that restarts has lost them (the outcome then says only what the
+   * hosts show).
+   */
+  private readonly migrateErrors = new Map<string, string>();
+
   constructor(private readonly inventory: Inventory) {}
+
+  recordMigrateError(vmUuid: string, message: string): void {
+    this.migrateErrors.set(vmUuid, message);
+  }
+
+  /** The error of this VM's last migrate call, if it ended in one; cleared when a new call starts. */
+  migrateError(vmUuid: string): string | undefined {
+    return this.migrateErrors.get(vmUuid);
+  }
+
+  clearMigrateError(vmUuid: string): void {
+    this.migrateErrors.delete(vmUuid);
+  }
 
   async get(host: string): Promise<LibvirtClient> {
     const entry = this.inventory.get(host);

@@ -1,13 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApplicationFailure } from '@temporalio/activity';
-import type { FinishInput, FinishResult, RollbackInput, RollbackResult, HostDomainView } from '../model/activity-contract';
+import type { FinishInput, FinishResult, HostDomainView } from '../model/activity-contract';
 import type { ActivityDeps } from './deps';
 import { lookupVm } from './domain-facts';
 import { hostView } from './host-view';
-import { dropMigrationAllocation, revertMigrationAllocation } from './placement';
+import { placementFailure } from './claims';
+import { dropMigrationAllocation } from './placement';
 import { classifySituation, describeHost, jobViewOf, type FinishedJob } from '../model/situation';
 
-/** The two ends of a migration: finish (both hosts agree it moved) and roll back (it did not). */
+/** Finish: both hosts agree the guest moved (roll back is in rollback.ts). */
 
 
 /**
@@ -26,10 +27,9 @@ function completedRecord(src: HostDomainView, dst: HostDomainView): FinishedJob 
 export function finishActivities(deps: ActivityDeps) {
   /**
    * Success only when BOTH hosts agree: the destination runs the VM and the source does not.
-   * Then: final statistics from the source's completed job, the migration consumer's allocation
-   * dropped, the source's inactive definition removed. Idempotent.
+   * Then the final statistics from the source's completed job. Reads only; idempotent.
    */
-  async function finishMigration(input: FinishInput): Promise<FinishResult> {
+  async function judgeFinished(input: FinishInput): Promise<{ src: HostDomainView; dst: HostDomainView; stats: FinishResult['stats'] }> {
     const dst = await hostView(deps, input.destination, input.vm.uuid);
     const src = await hostView(deps, input.source, input.vm.uuid);
     const where = classifySituation(src, dst, jobViewOf(src, dst));
@@ -51,61 +51,42 @@ export function finishActivities(deps: ActivityDeps) {
       iterations: record?.memoryIteration ?? null,
       postcopyRequests: record?.postcopyRequests ?? null,
     };
-    await dropMigrationAllocation(deps.placement, input.migrationId);
-    if (src.domain !== 'none') {
+    return { src, dst, stats };
+  }
+
+  /** The source's inactive definition removed (the final figures have been read by then). */
+  async function cleanSource(input: FinishInput, judged: Awaited<ReturnType<typeof judgeFinished>>): Promise<FinishResult> {
+    if (judged.src.domain !== 'none') {
       const c = await deps.connections.get(input.source);
       const dom = await lookupVm(c, input.vm.uuid);
       if (dom) await c.domainUndefine(dom).catch(() => undefined); // the inactive source definition
     }
     const after = await hostView(deps, input.source, input.vm.uuid);
-    return { stats, hosts: { source: describeHost(after), destination: describeHost(dst) } };
+    return { stats: judged.stats, hosts: { source: describeHost(after), destination: describeHost(judged.dst) } };
   }
 
   /**
-   * Before the switch-over only: abort the job, make sure the VM runs on the source, remove what
-   * was created on the destination, move the allocations back. Never touches a destination that
-   * runs the VM while the source does not (that is not a rollback situation).
+   * The libvirt half of finish: judged from both hosts, final stats, source cleaned. Never touches
+   * Placement, so a Placement outage cannot hold it up; the workflow then drops the migration
+   * consumer with dropMigrationClaim (bookkeeping, retried on its own without re-judging).
    */
-  async function rollbackMigration(input: RollbackInput): Promise<RollbackResult> {
-    const steps: string[] = [];
-    const c = await deps.connections.get(input.source);
-    const dom = await lookupVm(c, input.vm.uuid);
-    if (!dom) throw ApplicationFailure.nonRetryable(`cannot roll back: ${input.vm.name} is not defined on ${input.source}`, 'VmMissing');
-    if ((await c.domainGetJobStats(dom)).typeName === 'Unbounded') {
-      await c.domainAbortJob(dom).catch(() => undefined);
-      steps.push('aborted the migration job');
-      for (let i = 0; i < 100 && (await c.domainGetJobStats(dom)).typeName === 'Unbounded'; i++) await sleep(200);
-    }
-    let st = await c.domainGetState(dom);
-    if (st.stateName === 'paused' && (input.resumeIfPaused || st.reasonName === 'Migration')) {
-      await c.domainResume(dom);
-      steps.push('resumed the guest on the source');
-      st = await c.domainGetState(dom);
-    }
-    if (st.stateName !== 'running' && st.stateName !== 'paused') {
-      throw ApplicationFailure.nonRetryable(`${input.vm.name} is ${st.stateName} (${st.reasonName}) on ${input.source}: not rolling back blindly`, 'RollbackUnsafe');
-    }
-    if (input.destination) {
-      const d = await deps.connections.get(input.destination);
-      const ddom = await lookupVm(d, input.vm.uuid);
-      if (ddom) {
-        const dst = await d.domainGetState(ddom);
-        if (dst.stateName === 'running' || dst.stateName === 'paused') {
-          await d.domainDestroy(ddom).catch(() => undefined);
-          steps.push(`destroyed the incoming domain on ${input.destination}`);
-        }
-        await d.domainUndefine(ddom).catch(() => undefined);
-        steps.push(`removed the definition on ${input.destination}`);
-      }
-    }
-    const reverted = await revertMigrationAllocation(deps.placement, input.migrationId, input.vm.uuid);
-    steps.push(`allocations: ${reverted.outcome}`);
-    const hosts = {
-      source: describeHost(await hostView(deps, input.source, input.vm.uuid)),
-      destination: input.destination ? describeHost(await hostView(deps, input.destination, input.vm.uuid)) : 'n/a',
-    };
-    return { hosts, steps };
+  async function finishOnHosts(input: FinishInput): Promise<FinishResult> {
+    return cleanSource(input, await judgeFinished(input));
   }
 
-  return { finishMigration, rollbackMigration };
+  /**
+   * finishOnHosts with the migration consumer's allocation dropped in between (the combined step,
+   * until the workflow calls the two halves). Idempotent.
+   */
+  async function finishMigration(input: FinishInput): Promise<FinishResult> {
+    const judged = await judgeFinished(input);
+    try {
+      await dropMigrationAllocation(deps.placement, input.migrationId, { vmUuid: input.vm.uuid });
+    } catch (err) {
+      throw placementFailure(err, `release the source allocation of migration ${input.migrationId}`);
+    }
+    return cleanSource(input, judged);
+  }
+
+  return { finishMigration, finishOnHosts };
 }

@@ -6,6 +6,7 @@ import { finishActivities } from './finish';
 import { locateActivities } from './locate';
 import { prepareActivities } from './prepare';
 import { recoverActivities } from './recover';
+import { rollbackActivities } from './rollback';
 import { startActivities } from './start';
 import { steerActivities } from './steer';
 import { destinationChecks, sourceChecks } from './pre-checks';
@@ -27,6 +28,7 @@ export function createActivities(deps: ActivityDeps): FerryActivities {
     ...steerActivities(deps),
     ...recoverActivities(deps),
     ...finishActivities(deps),
+    ...rollbackActivities(deps),
     guestStallMark: async (input) => (deps.guestMeter ? deps.guestMeter.mark(input.vmName) : null),
     guestStallSince: async (input) =>
       deps.guestMeter && input.mark ? deps.guestMeter.stallSinceMs(input.vmName, input.mark) : null,

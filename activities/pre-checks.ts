@@ -39,6 +39,15 @@ export function sourceChecks(deps: ActivityDeps) {
       throw refuse(`VM '${input.vm}' is active on several hosts (${active.map((a) => a.host).join(', ')}): resolve that by hand first`);
     }
     const src = active[0]!;
+    if (src.state === 'paused') {
+      // A paused guest's migration is refused, not attempted: libvirt migrates it paused, which
+      // the watch and the pause fallback would read as ferry's own pause (issue: it ended
+      // "failed" with only ferry's words). Changing nothing is the safe answer.
+      throw refuse(
+        `VM '${input.vm}' is paused on ${src.host} (${src.reason}): ferry live-migrates running guests; ` +
+          `resume it first (virsh resume ${src.name}), or migrate it offline`,
+      );
+    }
     const client = await deps.connections.get(src.host);
     const dom = await lookupVm(client, src.uuid);
     if (!dom) throw new Error(`VM '${input.vm}' vanished from ${src.host} during the pre-checks`);

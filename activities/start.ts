@@ -24,11 +24,13 @@ export function startActivities(deps: ActivityDeps) {
       ...(input.bandwidthMiBps ? { bandwidthMiBs: input.bandwidthMiBps } : {}),
     });
     let failure: Error | undefined;
+    deps.connections.clearMigrateError(input.vm.uuid);
     // Not awaited: the call returns when the migration ends, which the watch activity observes.
     // The source daemon owns the job; this worker dying does not stop it (field notes).
     c.domainMigratePerform3Params(dom, { dconnuri: deps.inventory.get(input.destination).peerUri, params, flags: migrationFlags(input.postcopy) })
       .catch((err: Error) => {
         failure = err;
+        deps.connections.recordMigrateError(input.vm.uuid, err.message);
         log.info('migrate call ended with an error', { vm: input.vm.name, error: err.message });
       });
     const deadline = Date.now() + 60_000;

@@ -1,6 +1,7 @@
 import type { ApplyActionInput } from '../model/activity-contract';
 import type { ActivityDeps } from './deps';
 import { ErrorCode, MigrateMaxSpeedFlags, isLibvirtError } from './libvirt';
+import { guarded } from './guard';
 import { sourceDomain } from './source-domain';
 
 /** Steering the running job: max downtime, bandwidth, post-copy, pause, abort. */
@@ -24,13 +25,13 @@ export function steerActivities(deps: ActivityDeps) {
           await c.domainSuspend(dom);
           return 'guest paused: pre-copy finishes with the vCPUs stopped';
         case 'abort':
-          await c.domainAbortJob(dom);
-          return 'job aborted';
         case 'resume-and-abort': {
-          await c.domainAbortJob(dom).catch(() => undefined);
-          const st = await c.domainGetState(dom);
-          if (st.stateName === 'paused') await c.domainResume(dom);
-          return 'job aborted and the guest resumed on the source';
+          // Through the guard: an abort once post-copy may have begun would lose the guest.
+          const target = { vmUuid: input.vm.uuid, source: input.source, destination: input.destination };
+          const r = await guarded(deps, target, 'abort-job', async () => c.domainAbortJob(dom));
+          if (!r.done) return `not applied: ${r.refusal.why}`;
+          // The guest ferry paused is resumed by the roll-back, once the job is over (guarded too).
+          return a.kind === 'abort' ? 'job aborted' : 'job aborted; the roll-back resumes the guest on the source';
         }
       }
     } catch (err) {

@@ -32,12 +32,14 @@ export function watchActivities(deps: ActivityDeps) {
     };
     const sample = mode === 'poll' ? await watchByPolling(input, report) : await watchByEvents(input, report);
     report.waitedMs = Date.now() - started;
+    // A job that ended in error: libvirt's own words, from the migrate call (none survive in its stats).
+    const jobError = sample.job === 'ended' ? deps.connections.migrateError(input.vm.uuid) : undefined;
     try {
       deps.watch?.onRound?.(report);
     } catch {
       // diagnostics must not fail the activity
     }
-    return sample;
+    return jobError ? { ...sample, jobError } : sample;
   }
 
   /** The former watch: a full reading every pollMs until a decision point. */

@@ -106,8 +106,20 @@ export const ClaimResultSchema = z.object({ outcome: z.enum(['claimed', 'already
 export type ClaimResult = z.infer<typeof ClaimResultSchema>;
 export const RevertClaimInputSchema = z.object({ migrationId: z.string().uuid(), vmUuid: z.string().uuid() });
 export type RevertClaimInput = z.infer<typeof RevertClaimInputSchema>;
-export const DropMigrationClaimInputSchema = z.object({ migrationId: z.string().uuid() });
+export const DropMigrationClaimInputSchema = z.object({
+  migrationId: z.string().uuid(),
+  /** The VM's consumer: when given, the drop is refused (PlacementInconsistent) while the VM holds no allocation at all. */
+  vmUuid: z.string().uuid().optional(),
+});
 export type DropMigrationClaimInput = z.infer<typeof DropMigrationClaimInputSchema>;
+
+/**
+ * ApplicationFailure types of the Placement activities (claim, revertClaim, dropMigrationClaim,
+ * chooseDestinationHost, finishMigration's drop). Retryable ones mean "waiting for Placement":
+ * retry patiently, the outcome is not in question. Non-retryable ones carry nonRetryable=true.
+ */
+export const PLACEMENT_WAIT_FAILURES = ['PlacementUnavailable', 'PlacementConflict'] as const;
+export const PLACEMENT_STUCK_FAILURES = ['PlacementInconsistent', 'PlacementRejected', 'PlacementProtocol'] as const;
 
 // ---- prepare and start ----------------------------------------------------------------------------
 
@@ -160,6 +172,8 @@ export const MigrationSampleSchema = z.object({
   dirtyBps: z.number().nullable(),
   expectedDowntimeMs: z.number().nullable(),
   postcopyFailed: z.boolean(),
+  /** The job ended in error: libvirt's own message (from the migrate call; its stats keep none). */
+  jobError: z.string().optional(),
   source: HostDomainViewSchema,
   destination: HostDomainViewSchema,
 });
@@ -175,11 +189,45 @@ export const MigrationActionSchema = z.discriminatedUnion('kind', [
 ]);
 export type MigrationAction = z.infer<typeof MigrationActionSchema>;
 
-export const ApplyActionInputSchema = z.object({ vm: VmFactsSchema, source: z.string(), action: MigrationActionSchema });
+/** `destination`: the guard observes both hosts before an abort. */
+export const ApplyActionInputSchema = z.object({ vm: VmFactsSchema, source: z.string(), destination: z.string(), action: MigrationActionSchema });
 export type ApplyActionInput = z.infer<typeof ApplyActionInputSchema>;
 
-export const RecoverInputSchema = z.object({ vm: VmFactsSchema, source: z.string(), destination: z.string(), destXml: z.string() });
+export const RecoverInputSchema = z.object({
+  vm: VmFactsSchema,
+  source: z.string(),
+  destination: z.string(),
+  destXml: z.string(),
+  /** Resume attempts the workflow has already spent on this migration (refusals meaning "not yet" are not spent). */
+  attemptsSoFar: z.number().int().nonnegative().optional(),
+  /** The bound: once spent, the activity returns 'escalate' (attempts-exhausted) and never destroys either side. */
+  maxAttempts: z.number().int().positive().optional(),
+  /** How long one call may observe and wait ("not yet") before it returns to the workflow. */
+  maxWaitMs: z.number().int().positive().optional(),
+  /** How long a "not yet" may last (across calls: the workflow passes when it began) before escalating. */
+  patienceMs: z.number().int().positive().optional(),
+  notYetSinceMs: z.number().optional(),
+});
 export type RecoverInput = z.infer<typeof RecoverInputSchema>;
+
+/**
+ * What a recovery call found and did. 'resumed': post-copy runs again or completed after our
+ * resume; 'finished-on-its-own': QEMU completed without us (finish, do not resume); 'not-yet': call
+ * again (reason says why); 'escalate': an operator must act; neither side was destroyed.
+ */
+export const RecoverResultSchema = z.object({
+  outcome: z.enum(['resumed', 'finished-on-its-own', 'not-yet', 'escalate']),
+  /** For 'not-yet' and 'escalate': model/postcopy-recovery.ts's RecoveryNotYet / RecoveryEscalation. */
+  reason: z.string().optional(),
+  why: z.string(),
+  /** Resume attempts this call spent (refusals meaning "not yet" excluded) and the errors it met. */
+  attempts: z.number().int().nonnegative(),
+  errors: z.array(z.string()),
+  /** Since when the current "not yet" lasts (epoch ms), for the next call's patience. */
+  notYetSinceMs: z.number().optional(),
+  hosts: z.object({ source: z.string(), destination: z.string() }),
+});
+export type RecoverResult = z.infer<typeof RecoverResultSchema>;
 
 // ---- finish and roll back -------------------------------------------------------------------------
 
@@ -209,6 +257,16 @@ export const RollbackInputSchema = z.object({
 });
 export type RollbackInput = z.infer<typeof RollbackInputSchema>;
 export const RollbackResultSchema = z.object({
+  /**
+   * 'rolled-back': the guest runs (or stays paused) on the source and what the migration left is
+   * undone. 'refused': the guard found the guest elsewhere (switched over, post-copy, split
+   * brain, lost): nothing was touched; `next` says what to do instead. Absent in results recorded
+   * before the guard: those were rollbacks.
+   */
+  outcome: z.enum(['rolled-back', 'refused']).optional(),
+  situation: z.string().optional(),
+  next: z.string().optional(),
+  explanation: z.string().optional(),
   hosts: z.object({ source: z.string(), destination: z.string() }),
   steps: z.array(z.string()),
 });
@@ -241,8 +299,10 @@ export const ACTIVITY_CONTRACT = {
   startMigration: { input: StartInputSchema, output: StartResultSchema },
   watchMigration: { input: WatchInputSchema, output: MigrationSampleSchema },
   applyAction: { input: ApplyActionInputSchema, output: z.string() },
-  recoverPostcopy: { input: RecoverInputSchema, output: z.string() },
+  recoverPostcopy: { input: RecoverInputSchema, output: RecoverResultSchema },
   finishMigration: { input: FinishInputSchema, output: FinishResultSchema },
+  /** finishMigration without Placement: judge from both hosts, final stats, clean the source. Then dropMigrationClaim. */
+  finishOnHosts: { input: FinishInputSchema, output: FinishResultSchema },
   rollbackMigration: { input: RollbackInputSchema, output: RollbackResultSchema },
   guestStallMark: { input: GuestStallMarkInputSchema, output: GuestMeterMarkSchema },
   guestStallSince: { input: GuestStallSinceInputSchema, output: z.number().nullable() },

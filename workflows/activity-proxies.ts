@@ -34,7 +34,15 @@ const PATIENT: ActivityOptions = {
 export const { checkSource, chooseDestinationHost, checkDestination } = proxyActivities<FerryActivities>(CHECK);
 
 export const { claim } = proxyActivities<FerryActivities>(STEP);
-export const { revertClaim, dropMigrationClaim } = proxyActivities<FerryActivities>(PATIENT);
+export const { revertClaim } = proxyActivities<FerryActivities>(PATIENT);
+/**
+ * Bookkeeping after the outcome is decided: a few quick attempts; a Placement outage beyond them
+ * is waited out by the workflow (steps/bookkeeping.ts), which shows it in the progress.
+ */
+export const { dropMigrationClaim } = proxyActivities<FerryActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 seconds', maximumAttempts: 3, nonRetryableErrorTypes: NON_RETRYABLE },
+});
 
 export const { prepareDestination } = proxyActivities<FerryActivities>(STEP);
 
@@ -64,7 +72,7 @@ export const { recoverPostcopy } = proxyActivities<FerryActivities>({
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '60 seconds', maximumAttempts: 20, nonRetryableErrorTypes: NON_RETRYABLE },
 });
 
-export const { finishMigration, rollbackMigration } = proxyActivities<FerryActivities>(PATIENT);
+export const { finishMigration, finishOnHosts, rollbackMigration } = proxyActivities<FerryActivities>(PATIENT);
 
 /** The lab guest's stall meter: a measurement, never worth delaying the migration for. */
 export const { guestStallMark, guestStallSince } = proxyActivities<FerryActivities>({

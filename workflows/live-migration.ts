@@ -6,7 +6,7 @@
  * (activity-proxies.ts). Deterministic: decisions are pure functions (convergence controller,
  * situation table), and each is recorded with the numbers behind it.
  */
-import { ApplicationFailure, ContinueAsNew } from '@temporalio/workflow';
+import { ApplicationFailure, ContinueAsNew, patched } from '@temporalio/workflow';
 import { ConvergencePolicySchema } from '../model/convergence-policy';
 import { parseMigrationRequest, type MigrationRequest, type Outcome } from '../model/types';
 import { initialControllerState } from './convergence';
@@ -42,23 +42,47 @@ export async function liveMigration(input: unknown, resume?: MigrationInFlight):
     };
   }
 
-  let ended: Ended;
+  for (;;) {
+    const ended = await untilTheJobEnds(m, flight);
+    if (ended.kind === 'switched') return finish(m, flight);
+    const kind = ended.why === 'operator' ? 'rolled_back' : ended.why === 'controller' ? 'aborted' : 'failed';
+    const undone = await rollBack(m, flight, kind, ended.error);
+    if (undone.kind === 'outcome') return undone.outcome;
+    // The guard found the guest elsewhere than on the source: finish, or keep watching (post-copy,
+    // recovery, an unclear picture), never undo.
+    if (undone.next === 'finish' || undone.next === 'finish-on-source') return finish(m, flight);
+  }
+}
+
+/** Prepare and start (unless done already), then watch and decide until the job has ended. */
+async function untilTheJobEnds(m: Migration, flight: MigrationInFlight): Promise<Ended> {
   try {
-    if (!resume) {
+    if (!flight.destXml) {
+      if (operatorAborted(m)) return abortedBeforeStart(m);
       flight.destXml = await prepare(m, flight);
+      if (operatorAborted(m)) return abortedBeforeStart(m);
       flight.guestMark = await start(m, flight);
     }
-    ended = await watchAndDecide(m, flight);
+    return await watchAndDecide(m, flight);
   } catch (err) {
     if (err instanceof ContinueAsNew) throw err; // not a failure: the migration goes on in a new run
     // Never roll back once post-copy may have begun: the newest memory may be on the destination.
     if (postcopyMayHaveBegun(m)) throw err;
-    return rollBack(m, flight, 'failed', err);
+    return { kind: 'ended-on-source', why: 'failed', error: err };
   }
-  if (ended.kind === 'ended-on-source') {
-    return rollBack(m, flight, ended.why === 'operator' ? 'rolled_back' : ended.why === 'controller' ? 'aborted' : 'failed', ended.error);
-  }
-  return finish(m, flight);
+}
+
+function abortedBeforeStart(m: Migration): Ended {
+  m.rec.decide(Date.now(), 'abort', `operator, before the migration started: ${m.rec.abortRequested?.reason ?? ''}`);
+  return { kind: 'ended-on-source', why: 'operator' };
+}
+
+/**
+ * An operator's abort that arrived before the job started acts at the next step boundary (runs
+ * begun before this check waited for the job to start; they replay without it).
+ */
+function operatorAborted(m: Migration): boolean {
+  return m.rec.abortRequested !== null && patched('abort-at-step-boundaries');
 }
 
 /** Validation, the resolved policy, and the record; a continued run picks up its flight's state. */
@@ -69,6 +93,7 @@ function begin(input: unknown, resume: MigrationInFlight | undefined): Migration
   const policy = ConvergencePolicySchema.parse(req.policy ?? {});
   const rec = new MigrationRecord(resume?.startedAtMs ?? Date.now(), resume?.source ?? req.source ?? 'unknown');
   if (resume) rec.decisions.push(...resume.decisions);
+  if (resume?.abortRequested) rec.abortRequested = resume.abortRequested;
   return {
     req, policy, rec,
     controller: resume?.controller ?? initialControllerState(policy),

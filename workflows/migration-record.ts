@@ -15,6 +15,7 @@ export class MigrationRecord {
   /** Operator commands accepted since the last decision point. */
   operator: OperatorInput = {};
   abortRequested: { reason: string } | null = null;
+  private abortDelivered = false;
 
   constructor(
     readonly startedAtMs: number,
@@ -65,6 +66,13 @@ export class MigrationRecord {
   done(nowMs: number): void {
     this.progress = { ...this.progress, percent: 100, etaMs: 0, phase: 'done', updatedAt: new Date(nowMs).toISOString() };
     this.phase = 'done';
+  }
+
+  /** The operator's abort for the controller's decision, delivered once (it stays requested for the validators). */
+  takeAbort(): { reason: string } | null {
+    if (!this.abortRequested || this.abortDelivered) return null;
+    this.abortDelivered = true;
+    return this.abortRequested;
   }
 
   /** Operator commands for the controller, delivered once. */

@@ -26,6 +26,8 @@ export interface MigrationInFlight {
   decisions: MigrationRecord['decisions'];
   lastIteration: number | null;
   pausedByUs: boolean;
+  /** An operator's abort not yet acted on survives continue-as-new (absent in older runs). */
+  abortRequested?: { reason: string } | null;
 }
 
 /** The migration as the steps see it. */

@@ -30,7 +30,7 @@ describe('continue-as-new', () => {
     expect(fake.count('checkSource')).toBe(1);
     expect(fake.count('claim')).toBe(1);
     expect(fake.count('startMigration')).toBe(1);
-    expect(fake.count('finishMigration')).toBe(1);
+    expect(fake.count('finishOnHosts')).toBe(1);
     expect(fake.count('watchMigration')).toBeGreaterThanOrEqual(221);
     const actions = outcome.decisions.map((d) => d.action);
     // Decisions of the first run come along; the new run says it resumed.

@@ -32,13 +32,13 @@ describe('LiveMigration: pre-copy to completion', () => {
     });
     const outcome = await runMigration(ctx, fake, { vm: 'web-7', destination: 'host-a' });
 
-    expect(steps(fake.names())).toEqual([...STEPS_BEFORE_WATCH, 'finishMigration', 'guestStallSince']);
+    expect(steps(fake.names())).toEqual([...STEPS_BEFORE_WATCH, 'finishOnHosts', 'dropMigrationClaim', 'guestStallSince']);
     // Every watch happens between the start and the finish.
     const names = fake.names();
     const firstWatch = names.indexOf('watchMigration');
     const lastWatch = names.lastIndexOf('watchMigration');
     expect(firstWatch).toBeGreaterThan(names.indexOf('startMigration'));
-    expect(lastWatch).toBeLessThan(names.indexOf('finishMigration'));
+    expect(lastWatch).toBeLessThan(names.indexOf('finishOnHosts'));
     expect(fake.count('watchMigration')).toBe(5);
     expect(fake.count('rollbackMigration')).toBe(0);
     expect(fake.count('revertClaim')).toBe(0);
@@ -61,7 +61,7 @@ describe('LiveMigration: pre-copy to completion', () => {
     // What the workflow sent: the migration id ties claim, start and finish together.
     const [claim] = fake.inputsOf('claim');
     const [start] = fake.inputsOf('startMigration');
-    const [finish] = fake.inputsOf('finishMigration');
+    const [finish] = fake.inputsOf('finishOnHosts');
     expect(claim!.migrationId).toBe(outcome.migrationId);
     expect(start).toMatchObject({
       migrationId: outcome.migrationId, source: 'host-c', destination: 'host-a', postcopy: false,
@@ -133,18 +133,18 @@ describe('LiveMigration: post-copy', () => {
     expect(actions.indexOf('recover-postcopy')).toBeGreaterThan(actions.indexOf('start-postcopy'));
     expect(actions[actions.indexOf('recover-postcopy') + 1]).toBe('recovered');
     expect(fake.count('rollbackMigration')).toBe(0);
-    expect(fake.count('finishMigration')).toBe(1);
+    expect(fake.count('finishOnHosts')).toBe(1);
   });
 
   it('a finish that fails after post-copy fails the migration but never rolls it back', async () => {
     const fake = fakeActivities({
       samples: [precopy(1, 100), precopy(2, 60), postcopy(2, 30), endedOnDestination()],
-      overrides: { finishMigration: async () => { throw hardFailure('destination libvirtd refused the final stats', 'VmMissing'); } },
+      overrides: { finishOnHosts: async () => { throw hardFailure('destination libvirtd refused the final stats', 'VmMissing'); } },
     });
     const chain = await migrationFailure(ctx, fake, { vm: 'web-7', destination: 'host-a' });
     expect(chain.map((l) => l.name)).toEqual(['WorkflowFailedError', 'ActivityFailure', 'ApplicationFailure']);
     expect(chain[2]).toMatchObject({ type: 'VmMissing', message: 'destination libvirtd refused the final stats' });
-    expect(fake.count('finishMigration')).toBe(1);
+    expect(fake.count('finishOnHosts')).toBe(1);
     expect(fake.count('rollbackMigration')).toBe(0);
     expect(fake.inputsOf('applyAction').map((a) => a.action.kind)).not.toContain('abort');
   });

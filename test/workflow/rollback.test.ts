@@ -62,7 +62,7 @@ async function failedAt(fake: FakeActivities) {
   expect(fake.inputsOf('rollbackMigration')[0]).toEqual({
     migrationId: claim!.migrationId, vm: fake.vm, source: 'host-c', destination: 'host-a', resumeIfPaused: false,
   });
-  expect(fake.count('finishMigration')).toBe(0);
+  expect(fake.count('finishOnHosts')).toBe(0);
   expect(outcome).toMatchObject({
     outcome: 'failed', source: 'host-c', destination: 'host-a', migrationId: claim!.migrationId,
     downtimeMs: null, bytes: null, hosts: { source: 'running (Booted)', destination: 'absent' },

@@ -109,6 +109,10 @@ class DecisionBuilder {
     this.s = { ...this.s, ewmaBps: ewmaBandwidth(this.s.ewmaBps, sample.memoryBps) };
 
     if (sample.mode === 'postcopy' || this.s.phase === 'postcopy') return this.inPostcopy();
+    if (sample.operator?.abort) {
+      const aborted = this.operatorAbort(sample.operator.abort.reason);
+      if (aborted) return aborted;
+    }
     if (this.s.startedAtMs === null && !jobStarted(sample)) return this.beforeStart();
     if (!jobStarted(sample)) {
       return this.finish(this.currentVerdict(), `no job data in this sample (${sample.mode}); nothing to decide`);
@@ -146,6 +150,23 @@ class DecisionBuilder {
       this.notes.push('operator command ignored: post-copy is running');
     }
     return this.finish('postcopy', `post-copy running: remaining ${fmtMiB(this.sample.dataRemaining)}; nothing to decide (never abort in post-copy)`);
+  }
+
+  /**
+   * The operator's abort: the job is aborted (and a guest the controller paused is resumed by the
+   * roll-back) unless this migration is already switching to post-copy or aborting, in which case
+   * the refusal is noted and the decision goes on as if no abort had come.
+   */
+  private operatorAbort(reason: string): Decision | undefined {
+    const { s } = this;
+    if (s.phase === 'postcopy-requested' || s.phase === 'aborting') {
+      this.notes.push(`operator abort refused: ${s.phase === 'aborting' ? 'an abort is already under way' : 'post-copy was requested: the guest only moves forward now'}`);
+      return undefined;
+    }
+    const ours = s.pausedBy === 'controller' || s.phase === 'pause-requested';
+    this.actions.push(ours ? { kind: 'resume-and-abort' } : { kind: 'abort' });
+    this.s = { ...this.s, phase: 'aborting' };
+    return this.finish(this.currentVerdict(), `operator abort (${reason}) -> abort the job and roll back${ours ? ', resuming the guest ferry paused' : ''}`);
   }
 
   private beforeStart(): Decision {

@@ -16,6 +16,11 @@ export interface OperatorInput {
   maxDowntimeMs?: number;
   /** Migration bandwidth chosen by the operator (MiB/s). */
   bandwidthMiBps?: number;
+  /**
+   * Abort and roll back: an input to the decision of the round in which it arrives, never a
+   * separate path, so it can never follow a switch to post-copy taken in the same round.
+   */
+  abort?: { reason: string };
 }
 
 export interface ConvergenceSample {

@@ -1,18 +1,28 @@
-import { upsertSearchAttributes } from '@temporalio/workflow';
+import { patched, upsertSearchAttributes } from '@temporalio/workflow';
 import { FerryOutcome, FerryPhase } from '../../model/search-attributes';
 import type { Outcome } from '../../model/types';
-import { finishMigration, guestStallSince } from '../activity-proxies';
+import { dropMigrationClaim, finishMigration, finishOnHosts, guestStallSince } from '../activity-proxies';
+import { placementBookkeeping } from './bookkeeping';
 import { enterPhase, type Migration, type MigrationInFlight } from '../migration-state';
 import { outcomeOf } from '../outcome';
 
 /**
  * Step 6: both hosts agree the guest runs on the destination (the activity refuses otherwise and
- * is retried patiently); final stats from the source's completed job; the migration consumer's
- * allocation dropped; the source cleaned. Then the guest-felt stall (lab only).
+ * is retried patiently); final stats from the source's completed job; the source cleaned. Then
+ * the migration consumer's allocation is dropped (bookkeeping: a Placement outage is waited out
+ * and never changes the outcome), and the guest-felt stall is read (lab only).
  */
 export async function finish(m: Migration, flight: MigrationInFlight): Promise<Outcome> {
   enterPhase(m, 'finishing');
-  const fin = await finishMigration({ migrationId: flight.migrationId, vm: flight.vm, source: flight.source, destination: flight.destination });
+  const where = { migrationId: flight.migrationId, vm: flight.vm, source: flight.source, destination: flight.destination };
+  let fin;
+  if (patched('finish-then-bookkeeping')) {
+    // The hosts decide the outcome; Placement's bookkeeping follows and never changes it.
+    fin = await finishOnHosts(where);
+    await placementBookkeeping(m, 'dropping the migration consumer', () => dropMigrationClaim({ migrationId: flight.migrationId, vmUuid: flight.vm.uuid }));
+  } else {
+    fin = await finishMigration(where);
+  }
   const stall = await guestStallSince({ vmName: flight.vm.name, mark: flight.guestMark });
   m.rec.done(Date.now());
   upsertSearchAttributes([{ key: FerryPhase, value: 'done' }, { key: FerryOutcome, value: 'completed' }]);

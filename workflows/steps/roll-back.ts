@@ -7,18 +7,31 @@ import { outcomeOf } from '../outcome';
 
 /**
  * Step 7, before the switch-over only: the job aborted, the guest running on the source, the
- * destination cleaned, the allocations moved back (the activity checks each act against what the
- * hosts show). The outcome names the cause.
+ * destination cleaned, the allocations moved back — each act through the guard, which observes
+ * both hosts first. Where the guard finds the guest elsewhere, nothing is undone and the workflow
+ * is told what to do instead. The outcome names the cause.
  */
-export async function rollBack(m: Migration, flight: MigrationInFlight, kind: 'rolled_back' | 'aborted' | 'failed', cause?: unknown): Promise<Outcome> {
+export type RollBackResult =
+  | { kind: 'outcome'; outcome: Outcome }
+  /** The guard found the guest elsewhere than on the source: nothing was undone; `next` says what to do. */
+  | { kind: 'refused'; next: string };
+
+export async function rollBack(m: Migration, flight: MigrationInFlight, kind: 'rolled_back' | 'aborted' | 'failed', cause?: unknown): Promise<RollBackResult> {
   enterPhase(m, 'rolling-back');
   const rb = await rollbackMigration({
     migrationId: flight.migrationId, vm: flight.vm, source: flight.source, destination: flight.destination, resumeIfPaused: flight.pausedByUs,
   });
+  if (rb.outcome === 'refused') {
+    m.rec.decide(Date.now(), 'roll-back-refused', rb.steps.join('; '), { situation: rb.situation ?? null, next: rb.next ?? null });
+    return { kind: 'refused', next: rb.next ?? 'retry-observe' };
+  }
   m.rec.decide(Date.now(), 'roll-back', rb.steps.join('; '));
   m.rec.setPhase('done', Date.now());
   upsertSearchAttributes([{ key: FerryPhase, value: 'done' }, { key: FerryOutcome, value: kind }]);
-  return outcomeOf(m, flight, kind, { downtimeMs: null, bytes: null, iterations: null, guestMaxStallMs: null, hosts: rb.hosts, error: errorOf(cause) });
+  return {
+    kind: 'outcome',
+    outcome: outcomeOf(m, flight, kind, { downtimeMs: null, bytes: null, iterations: null, guestMaxStallMs: null, hosts: rb.hosts, error: errorOf(cause) }),
+  };
 }
 
 /** The cause as the outcome reports it: the innermost message (an activity's own words). */

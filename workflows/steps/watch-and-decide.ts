@@ -9,7 +9,10 @@ import { NO_ABORT_PHASES } from '../operator-handlers';
 import { recover } from './recover';
 
 /** How the watch ended: the guest switched to the destination, or the migration ended on the source. */
-export type Ended = { kind: 'switched' } | { kind: 'ended-on-source'; why: 'operator' | 'controller' | 'failed'; error?: string };
+export type Ended =
+  | { kind: 'switched' }
+  /** `error`: what ended it, for the outcome (a message, or the failure itself). */
+  | { kind: 'ended-on-source'; why: 'operator' | 'controller' | 'failed'; error?: unknown };
 
 /** Watch rounds before the history is cut with continue-as-new (a few events each). */
 const ROUNDS_BEFORE_CONTINUE_AS_NEW = 200;
@@ -32,11 +35,13 @@ export async function watchAndDecide(m: Migration, flight: MigrationInFlight): P
   for (let round = 0; ; round++) {
     if (round >= ROUNDS_BEFORE_CONTINUE_AS_NEW && m.rec.phase !== 'post-copy' && m.rec.phase !== 'recovering') {
       await continueAsNew<(input: unknown, resume?: MigrationInFlight) => Promise<unknown>>(m.req as unknown, {
-        ...flight, controller: m.controller, percent: m.rec.progress.percent, decisions: m.rec.decisions,
+        ...flight, controller: m.controller, percent: m.rec.progress.percent, decisions: m.rec.decisions, abortRequested: m.rec.abortRequested,
       });
     }
-    if (m.rec.abortRequested && !NO_ABORT_PHASES.includes(m.rec.phase)) {
-      await applyAction({ vm: flight.vm, source: flight.source, action: flight.pausedByUs ? { kind: 'resume-and-abort' } : { kind: 'abort' } });
+    // Before the guard, an operator's abort was its own path at the top of the round; runs begun
+    // then replay it. Now it is an input to the round's decision (decideAndAct).
+    if (!patched('abort-in-decision') && m.rec.abortRequested && !NO_ABORT_PHASES.includes(m.rec.phase)) {
+      await applyAction({ vm: flight.vm, source: flight.source, destination: flight.destination, action: flight.pausedByUs ? { kind: 'resume-and-abort' } : { kind: 'abort' } });
       m.rec.decide(Date.now(), 'abort', `operator: ${m.rec.abortRequested.reason}`);
       return { kind: 'ended-on-source', why: 'operator' };
     }
@@ -89,7 +94,8 @@ async function afterTheJob(m: Migration, s: MigrationSample, memo: EndMemo): Pro
   memo.lastRecorded = key;
   if (where.next === 'finish' || where.next === 'finish-on-source') return { kind: 'switched' };
   if (where.next === 'roll-back') {
-    return { kind: 'ended-on-source', why: m.controller.phase === 'aborting' ? 'controller' : 'failed', error: where.explanation };
+    const libvirtSaid = s.jobError ? `; libvirt: ${s.jobError}` : '';
+    return { kind: 'ended-on-source', why: m.controller.phase === 'aborting' ? 'controller' : 'failed', error: `${where.explanation}${libvirtSaid}` };
   }
   await sleep(where.next === 'escalate' ? ESCALATED_OBSERVE_MS : SETTLE_OBSERVE_MS);
   return undefined;
@@ -97,10 +103,12 @@ async function afterTheJob(m: Migration, s: MigrationSample, memo: EndMemo): Pro
 
 /** One decision of the convergence controller on a sample of a running job, applied and recorded. */
 async function decideAndAct(m: Migration, flight: MigrationInFlight, s: MigrationSample): Promise<Ended | undefined> {
+  const operator = m.rec.takeOperatorInput();
+  const abort = patched('abort-in-decision') ? m.rec.takeAbort() : null;
   const d = decide(m.policy, m.controller, {
     atMs: Date.now() - m.rec.startedAtMs, iteration: s.iteration ?? 0, dataTotal: s.dataTotal, dataRemaining: s.dataRemaining,
     dataProcessed: s.dataProcessed, memoryBps: s.memoryBps ?? 0, dirtyBps: s.dirtyBps ?? 0, mode: s.mode,
-    memoryMiB: flight.vm.memoryMiB, postcopyEligible: m.postcopyEligible, operator: m.rec.takeOperatorInput(),
+    memoryMiB: flight.vm.memoryMiB, postcopyEligible: m.postcopyEligible, operator: abort ? { ...operator, abort } : operator,
   });
   m.controller = d.state;
   m.rec.observe(s, d.verdict, Date.now());
@@ -108,13 +116,13 @@ async function decideAndAct(m: Migration, flight: MigrationInFlight, s: Migratio
   if (s.mode === 'postcopy' && m.rec.phase !== 'post-copy') enterPhase(m, 'post-copy');
   if (s.mode === 'paused' && m.rec.phase !== 'paused') enterPhase(m, 'paused');
   for (const action of d.actions) {
-    const result = await applyAction({ vm: flight.vm, source: flight.source, action });
+    const result = await applyAction({ vm: flight.vm, source: flight.source, destination: flight.destination, action });
     if (action.kind === 'pause') flight.pausedByUs = true;
     m.rec.decide(Date.now(), action.kind, `${d.reason} -> ${result}`, {
       iteration: d.observed.iteration, remainingBytes: d.observed.remainingBytes, bandwidthBps: d.observed.bandwidthBps,
       impliedDowntimeMs: d.observed.impliedDowntimeMs, maxDowntimeMs: d.observed.maxDowntimeMs, ...('ms' in action ? { ms: action.ms } : {}),
     });
-    if (action.kind === 'abort' || action.kind === 'resume-and-abort') return { kind: 'ended-on-source', why: 'controller' };
+    if (action.kind === 'abort' || action.kind === 'resume-and-abort') return { kind: 'ended-on-source', why: abort ? 'operator' : 'controller' };
   }
   return undefined;
 }

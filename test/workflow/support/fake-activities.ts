@@ -13,7 +13,7 @@ import type { FerryActivities } from '../../../model/activity-contract';
 import type {
   ApplyActionInput, ChooseDestinationInput, ChooseDestinationResult, ClaimInput, ClaimResult, DestinationCheckInput,
   DestinationCheckResult, FinishInput, FinishResult, GuestMeterMark, HostDomainView, MigrationSample, PrepareInput, PrepareResult,
-  RecoverInput, RollbackInput, RollbackResult, SourceCheckInput, SourceCheckResult, StartInput, StartResult, VmFacts, WatchInput,
+  RecoverInput, RecoverResult, RollbackInput, RollbackResult, SourceCheckInput, SourceCheckResult, StartInput, StartResult, VmFacts, WatchInput,
 } from '../../../model/activity-contract';
 
 export type ActivityName = keyof FerryActivities;
@@ -200,12 +200,19 @@ export function fakeActivities(script: FakeScript): FakeActivities {
       return last;
     }),
     applyAction: fake('applyAction', async (input: ApplyActionInput): Promise<string> => `${input.action.kind} applied`),
-    recoverPostcopy: fake('recoverPostcopy', async (_input: RecoverInput): Promise<string> => 'post-copy resumed'),
+    recoverPostcopy: fake('recoverPostcopy', async (_input: RecoverInput): Promise<RecoverResult> => ({
+      outcome: 'resumed', why: 'post-copy resumed', attempts: 1, errors: [], hosts: { source: 'paused (Postcopy)', destination: 'running (Postcopy)' },
+    })),
     finishMigration: fake('finishMigration', async (input: FinishInput): Promise<FinishResult> => ({
       stats: { downtimeMs: 42, totalMs: 5000, bytes: 140 * MiB, iterations: 3, postcopyRequests: null, ...script.finalStats },
       hosts: { source: 'absent', destination: `running (Migrated) on ${input.destination}` },
     })),
+    finishOnHosts: fake('finishOnHosts', async (input: FinishInput): Promise<FinishResult> => ({
+      stats: { downtimeMs: 42, totalMs: 5000, bytes: 140 * MiB, iterations: 3, postcopyRequests: null, ...script.finalStats },
+      hosts: { source: 'absent', destination: `running (Migrated) on ${input.destination}` },
+    })),
     rollbackMigration: fake('rollbackMigration', async (input: RollbackInput): Promise<RollbackResult> => ({
+      outcome: 'rolled-back', situation: 'not-started-or-rolled-back', next: 'roll-back',
       hosts: { source: 'running (Booted)', destination: input.destination ? 'absent' : 'n/a' },
       steps: ['aborted the migration job', 'allocations: reverted'],
     })),

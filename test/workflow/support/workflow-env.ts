@@ -51,7 +51,7 @@ export interface MigrationRun {
 export async function withWorker<T>(
   ctx: WorkflowTestContext,
   fake: FakeActivities,
-  body: (start: (input: unknown, opts?: { workflowId?: string }) => Promise<MigrationRun>) => Promise<T>,
+  body: (start: (input: unknown, opts?: { workflowId?: string; resume?: unknown }) => Promise<MigrationRun>) => Promise<T>,
 ): Promise<T> {
   const taskQueue = `wf-test-${randomUUID()}`;
   const worker = await Worker.create({
@@ -63,12 +63,13 @@ export async function withWorker<T>(
     // One workflow thread is plenty for one test's migration and halves the worker's start.
     workflowThreadPoolSize: 1,
   });
-  const start = async (input: unknown, opts: { workflowId?: string } = {}): Promise<MigrationRun> => {
+  /** `resume`: the flight a continued run receives (as continue-as-new passes it). */
+  const start = async (input: unknown, opts: { workflowId?: string; resume?: unknown } = {}): Promise<MigrationRun> => {
     const workflowId = opts.workflowId ?? `migrate-${fake.vm.uuid}`;
     const handle = await ctx.env.client.workflow.start<typeof liveMigration>('liveMigration', {
       taskQueue,
       workflowId,
-      args: [input],
+      args: (opts.resume === undefined ? [input] : [input, opts.resume]) as [unknown],
       workflowIdConflictPolicy: 'FAIL',
       workflowIdReusePolicy: 'ALLOW_DUPLICATE',
     });
