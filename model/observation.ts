@@ -4,6 +4,7 @@
  * without a hypervisor.
  */
 import type { HostDomainView, MigrationSample, WatchInput } from './activity-contract';
+import { postcopyBegun } from './postcopy-recovery';
 
 /** The job-stats figures the watch reads (libvirt's names, already converted to numbers). */
 export interface JobFacts {
@@ -43,8 +44,12 @@ export function toMigrationSample(
   const dst = domainOf(destination);
   const postcopyFailed = src?.reason === 'PostcopyFailed' || dst?.reason === 'PostcopyFailed';
   const running = job?.active === true;
-  const postcopy = src?.state === 'paused' && /Postcopy/.test(src.reason);
-  const paused = src?.state === 'paused' && !postcopy && src.reason !== 'Migration';
+  // Post-copy counts as begun only once the destination RUNS in post-copy: until its Finish step
+  // started the vCPUs (about 50 ms after the source pauses, seen on the lab) libvirt still treats
+  // the incoming guest as disposable, and no recovery is possible (model/postcopy-recovery.ts).
+  const sourcePostcopy = src?.state === 'paused' && /Postcopy/.test(src.reason);
+  const postcopy = postcopyBegun(source, destination);
+  const paused = src?.state === 'paused' && !sourcePostcopy && src.reason !== 'Migration';
   const flowing = (job?.dataTotal ?? 0) > 0;
   const mode = postcopy ? 'postcopy' : paused ? 'paused' : running && flowing ? 'precopy' : running ? 'setup' : lastMode;
   return {

@@ -66,10 +66,16 @@ export const { applyAction } = proxyActivities<FerryActivities>({
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 seconds', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE },
 });
 
-/** Post-copy recovery: POSTCOPY_RESUME with backoff while the network heals. */
+/**
+ * Post-copy recovery: observe both hosts, then resume (POSTCOPY_RESUME) only when both show it
+ * failed. A resume call blocks until post-copy completes, so the activity heartbeats and a dead
+ * worker is noticed within 30 s. The bound on attempts lives in its typed result (escalate), so a
+ * thrown error only means infrastructure trouble: retried without limit.
+ */
 export const { recoverPostcopy } = proxyActivities<FerryActivities>({
-  startToCloseTimeout: '10 minutes',
-  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '60 seconds', maximumAttempts: 20, nonRetryableErrorTypes: NON_RETRYABLE },
+  startToCloseTimeout: '15 minutes',
+  heartbeatTimeout: '30 seconds',
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '30 seconds', nonRetryableErrorTypes: NON_RETRYABLE },
 });
 
 export const { finishMigration, finishOnHosts, rollbackMigration } = proxyActivities<FerryActivities>(PATIENT);

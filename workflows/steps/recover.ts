@@ -1,12 +1,66 @@
-import type { MigrationSample } from '../../model/activity-contract';
+import { patched, sleep } from '@temporalio/workflow';
+import type { MigrationSample, RecoverResult } from '../../model/activity-contract';
 import { recoverPostcopy } from '../activity-proxies';
 import { enterPhase, type Migration, type MigrationInFlight } from '../migration-state';
 
-/** A broken post-copy is resumed (POSTCOPY_RESUME, with backoff), never destroyed on either side. */
+/** Resume attempts before the recovery escalates (each preceded by a fresh look at both hosts). */
+const MAX_RESUME_ATTEMPTS = 10;
+/** One recovery call observes and waits at most this long before returning "not yet". */
+const RECOVER_CALL_MAX_WAIT_MS = 60_000;
+/** A "not yet" that lasts longer escalates (post-copy paused this long is an operator's matter). */
+const NOT_YET_PATIENCE_MS = 5 * 60_000;
+/** Once escalated, both hosts are still observed at this pace (never destroyed, never guessed). */
+const ESCALATED_OBSERVE_MS = 15_000;
+
+/**
+ * A broken post-copy is recovered, never destroyed on either side. The activity observes both
+ * hosts before every act and says what it found: resumed (post-copy runs again or completed),
+ * finished on its own (QEMU completed: the watch loop sees the job ended and finishes), not yet
+ * (call again), or escalate (an operator must act; ferry keeps observing and never destroys).
+ */
 export async function recover(m: Migration, flight: MigrationInFlight, s: MigrationSample): Promise<void> {
   enterPhase(m, 'recovering');
-  m.rec.decide(Date.now(), 'recover-postcopy', `post-copy broke (source ${JSON.stringify(s.source.domain)}, destination ${JSON.stringify(s.destination.domain)}): resuming it`);
-  const r = await recoverPostcopy({ vm: flight.vm, source: flight.source, destination: flight.destination, destXml: flight.destXml });
-  m.rec.decide(Date.now(), 'recovered', r);
-  enterPhase(m, 'post-copy');
+  m.rec.decide(Date.now(), 'recover-postcopy', `post-copy broke (source ${JSON.stringify(s.source.domain)}, destination ${JSON.stringify(s.destination.domain)}): recovering it (both hosts observed before every act)`);
+  if (!patched('postcopy-recovery-observed')) {
+    // Histories recorded before the observed recovery: one call, its result recorded as it came.
+    const r: unknown = await recoverPostcopy({ vm: flight.vm, source: flight.source, destination: flight.destination, destXml: flight.destXml });
+    m.rec.decide(Date.now(), 'recovered', typeof r === 'string' ? r : (r as RecoverResult).why);
+    enterPhase(m, 'post-copy');
+    return;
+  }
+  let attempts = 0;
+  let notYetSinceMs: number | undefined;
+  let lastNoted = '';
+  const note = (key: string, action: string, why: string, r: RecoverResult) => {
+    if (key === lastNoted) return;
+    lastNoted = key;
+    m.rec.decide(Date.now(), action, `${why} [source ${r.hosts.source}; destination ${r.hosts.destination}]`, { attempts });
+  };
+  for (;;) {
+    const r = await recoverPostcopy({
+      vm: flight.vm, source: flight.source, destination: flight.destination, destXml: flight.destXml,
+      attemptsSoFar: attempts, maxAttempts: MAX_RESUME_ATTEMPTS, maxWaitMs: RECOVER_CALL_MAX_WAIT_MS,
+      patienceMs: NOT_YET_PATIENCE_MS, ...(notYetSinceMs !== undefined ? { notYetSinceMs } : {}),
+    });
+    attempts += r.attempts;
+    switch (r.outcome) {
+      case 'resumed':
+        m.rec.decide(Date.now(), 'recovered', `${r.why}${r.errors.length > 0 ? `; refused before: ${r.errors.join(' | ')}` : ''}`, { attempts });
+        enterPhase(m, 'post-copy');
+        return;
+      case 'finished-on-its-own':
+        m.rec.decide(Date.now(), 'recovered', `finished on its own: ${r.why}`, { attempts });
+        enterPhase(m, 'post-copy');
+        return;
+      case 'not-yet':
+        notYetSinceMs = r.notYetSinceMs;
+        note(`not-yet/${r.reason ?? ''}`, 'recover-not-yet', r.why, r);
+        continue;
+      case 'escalate':
+        notYetSinceMs = r.notYetSinceMs;
+        note(`escalate/${r.reason ?? ''}`, 'escalate', `post-copy recovery needs an operator (${r.reason}): ${r.why}`, r);
+        await sleep(ESCALATED_OBSERVE_MS);
+        continue;
+    }
+  }
 }
