@@ -13,7 +13,7 @@ import type { LocateVmResult } from '../model/activity-contract';
 import { FerryDestination, FerryOutcome, FerryPhase, FerrySource, FerryVmName, FerryVmUuid } from '../model/search-attributes';
 import { migrationWorkflowId, type MigrationRequestInput, type Outcome } from '../model/types';
 import {
-  abortUpdate, decisionsQuery, forceCompleteUpdate, LIVE_MIGRATION_WORKFLOW_TYPE, LOCATE_VM_WORKFLOW_TYPE, policyQuery,
+  abortUpdate, decisionsQuery, forceCompleteUpdate, resumeRecoveryUpdate, LIVE_MIGRATION_WORKFLOW_TYPE, LOCATE_VM_WORKFLOW_TYPE, policyQuery,
   progressQuery, setBandwidthUpdate, setMaxDowntimeUpdate, type LiveMigrationWorkflow, type LocateVmWorkflow,
 } from '../workflows/definitions';
 import { describeTarget, describeTaskQueue, type ClientConfig } from './config';
@@ -253,6 +253,9 @@ export class FerryClient {
   }
   forceComplete(workflowId: string) {
     return this.update(workflowId, () => this.handle(workflowId).executeUpdate(forceCompleteUpdate, { args: [{}] }));
+  }
+  resumeRecovery(workflowId: string) {
+    return this.update(workflowId, () => this.handle(workflowId).executeUpdate(resumeRecoveryUpdate, { args: [{}] }));
   }
   setMaxDowntime(workflowId: string, ms: number) {
     return this.update(workflowId, () => this.handle(workflowId).executeUpdate(setMaxDowntimeUpdate, { args: [{ ms }] }));

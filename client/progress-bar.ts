@@ -46,5 +46,5 @@ export function progressLine(p: Progress): string {
     iteration: p.iteration,
     dirtyBps: p.dirtyBps,
     bandwidthBps: p.bandwidthBps,
-  }) + (p.verdict ? `  ${p.verdict}` : '');
+  }) + (p.verdict ? `  ${p.verdict}` : '') + (p.escalation ? `  ESCALATED (${p.escalation.reason}): ${p.escalation.why}; ferry resume-recovery once fixed` : '');
 }

@@ -216,6 +216,8 @@ export const PHASES = [
   'finishing',
   'rolling-back',
   'recovering',
+  /** Post-copy recovery needs an operator: ferry keeps observing, never destroys (resumeRecovery). */
+  'escalated',
   'done',
 ] as const;
 export const PhaseSchema = z.enum(PHASES);
@@ -241,6 +243,8 @@ export const ProgressSchema = z.object({
   /** converging | stalled | at-local-minimum | switching ... (the convergence controller's word) */
   verdict: z.string().nullable(),
   mode: MigrationModeSchema.nullable(),
+  /** Set while the migration waits for an operator (post-copy recovery escalated): why, and since when. */
+  escalation: z.object({ reason: z.string(), why: z.string(), since: z.iso.datetime({ offset: true }) }).nullable().optional(),
   source: z.string(),
   destination: z.string().nullable(),
   startedAt: z.iso.datetime({ offset: true }),
@@ -317,6 +321,10 @@ const AbortInputObjectSchema = strictObject(
 export type AbortInput = z.output<typeof AbortInputObjectSchema>;
 /** Absent input is accepted as `{}` (the Temporal CLI sends none when --input is omitted). */
 export const AbortInputSchema: z.ZodType<AbortInput> = z.preprocess((value) => value ?? {}, AbortInputObjectSchema);
+
+const ResumeRecoveryInputObjectSchema = strictObject({}, 'an empty object {}');
+export type ResumeRecoveryInput = z.output<typeof ResumeRecoveryInputObjectSchema>;
+export const ResumeRecoveryInputSchema: z.ZodType<ResumeRecoveryInput> = z.preprocess((value) => value ?? {}, ResumeRecoveryInputObjectSchema);
 
 const ForceCompleteInputObjectSchema = strictObject({}, 'an empty object {}');
 export type ForceCompleteInput = z.output<typeof ForceCompleteInputObjectSchema>;

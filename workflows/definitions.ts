@@ -12,6 +12,7 @@ import type {
   AbortInput,
   Decision,
   ForceCompleteInput,
+  ResumeRecoveryInput,
   MigrationRequestInput,
   Outcome,
   Progress,
@@ -42,6 +43,8 @@ export type LocateVmWorkflow = (input: LocateVmInput) => Promise<LocateVmResult>
 export const abortUpdate = defineUpdate<UpdateResult, [AbortInput]>('abort');
 /** Force completion: switch to post-copy when allowed, else pause the guest until it converges. */
 export const forceCompleteUpdate = defineUpdate<UpdateResult, [ForceCompleteInput]>('forceComplete');
+/** After an escalated post-copy recovery: the operator fixed what blocked it; ferry observes and tries again. */
+export const resumeRecoveryUpdate = defineUpdate<UpdateResult, [ResumeRecoveryInput]>('resumeRecovery');
 export const setMaxDowntimeUpdate = defineUpdate<UpdateResult, [SetMaxDowntimeInput]>('setMaxDowntime');
 export const setBandwidthUpdate = defineUpdate<UpdateResult, [SetBandwidthInput]>('setBandwidth');
 
@@ -53,5 +56,5 @@ export const policyQuery = defineQuery<ConvergencePolicy>('policy');
 export const decisionsQuery = defineQuery<Decision[]>('decisions');
 
 /** Every update and query name, for listings (`ferry status --help`) and tests. */
-export const UPDATE_NAMES = [abortUpdate.name, forceCompleteUpdate.name, setMaxDowntimeUpdate.name, setBandwidthUpdate.name] as const;
+export const UPDATE_NAMES = [abortUpdate.name, forceCompleteUpdate.name, setMaxDowntimeUpdate.name, setBandwidthUpdate.name, resumeRecoveryUpdate.name] as const;
 export const QUERY_NAMES = [progressQuery.name, policyQuery.name, decisionsQuery.name] as const;

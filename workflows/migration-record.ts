@@ -15,6 +15,8 @@ export class MigrationRecord {
   /** Operator commands accepted since the last decision point. */
   operator: OperatorInput = {};
   abortRequested: { reason: string } | null = null;
+  /** An operator asked an escalated recovery to try again (resumeRecovery update). */
+  resumeRecoveryRequested = false;
   private abortDelivered = false;
 
   constructor(

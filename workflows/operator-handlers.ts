@@ -6,16 +6,17 @@
 import { setHandler } from '@temporalio/workflow';
 import { explainForceComplete, type ControllerState, type ConvergencePolicy } from './convergence';
 import {
-  abortUpdate, decisionsQuery, forceCompleteUpdate, policyQuery, progressQuery, setBandwidthUpdate, setMaxDowntimeUpdate,
+  abortUpdate, decisionsQuery, forceCompleteUpdate, policyQuery, progressQuery, resumeRecoveryUpdate, setBandwidthUpdate,
+  setMaxDowntimeUpdate,
 } from './definitions';
 import type { MigrationRecord } from './migration-record';
 import {
-  AbortInputSchema, ForceCompleteInputSchema, SetBandwidthInputSchema, SetMaxDowntimeInputSchema, assertValid,
+  AbortInputSchema, ForceCompleteInputSchema, ResumeRecoveryInputSchema, SetBandwidthInputSchema, SetMaxDowntimeInputSchema, assertValid,
   type AbortInput, type ForceCompleteInput, type Phase, type UpdateResult,
 } from '../model/types';
 
 /** Phases in which an abort can no longer roll back. */
-export const NO_ABORT_PHASES: Phase[] = ['post-copy', 'switching-over', 'finishing', 'recovering', 'rolling-back', 'done'];
+export const NO_ABORT_PHASES: Phase[] = ['post-copy', 'switching-over', 'finishing', 'recovering', 'escalated', 'rolling-back', 'done'];
 
 export function registerOperatorHandlers({ rec, policy, controller, postcopyEligible }: {
   rec: MigrationRecord;
@@ -64,6 +65,16 @@ export function registerOperatorHandlers({ rec, policy, controller, postcopyElig
     rec.operator = { ...rec.operator, bandwidthMiBps: mibps };
     return { accepted: true, message: `bandwidth will be ${mibps} MiB/s from the next decision point` };
   }, { validator: (raw) => { assertValid(SetBandwidthInputSchema, raw, 'setBandwidth input'); if (rec.phase === 'done') throw new Error('setBandwidth refused: the migration is over'); } });
+
+  setHandler(resumeRecoveryUpdate, (): UpdateResult => {
+    rec.resumeRecoveryRequested = true;
+    return { accepted: true, message: 'resuming the post-copy recovery: ferry observes both hosts and tries again' };
+  }, {
+    validator: (raw) => {
+      assertValid(ResumeRecoveryInputSchema, raw ?? {}, 'resumeRecovery input');
+      if (rec.phase !== 'escalated') throw new Error(`resumeRecovery refused: the migration is ${rec.phase}, not waiting for an operator`);
+    },
+  });
 
   function refuseAfterSwitch(what: string): void {
     if (rec.phase === 'done' || inPostcopy()) {

@@ -11,7 +11,7 @@ import {
   AbortInputSchema, parseWith, SetBandwidthInputSchema, SetMaxDowntimeInputSchema, type Outcome, type UpdateResult,
 } from '../../model/types';
 import {
-  abortUpdate, forceCompleteUpdate, progressQuery, setBandwidthUpdate, setMaxDowntimeUpdate, TASK_QUEUE,
+  abortUpdate, forceCompleteUpdate, progressQuery, resumeRecoveryUpdate, setBandwidthUpdate, setMaxDowntimeUpdate, TASK_QUEUE,
 } from '../../workflows/definitions';
 import { loadClientConfig, type ClientConfig } from '../config';
 import { FerryError, UsageError } from '../errors';
@@ -288,6 +288,17 @@ export async function forceComplete(ref: string, o: OutputOpts): Promise<ExitCod
     const id = await client.resolveMigration(migration);
     const r = await client.forceComplete(id);
     printUpdate(format, id, [{ update: forceCompleteUpdate.name, ...r }]);
+    return EXIT.ok;
+  });
+}
+
+export async function resumeRecovery(ref: string, o: OutputOpts): Promise<ExitCode> {
+  const format = outputFormat(o);
+  const migration = parseMigrationRef(ref);
+  return withClient(async (client) => {
+    const id = await client.resolveMigration(migration);
+    const r = await client.resumeRecovery(id);
+    printUpdate(format, id, [{ update: resumeRecoveryUpdate.name, ...r }]);
     return EXIT.ok;
   });
 }

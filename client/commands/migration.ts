@@ -87,6 +87,14 @@ export function registerMigrationCommands(program: Command): void {
 
   withOutputOptions(
     program
+      .command('resume-recovery')
+      .summary('after an escalated post-copy recovery: observe both hosts and try again')
+      .argument('<migration>', MIGRATION_ARG)
+      .description(`an escalated post-copy recovery (phase escalated: ferry status says why) tries again once the cause is fixed; refused (exit ${EXIT.refused}) when the migration is not escalated`),
+  ).action(run((a, ref: string, o: Parameters<Actions['resumeRecovery']>[1]) => a.resumeRecovery(ref, o)));
+
+  withOutputOptions(
+    program
       .command('set')
       .summary("change a running migration's max downtime and/or bandwidth")
       .argument('<migration>', MIGRATION_ARG)

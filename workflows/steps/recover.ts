@@ -1,4 +1,5 @@
-import { patched, sleep } from '@temporalio/workflow';
+import { condition, log, patched, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { FerryPhase } from '../../model/search-attributes';
 import type { MigrationSample, RecoverResult } from '../../model/activity-contract';
 import { recoverPostcopy } from '../activity-proxies';
 import { enterPhase, type Migration, type MigrationInFlight } from '../migration-state';
@@ -18,6 +19,21 @@ const ESCALATED_OBSERVE_MS = 15_000;
  * finished on its own (QEMU completed: the watch loop sees the job ended and finishes), not yet
  * (call again), or escalate (an operator must act; ferry keeps observing and never destroys).
  */
+/**
+ * The escalated state: queryable (phase 'escalated' and the progress' escalation), found by
+ * visibility (FerryPhase = 'escalated'), and an alert in the worker's log at error level. Nothing
+ * is destroyed on either host.
+ */
+function escalate(m: Migration, r: RecoverResult): void {
+  m.rec.setPhase('escalated', Date.now());
+  upsertSearchAttributes([{ key: FerryPhase, value: 'escalated' }]);
+  m.rec.progress = { ...m.rec.progress, escalation: { reason: r.reason ?? 'unknown', why: r.why, since: new Date(Date.now()).toISOString() } };
+  log.error('ferry: post-copy recovery escalated, an operator must act', {
+    workflowId: workflowInfo().workflowId, reason: r.reason, why: r.why, errors: r.errors.join(' | '), hosts: `${r.hosts.source} / ${r.hosts.destination}`,
+    next: `ferry resume-recovery ${workflowInfo().workflowId} once the cause is fixed`,
+  });
+}
+
 export async function recover(m: Migration, flight: MigrationInFlight, s: MigrationSample): Promise<void> {
   enterPhase(m, 'recovering');
   m.rec.decide(Date.now(), 'recover-postcopy', `post-copy broke (source ${JSON.stringify(s.source.domain)}, destination ${JSON.stringify(s.destination.domain)}): recovering it (both hosts observed before every act)`);
@@ -46,21 +62,35 @@ export async function recover(m: Migration, flight: MigrationInFlight, s: Migrat
     switch (r.outcome) {
       case 'resumed':
         m.rec.decide(Date.now(), 'recovered', `${r.why}${r.errors.length > 0 ? `; refused before: ${r.errors.join(' | ')}` : ''}`, { attempts });
+        m.rec.progress = { ...m.rec.progress, escalation: null };
         enterPhase(m, 'post-copy');
         return;
       case 'finished-on-its-own':
         m.rec.decide(Date.now(), 'recovered', `finished on its own: ${r.why}`, { attempts });
+        m.rec.progress = { ...m.rec.progress, escalation: null };
         enterPhase(m, 'post-copy');
         return;
       case 'not-yet':
         notYetSinceMs = r.notYetSinceMs;
         note(`not-yet/${r.reason ?? ''}`, 'recover-not-yet', r.why, r);
         continue;
-      case 'escalate':
+      case 'escalate': {
         notYetSinceMs = r.notYetSinceMs;
-        note(`escalate/${r.reason ?? ''}`, 'escalate', `post-copy recovery needs an operator (${r.reason}): ${r.why}`, r);
-        await sleep(ESCALATED_OBSERVE_MS);
+        const key = `escalate/${r.reason ?? ''}`;
+        if (key !== lastNoted) escalate(m, r);
+        note(key, 'escalate', `post-copy recovery needs an operator (${r.reason}): ${r.why}`, r);
+        // Keep observing; an operator's resumeRecovery starts a fresh round of attempts at once.
+        if (await condition(() => m.rec.resumeRecoveryRequested, ESCALATED_OBSERVE_MS)) {
+          m.rec.resumeRecoveryRequested = false;
+          attempts = 0;
+          notYetSinceMs = undefined;
+          lastNoted = '';
+          m.rec.decide(Date.now(), 'resume-recovery', 'operator: try the recovery again (attempts start from 0)');
+          m.rec.progress = { ...m.rec.progress, escalation: null };
+          enterPhase(m, 'recovering');
+        }
         continue;
+      }
     }
   }
 }

@@ -3,6 +3,7 @@ import {
   abortUpdate,
   decisionsQuery,
   forceCompleteUpdate,
+  resumeRecoveryUpdate,
   LIVE_MIGRATION_WORKFLOW_TYPE,
   policyQuery,
   progressQuery,
@@ -33,18 +34,19 @@ describe('definitions', () => {
   it('names the task queue, workflow type, updates and queries once', () => {
     expect(TASK_QUEUE).toBe('ferry');
     expect(LIVE_MIGRATION_WORKFLOW_TYPE).toBe('liveMigration');
-    expect([abortUpdate, forceCompleteUpdate, setMaxDowntimeUpdate, setBandwidthUpdate].map((d) => [d.type, d.name])).toEqual([
+    expect([abortUpdate, forceCompleteUpdate, setMaxDowntimeUpdate, setBandwidthUpdate, resumeRecoveryUpdate].map((d) => [d.type, d.name])).toEqual([
       ['update', 'abort'],
       ['update', 'forceComplete'],
       ['update', 'setMaxDowntime'],
       ['update', 'setBandwidth'],
+      ['update', 'resumeRecovery'],
     ]);
     expect([progressQuery, policyQuery, decisionsQuery].map((d) => [d.type, d.name])).toEqual([
       ['query', 'progress'],
       ['query', 'policy'],
       ['query', 'decisions'],
     ]);
-    expect(UPDATE_NAMES).toEqual(['abort', 'forceComplete', 'setMaxDowntime', 'setBandwidth']);
+    expect(UPDATE_NAMES).toEqual(['abort', 'forceComplete', 'setMaxDowntime', 'setBandwidth', 'resumeRecovery']);
     expect(QUERY_NAMES).toEqual(['progress', 'policy', 'decisions']);
   });
 });
