@@ -269,38 +269,32 @@ function printUpdate(format: OutputFormat, id: string, results: Array<{ update: 
   else printText(results.map((r) => `${id}: ${r.message}`).join('\n'));
 }
 
-export async function abort(ref: string, o: OutputOpts & { reason?: string }): Promise<ExitCode> {
+/**
+ * One operator update on the migration `ref` names: the arguments were checked before anything
+ * is contacted; a validator's refusal becomes exit 2 with its reason (client.update).
+ */
+async function operatorUpdate(ref: string, o: OutputOpts, name: string, send: (client: FerryClient, id: string) => Promise<UpdateResult>): Promise<ExitCode> {
   const format = outputFormat(o);
   const migration = parseMigrationRef(ref);
-  const input = checked(AbortInputSchema, o.reason === undefined ? {} : { reason: o.reason }, '--reason');
   return withClient(async (client) => {
     const id = await client.resolveMigration(migration);
-    const r = await client.abort(id, input.reason);
-    printUpdate(format, id, [{ update: abortUpdate.name, ...r }]);
+    const r = await send(client, id);
+    printUpdate(format, id, [{ update: name, ...r }]);
     return EXIT.ok;
   });
+}
+
+export async function abort(ref: string, o: OutputOpts & { reason?: string }): Promise<ExitCode> {
+  const input = checked(AbortInputSchema, o.reason === undefined ? {} : { reason: o.reason }, '--reason');
+  return operatorUpdate(ref, o, abortUpdate.name, (client, id) => client.abort(id, input.reason));
 }
 
 export async function forceComplete(ref: string, o: OutputOpts): Promise<ExitCode> {
-  const format = outputFormat(o);
-  const migration = parseMigrationRef(ref);
-  return withClient(async (client) => {
-    const id = await client.resolveMigration(migration);
-    const r = await client.forceComplete(id);
-    printUpdate(format, id, [{ update: forceCompleteUpdate.name, ...r }]);
-    return EXIT.ok;
-  });
+  return operatorUpdate(ref, o, forceCompleteUpdate.name, (client, id) => client.forceComplete(id));
 }
 
 export async function resumeRecovery(ref: string, o: OutputOpts): Promise<ExitCode> {
-  const format = outputFormat(o);
-  const migration = parseMigrationRef(ref);
-  return withClient(async (client) => {
-    const id = await client.resolveMigration(migration);
-    const r = await client.resumeRecovery(id);
-    printUpdate(format, id, [{ update: resumeRecoveryUpdate.name, ...r }]);
-    return EXIT.ok;
-  });
+  return operatorUpdate(ref, o, resumeRecoveryUpdate.name, (client, id) => client.resumeRecovery(id));
 }
 
 export async function set(ref: string, o: OutputOpts & { maxDowntime?: string; bandwidth?: string }): Promise<ExitCode> {
