@@ -5,7 +5,7 @@
  * said where the guest is; this table then says whether the act is safe there. Anything not
  * listed is refused: observe again, or escalate. Never guess.
  */
-import type { Situation, SituationVerdict } from './situation';
+import type { DestinationClass, GuestClass, Situation, SituationVerdict } from './situation';
 
 export const DESTRUCTIVE_ACTS = [
   /** virDomainAbortJob on the source: only while pre-copy runs (never once post-copy may have begun). */
@@ -20,6 +20,13 @@ export const DESTRUCTIVE_ACTS = [
   'clean-source',
   /** Drop the migration consumer's (source) allocation: only once the guest runs on the destination. */
   'drop-migration-allocation',
+  /**
+   * virDomainAbortJobFlags(POSTCOPY) on a source that still sends after the destination saw the
+   * post-copy break: it pauses the source's side into 'paused (post-copy failed)', the state from
+   * which POSTCOPY_RESUME can continue. It destroys no memory, but it does stop a post-copy: only
+   * when the post-copy is already broken on the destination's side.
+   */
+  'abort-postcopy',
 ] as const;
 export type DestructiveAct = (typeof DESTRUCTIVE_ACTS)[number];
 
@@ -31,6 +38,24 @@ export const SAFE_IN: Readonly<Record<DestructiveAct, readonly Situation[]>> = {
   'revert-allocation': ['not-started-or-rolled-back'],
   'clean-source': ['done', 'switched-over-source-not-cleaned'],
   'drop-migration-allocation': ['done', 'switched-over-source-not-cleaned'],
+  // The one act allowed once post-copy began: it keeps both QEMUs and makes the break resumable.
+  'abort-postcopy': ['postcopy-broken'],
+};
+
+/**
+ * What some acts need beyond the situation: the guest class each host must show. The situation
+ * says where the guest is; a few acts depend on a finer fact than that.
+ * - clean-source: not while the destination guest is 'paused (Migration)' (or StartingUp). libvirt's
+ *   Finish has not started its vCPUs yet and kills it if Finish fails; the source definition may
+ *   then be the only one left. A guest that libvirt left paused after Finish shows 'paused (User)':
+ *   that one is the guest, so it may be cleaned.
+ * - abort-postcopy: only a source that still sends ('paused (Postcopy)': there is a post-copy job
+ *   to pause), toward a destination that shows the break ('post-copy failed'). A healthy post-copy
+ *   is never interrupted.
+ */
+export const ONLY_WITH: Readonly<Partial<Record<DestructiveAct, { source?: readonly GuestClass[]; destination?: readonly DestinationClass[] }>>> = {
+  'clean-source': { destination: ['running', 'running-postcopy', 'paused'] },
+  'abort-postcopy': { source: ['paused-postcopy'], destination: ['running-postcopy-failed', 'paused-postcopy-failed'] },
 };
 
 export type GuardVerdict =
@@ -38,12 +63,20 @@ export type GuardVerdict =
   | { allowed: false; situation: Situation; next: SituationVerdict['next']; why: string };
 
 /** May `act` be performed where the hosts say the guest is? */
-export function judgeAct(act: DestructiveAct, where: Pick<SituationVerdict, 'situation' | 'next' | 'explanation'>): GuardVerdict {
-  if (SAFE_IN[act].includes(where.situation)) return { allowed: true, situation: where.situation, explanation: where.explanation };
-  return {
+export function judgeAct(act: DestructiveAct, where: Pick<SituationVerdict, 'situation' | 'next' | 'explanation' | 'classes'>): GuardVerdict {
+  const refused = (because: string): GuardVerdict => ({
     allowed: false,
     situation: where.situation,
     next: where.next,
-    why: `${act} refused in situation ${where.situation} (${where.explanation}); safe only in ${SAFE_IN[act].join(', ')}`,
-  };
+    why: `${act} refused in situation ${where.situation} (${where.explanation}); ${because}`,
+  });
+  if (!SAFE_IN[act].includes(where.situation)) return refused(`safe only in ${SAFE_IN[act].join(', ')}`);
+  const needs = ONLY_WITH[act];
+  if (needs?.source && !needs.source.includes(where.classes.source)) {
+    return refused(`the source guest is ${where.classes.source}; safe only with ${needs.source.join(', ')}`);
+  }
+  if (needs?.destination && !needs.destination.includes(where.classes.destination)) {
+    return refused(`the destination guest is ${where.classes.destination}; safe only with ${needs.destination.join(', ')}`);
+  }
+  return { allowed: true, situation: where.situation, explanation: where.explanation };
 }

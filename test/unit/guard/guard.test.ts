@@ -13,7 +13,19 @@ const unreachable = (): HostView => ({ reachable: false, domain: 'none' });
 describe('the guard: destructive acts only where the situation table says they are safe', () => {
   it('never allows an act that could lose the guest once post-copy began, on a split brain, a lost VM or an unknown picture', () => {
     const never: string[] = ['postcopy-running', 'postcopy-broken', 'split-brain', 'vm-lost', 'unknown', 'inconsistent', 'switchover-in-progress'];
-    for (const act of DESTRUCTIVE_ACTS) for (const s of never) expect(SAFE_IN[act]).not.toContain(s);
+    for (const act of DESTRUCTIVE_ACTS) {
+      // abort-postcopy is the recovery's own act: it keeps both QEMUs, it only makes a broken post-copy resumable.
+      const forbidden = act === 'abort-postcopy' ? never.filter((s) => s !== 'postcopy-broken') : never;
+      for (const s of forbidden) expect(SAFE_IN[act]).not.toContain(s);
+    }
+  });
+
+  it('once post-copy began, the only act allowed is abort-postcopy, and only where post-copy broke', () => {
+    for (const act of DESTRUCTIVE_ACTS) {
+      expect(SAFE_IN[act]).not.toContain('postcopy-running');
+      expect(SAFE_IN[act].includes('postcopy-broken')).toBe(act === 'abort-postcopy');
+    }
+    expect(SAFE_IN['abort-postcopy']).toEqual(['postcopy-broken']);
   });
 
   it('every act is safe somewhere, and only in known situations', () => {
