@@ -1,9 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, log } from '@temporalio/activity';
 import type { FinishInput, FinishResult, HostDomainView } from '../model/activity-contract';
 import type { ActivityDeps } from './deps';
 import { lookupVm } from './domain-facts';
+import { guarded, type Target } from './guard';
 import { hostView } from './host-view';
+import { ErrorCode, isLibvirtError } from './libvirt';
 import { placementFailure } from './claims';
 import { dropMigrationAllocation } from './placement';
 import { classifySituation, describeHost, jobViewOf, type FinishedJob } from '../model/situation';
@@ -54,15 +56,55 @@ export function finishActivities(deps: ActivityDeps) {
     return { src, dst, stats };
   }
 
-  /** The source's inactive definition removed (the final figures have been read by then). */
+  /**
+   * The source's inactive definition removed (the final figures have been read by then), through
+   * the guard: the judgement above is a few hundred ms old, so both hosts are observed again and
+   * the definition goes only if the guest (still) is on the destination. What could not be
+   * removed is reported in `notes` and in the worker's log, never swallowed.
+   */
   async function cleanSource(input: FinishInput, judged: Awaited<ReturnType<typeof judgeFinished>>): Promise<FinishResult> {
-    if (judged.src.domain !== 'none') {
-      const c = await deps.connections.get(input.source);
-      const dom = await lookupVm(c, input.vm.uuid);
-      if (dom) await c.domainUndefine(dom).catch(() => undefined); // the inactive source definition
-    }
+    const cleaned = judged.src.domain === 'none' ? { notes: [] } : await undefineSource(input);
+    for (const note of cleaned.notes) log.warn('ferry: finish left the source definition in place', { vm: input.vm.name, note });
     const after = await hostView(deps, input.source, input.vm.uuid);
-    return { stats: judged.stats, hosts: { source: describeHost(after), destination: describeHost(judged.dst) } };
+    return {
+      stats: judged.stats,
+      hosts: { source: describeHost(after), destination: describeHost(cleaned.destination ?? judged.dst) },
+      ...(cleaned.notes.length > 0 ? { notes: cleaned.notes } : {}),
+    };
+  }
+
+  /**
+   * Undefine the source's inactive definition if the guard allows it ('clean-source'). A refusal
+   * for a host that cannot be seen fails the attempt (retryable): never guess, the retry judges
+   * both hosts again. Any other refusal is a fact both hosts showed after the migration had been
+   * judged complete (the destination guest gone, or not started yet, a second copy): retrying
+   * cannot change it, throwing would only turn a completed migration into a failed one an hour
+   * later, and the kept definition is what an operator needs then. So it is kept and reported.
+   */
+  async function undefineSource(input: FinishInput): Promise<{ notes: string[]; destination?: HostDomainView | null }> {
+    const t: Target = { vmUuid: input.vm.uuid, source: input.source, destination: input.destination };
+    const r = await guarded(deps, t, 'clean-source', async () => undefineOn(input.source, input.vm.uuid));
+    if (r.done) return { notes: r.result === undefined ? [] : [r.result], destination: r.observed.destination };
+    if (r.refusal.next === 'retry-observe') {
+      throw ApplicationFailure.retryable(`the source definition of ${input.vm.name} is not removed yet: ${r.refusal.why}`, 'HostsDisagree');
+    }
+    return { notes: [`kept the source definition on ${input.source}: ${r.refusal.why}`], destination: r.observed.destination };
+  }
+
+  /**
+   * Undefines the VM on `host`; undefined when it is gone. A failure is returned in words: the
+   * migration is complete, and libvirt's refusals here (snapshots, NVRAM) do not pass with retries.
+   */
+  async function undefineOn(host: string, vmUuid: string): Promise<string | undefined> {
+    try {
+      const c = await deps.connections.get(host);
+      const dom = await lookupVm(c, vmUuid);
+      if (dom) await c.domainUndefine(dom);
+      return undefined;
+    } catch (err) {
+      if (isLibvirtError(err, ErrorCode.NoDomain)) return undefined; // removed meanwhile: nothing left to do
+      return `could not remove the source definition on ${host}: ${(err as Error).message}`;
+    }
   }
 
   /**

@@ -244,6 +244,12 @@ export type FinalStats = z.infer<typeof FinalStatsSchema>;
 export const FinishResultSchema = z.object({
   stats: FinalStatsSchema,
   hosts: z.object({ source: z.string(), destination: z.string() }),
+  /**
+   * What finish left undone and why: the source definition kept because the guard refused
+   * (both hosts observed again showed the guest not, or no longer, on the destination alone), or
+   * libvirt's refusal to undefine it. Optional: results recorded before it existed have none.
+   */
+  notes: z.array(z.string()).optional(),
 });
 export type FinishResult = z.infer<typeof FinishResultSchema>;
 
