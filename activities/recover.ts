@@ -4,6 +4,7 @@ import type { RecoverInput, RecoverResult } from '../model/activity-contract';
 import { NOT_AN_ATTEMPT, classifyResumeError, decideRecovery, type RecoveryStep } from '../model/postcopy-recovery';
 import { describeHost } from '../model/situation';
 import type { ActivityDeps } from './deps';
+import { guarded, type Target } from './guard';
 import { readHost } from './host-view';
 import { AbortJobFlags, MigrateFlags, buildMigrationParams } from './libvirt';
 import { migrationFlags, sourceDomain } from './source-domain';
@@ -56,7 +57,9 @@ export function recoverActivities(deps: ActivityDeps) {
         case 'pause-postcopy-on-source': {
           notYetSince ??= now;
           if (step.kind === 'pause-postcopy-on-source') {
-            await pausePostcopyOnSource(input).catch((err: Error) => errors.push(`pause post-copy: ${err.message}`));
+            // Paused, refused by the guard, or failed: each is "not yet", never a spent attempt; the next look decides.
+            const trouble = await pausePostcopyOnSource(input);
+            if (trouble !== undefined && trouble !== errors[errors.length - 1]) errors.push(trouble);
           }
           if (Date.now() >= deadline) return done(step.kind === 'not-yet' ? step : { kind: 'not-yet', reason: 'source-not-failed-yet', why: step.why });
           await idle(LOOK_AGAIN_MS);
@@ -103,10 +106,23 @@ export function recoverActivities(deps: ActivityDeps) {
     }
   }
 
-  /** Brings a source that still sends into the resumable 'paused (post-copy failed)' state (libvirt >= 8.5). */
-  async function pausePostcopyOnSource(input: RecoverInput): Promise<void> {
-    const { c, dom } = await sourceDomain(deps, input.source, input.vm.uuid);
-    await c.domainAbortJobFlags(dom, AbortJobFlags.Postcopy);
+  /**
+   * Brings a source that still sends into the resumable 'paused (post-copy failed)' state (libvirt
+   * >= 8.5), through the guard ('abort-postcopy'): both hosts are observed again just before, and
+   * the job is aborted only if the destination (still) shows the break and the source (still)
+   * sends. Returns what stopped it, in words; undefined when the abort was sent.
+   */
+  async function pausePostcopyOnSource(input: RecoverInput): Promise<string | undefined> {
+    const t: Target = { vmUuid: input.vm.uuid, source: input.source, destination: input.destination };
+    try {
+      const r = await guarded(deps, t, 'abort-postcopy', async () => {
+        const { c, dom } = await sourceDomain(deps, input.source, input.vm.uuid);
+        await c.domainAbortJobFlags(dom, AbortJobFlags.Postcopy);
+      });
+      return r.done ? undefined : `pause post-copy not done: ${r.refusal.why}`;
+    } catch (err) {
+      return `pause post-copy: ${(err as Error).message}`;
+    }
   }
 
   async function idle(ms: number): Promise<void> {
