@@ -46,9 +46,9 @@ export const SAFE_IN: Readonly<Record<DestructiveAct, readonly Situation[]>> = {
  * What some acts need beyond the situation: the guest class each host must show. The situation
  * says where the guest is; a few acts depend on a finer fact than that.
  * - clean-source: not while the destination guest is 'paused (Migration)' (or StartingUp). libvirt's
- *   Finish has not started its vCPUs yet and kills it if Finish fails; the source definition may
- *   then be the only one left. A guest that libvirt left paused after Finish shows 'paused (User)':
- *   that one is the guest, so it may be cleaned.
+ *   Finish has not completed there and kills that guest if it fails; the source definition may
+ *   then be the only one left. A guest Finish completed but kept paused shows 'paused (User)'
+ *   (libvirt 9.0, qemuMigrationDstComplete): that one is the guest, so it may be cleaned.
  * - abort-postcopy: only a source that still sends ('paused (Postcopy)': there is a post-copy job
  *   to pause), toward a destination that shows the break ('post-copy failed'). A healthy post-copy
  *   is never interrupted.
