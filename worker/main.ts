@@ -4,13 +4,15 @@
  */
 import { Runtime } from '@temporalio/worker';
 import { loadWorkerConfig, type WorkerConfig } from './config';
-import { createFerryWorker, type WorkerFallback } from './worker';
+import { createFerryWorker, type WorkerFallback, type WorkerSetup } from './worker';
 
 export interface RunWorkerOptions {
   /** Hosts/Placement/Temporal when the environment names none (the composition root's lab fallback). */
   fallback?: () => Promise<WorkerFallback | undefined>;
   /** The error for "cannot start: bad configuration or Temporal unreachable" (the CLI's exit code 69). */
   unavailable: (message: string) => Error;
+  /** Passed to the worker as is (test harnesses only: the fault matrix's gate). */
+  activityInterceptors?: WorkerSetup['activityInterceptors'];
 }
 
 export async function runWorker(opts: RunWorkerOptions): Promise<void> {
@@ -34,7 +36,7 @@ export async function runWorker(opts: RunWorkerOptions): Promise<void> {
   const where = `${config.FERRY_TEMPORAL_ADDRESS} (${addressFrom}), namespace '${config.FERRY_TEMPORAL_NAMESPACE}', task queue '${config.FERRY_TASK_QUEUE}'`;
   let built: Awaited<ReturnType<typeof createFerryWorker>>;
   try {
-    built = await createFerryWorker({ config, fallback });
+    built = await createFerryWorker({ config, fallback, activityInterceptors: opts.activityInterceptors });
   } catch (err) {
     throw opts.unavailable(`ferry worker cannot start at ${where}: ${(err as Error).message}`);
   }

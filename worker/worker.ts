@@ -1,4 +1,4 @@
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { NativeConnection, Worker, type ActivityInterceptorsFactory, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { HostConnections } from '../activities/connections';
 import type { GuestMeter } from '../activities/deps';
@@ -27,6 +27,8 @@ export interface WorkerSetup {
   fallback?: WorkerFallback;
   /** A prebuilt workflow bundle (tests reuse one); default: the build's (workflow-bundle.ts) when fresh, else bundle workflows/ now. */
   workflowBundle?: WorkerOptions['workflowBundle'];
+  /** Activity interceptors (the fault matrix holds an activity at its start to inflict a fault there). */
+  activityInterceptors?: ActivityInterceptorsFactory[];
 }
 
 /** What the worker was built from, for its start-up log. */
@@ -63,6 +65,7 @@ export async function createFerryWorker(setup: WorkerSetup): Promise<{ worker: W
       namespace: c.FERRY_TEMPORAL_NAMESPACE,
       taskQueue: c.FERRY_TASK_QUEUE,
       activities,
+      ...(setup.activityInterceptors ? { interceptors: { activity: setup.activityInterceptors } } : {}),
       // On SIGTERM, running activities get this long to return before they are cancelled
       // (all are idempotent: a cancelled one is retried by the next worker).
       shutdownGraceTime: '10 seconds',

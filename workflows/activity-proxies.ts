@@ -9,15 +9,20 @@ import type { FerryActivities } from '../model/activity-contract';
 /** Errors that retrying cannot fix: a refusal, a VM that vanished, an unsafe act, a malformed call. */
 const NON_RETRYABLE = ['Refused', 'InvalidInput', 'VmMissing', 'RollbackUnsafe', 'ContractViolation'];
 
-/** Read-only checks: quick, a few retries for a host that blinks. */
+/**
+ * Read-only checks: quick, a few retries for a host that blinks. An attempt lost with its worker
+ * is retried when its start-to-close runs out, so that is kept short: a few Placement calls
+ * (10 s HTTP timeout each) and libvirt reads fit in 30 s. With 2 minutes, the fault matrix
+ * measured 124 s from a worker SIGKILLed during the claim to the migration's outcome.
+ */
 const CHECK: ActivityOptions = {
-  startToCloseTimeout: '1 minute',
+  startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 seconds', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE },
 };
 
-/** One short, idempotent side effect (claim, prepare, steer the job). */
+/** One short, idempotent side effect (claim, prepare): short start-to-close for the same reason. */
 const STEP: ActivityOptions = {
-  startToCloseTimeout: '2 minutes',
+  startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE },
 };
 
@@ -69,12 +74,12 @@ export const { applyAction } = proxyActivities<FerryActivities>({
 /**
  * Post-copy recovery: observe both hosts, then resume (POSTCOPY_RESUME) only when both show it
  * failed. A resume call blocks until post-copy completes, so the activity heartbeats and a dead
- * worker is noticed within 30 s. The bound on attempts lives in its typed result (escalate), so a
+ * worker is noticed within 15 s. The bound on attempts lives in its typed result (escalate), so a
  * thrown error only means infrastructure trouble: retried without limit.
  */
 export const { recoverPostcopy } = proxyActivities<FerryActivities>({
   startToCloseTimeout: '15 minutes',
-  heartbeatTimeout: '30 seconds',
+  heartbeatTimeout: '15 seconds',
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '30 seconds', nonRetryableErrorTypes: NON_RETRYABLE },
 });
 
