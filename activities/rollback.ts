@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApplicationFailure, heartbeat } from '@temporalio/activity';
-import type { RollbackInput, RollbackResult } from '../model/activity-contract';
+import { PLACEMENT_WAIT_FAILURES, type RollbackInput, type RollbackResult } from '../model/activity-contract';
 import { describeHost } from '../model/situation';
 import type { ActivityDeps } from './deps';
 import { lookupVm } from './domain-facts';
@@ -44,13 +44,19 @@ export function rollbackActivities(deps: ActivityDeps) {
       if (situation !== 'not-started-or-rolled-back') {
         return { outcome: 'refused', situation, next, explanation, steps: [...steps, `not rolled back: ${explanation}`], hosts: hostsOf(o) };
       }
-      await undo(input, t, steps);
-      return { outcome: 'rolled-back', situation, next, explanation, steps, hosts: hostsOf(await observeBoth(deps, t)) };
+      const placementWait = await undo(input, t, steps);
+      return {
+        outcome: 'rolled-back', situation, next, explanation, steps, hosts: hostsOf(await observeBoth(deps, t)),
+        ...(placementWait !== undefined ? { placementWait } : {}),
+      };
     }
   }
 
-  /** The guest is on the source and no job runs: undo what the migration left, each act guarded. */
-  async function undo(input: RollbackInput, t: Target, steps: string[]): Promise<void> {
+  /**
+   * The guest is on the source and no job runs: undo what the migration left, each act guarded.
+   * Returns Placement's error when the allocations wait for Placement (placementOutage 'report').
+   */
+  async function undo(input: RollbackInput, t: Target, steps: string[]): Promise<string | undefined> {
     const note = (r: Guarded<string | null>) => {
       if (!r.done) steps.push(r.refusal.why);
       else if (r.result) steps.push(r.result);
@@ -77,13 +83,23 @@ export function rollbackActivities(deps: ActivityDeps) {
         return `removed the incoming domain on ${destination}`;
       }));
     }
+    let placementWait: string | undefined;
     note(await guarded(deps, t, 'revert-allocation', async () => {
-      // A Placement outage fails the attempt with a retryable type: the patient retry policy waits it out.
-      const reverted = await revertMigrationAllocation(deps.placement, input.migrationId, input.vm.uuid).catch((err: unknown) => {
-        throw placementFailure(err, 'moving the allocations back');
-      });
-      return `allocations: ${reverted.outcome}`;
+      try {
+        const reverted = await revertMigrationAllocation(deps.placement, input.migrationId, input.vm.uuid);
+        return `allocations: ${reverted.outcome}`;
+      } catch (err) {
+        // A Placement outage: reported to the workflow, which waits for Placement and shows it
+        // ('report'), or the attempt fails retryable and the patient retry policy waits it out.
+        const failure = placementFailure(err, 'moving the allocations back');
+        if (input.placementOutage === 'report' && failure instanceof ApplicationFailure && isPlacementWait(failure)) {
+          placementWait = failure.message;
+          return 'allocations: not moved back yet, waiting for Placement';
+        }
+        throw failure;
+      }
     }));
+    return placementWait;
   }
 
   async function abortJob(host: string, vmUuid: string): Promise<void> {
@@ -93,6 +109,10 @@ export function rollbackActivities(deps: ActivityDeps) {
   }
 
   return { rollbackMigration };
+}
+
+function isPlacementWait(f: ApplicationFailure): boolean {
+  return f.type !== undefined && f.type !== null && (PLACEMENT_WAIT_FAILURES as readonly string[]).includes(f.type);
 }
 
 function hostsOf(o: { source: Parameters<typeof describeHost>[0]; destination: Parameters<typeof describeHost>[0] }) {

@@ -46,5 +46,7 @@ export function progressLine(p: Progress): string {
     iteration: p.iteration,
     dirtyBps: p.dirtyBps,
     bandwidthBps: p.bandwidthBps,
-  }) + (p.verdict ? `  ${p.verdict}` : '') + (p.escalation ? `  ESCALATED (${p.escalation.reason}): ${p.escalation.why}; ferry resume-recovery once fixed` : '');
+  }) + (p.verdict ? `  ${p.verdict}` : '')
+    + (p.placementWait ? ` (${p.placementWait.what}, since ${p.placementWait.since}: ${p.placementWait.error})` : '')
+    + (p.escalation ? `  ESCALATED (${p.escalation.reason}): ${p.escalation.why}; ferry resume-recovery once fixed` : '');
 }

@@ -260,6 +260,13 @@ export const RollbackInputSchema = z.object({
   destination: z.string().nullable(),
   /** The workflow paused the guest (pause fallback): resume it on the source. */
   resumeIfPaused: z.boolean(),
+  /**
+   * A Placement outage (PLACEMENT_WAIT_FAILURES) while moving the allocations back: 'retry'
+   * (absent) fails the attempt and the retry policy waits it out, unseen; 'report' finishes the
+   * roll-back on the hosts and says so in `placementWait`, and the workflow waits for Placement
+   * itself (revertClaim), showing the wait in its progress.
+   */
+  placementOutage: z.enum(['retry', 'report']).optional(),
 });
 export type RollbackInput = z.infer<typeof RollbackInputSchema>;
 export const RollbackResultSchema = z.object({
@@ -275,6 +282,8 @@ export const RollbackResultSchema = z.object({
   explanation: z.string().optional(),
   hosts: z.object({ source: z.string(), destination: z.string() }),
   steps: z.array(z.string()),
+  /** placementOutage 'report': the allocations are not moved back yet, Placement did not answer (its error). */
+  placementWait: z.string().optional(),
 });
 export type RollbackResult = z.infer<typeof RollbackResultSchema>;
 

@@ -79,12 +79,25 @@ export const PausePolicySchema = z
   })
   .prefault({});
 
+export const PlacementPolicySchema = z
+  .object({
+    /**
+     * How long the claim waits for Placement (unreachable, or conflicting through every re-read)
+     * before the migration fails naming it: nothing has changed on either host by then, and ten
+     * minutes outlast a Placement restart or a short network outage. The wait shows in the
+     * progress. Compensation (moving allocations back) never gives up.
+     */
+    claimWaitSeconds: z.number().int().min(1).max(86_400).default(600),
+  })
+  .prefault({});
+
 export const ConvergencePolicySchema = z.object({
   postcopy: PostcopyPolicySchema,
   downtime: DowntimePolicySchema,
   stall: StallPolicySchema,
   completion: CompletionPolicySchema,
   pause: PausePolicySchema,
+  placement: PlacementPolicySchema,
 });
 
 export type ConvergencePolicy = z.infer<typeof ConvergencePolicySchema>;

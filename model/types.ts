@@ -245,6 +245,12 @@ export const ProgressSchema = z.object({
   mode: MigrationModeSchema.nullable(),
   /** Set while the migration waits for an operator (post-copy recovery escalated): why, and since when. */
   escalation: z.object({ reason: z.string(), why: z.string(), since: z.iso.datetime({ offset: true }) }).nullable().optional(),
+  /**
+   * Set while a step waits for Placement (unreachable or conflicting: claim, the claim's revert,
+   * roll-back's revert, bookkeeping): what waits, Placement's last error, and since when. The
+   * verdict then says "waiting for Placement". Cleared once Placement answers.
+   */
+  placementWait: z.object({ what: z.string(), error: z.string(), since: z.iso.datetime({ offset: true }) }).nullable().optional(),
   source: z.string(),
   destination: z.string().nullable(),
   startedAt: z.iso.datetime({ offset: true }),

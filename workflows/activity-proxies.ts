@@ -38,16 +38,22 @@ const PATIENT: ActivityOptions = {
 
 export const { checkSource, chooseDestinationHost, checkDestination } = proxyActivities<FerryActivities>(CHECK);
 
+/** Runs begun before the claim showed its Placement waits (patch 'placement-wait-claim'). */
 export const { claim } = proxyActivities<FerryActivities>(STEP);
 export const { revertClaim } = proxyActivities<FerryActivities>(PATIENT);
+
 /**
- * Bookkeeping after the outcome is decided: a few quick attempts; a Placement outage beyond them
- * is waited out by the workflow (steps/bookkeeping.ts), which shows it in the progress.
+ * Placement calls whose outage the workflow waits out itself and shows in the progress
+ * (steps/placement-wait.ts): a few quick attempts; beyond them the workflow's back-off.
  */
-export const { dropMigrationClaim } = proxyActivities<FerryActivities>({
+const PLACEMENT_QUICK: ActivityOptions = {
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 seconds', maximumAttempts: 3, nonRetryableErrorTypes: NON_RETRYABLE },
-});
+};
+/** Bookkeeping after the outcome is decided (steps/bookkeeping.ts). */
+export const { dropMigrationClaim } = proxyActivities<FerryActivities>(PLACEMENT_QUICK);
+/** The claim and its compensation (claim, roll-back), as the Placement wait calls them. */
+export const { claim: claimQuick, revertClaim: revertClaimQuick } = proxyActivities<FerryActivities>({ ...PLACEMENT_QUICK, startToCloseTimeout: '2 minutes' });
 
 export const { prepareDestination } = proxyActivities<FerryActivities>(STEP);
 

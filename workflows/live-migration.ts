@@ -17,6 +17,7 @@ import { claim } from './steps/claim';
 import { finish } from './steps/finish';
 import { prepare, start } from './steps/prepare-and-start';
 import { preChecks } from './steps/pre-checks';
+import { restoreEscalation } from './steps/recover';
 import { rollBack } from './steps/roll-back';
 import { watchAndDecide, type Ended } from './steps/watch-and-decide';
 
@@ -32,7 +33,9 @@ export async function liveMigration(input: unknown, resume?: MigrationInFlight):
   if (resume) {
     flight = resume;
     m.rec.progress = { ...m.rec.progress, percent: resume.percent, destination: resume.destination };
-    m.rec.decide(Date.now(), 'resume', 'continued as new: observing both hosts before anything else');
+    m.rec.decide(Date.now(), 'resume', resume.recovery
+      ? `continued as new while escalated (${resume.recovery.escalation.reason}): observing both hosts, waiting for an operator (resumeRecovery)`
+      : 'continued as new: observing both hosts before anything else');
   } else {
     const { src, dest } = await preChecks(m);
     const migrationId = await claim(m, src.vm, src.source, dest.destination);
@@ -94,6 +97,9 @@ function begin(input: unknown, resume: MigrationInFlight | undefined): Migration
   const rec = new MigrationRecord(resume?.startedAtMs ?? Date.now(), resume?.source ?? req.source ?? 'unknown');
   if (resume) rec.decisions.push(...resume.decisions);
   if (resume?.abortRequested) rec.abortRequested = resume.abortRequested;
+  if (resume?.operatorInput) rec.operator = resume.operatorInput;
+  // Before the handlers are registered: an update sent to the new run is judged in this state.
+  if (resume?.recovery) restoreEscalation(rec, resume.recovery);
   return {
     req, policy, rec,
     controller: resume?.controller ?? initialControllerState(policy),

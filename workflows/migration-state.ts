@@ -3,12 +3,12 @@
  * request and resolved policy (read-only), the record (phase, progress, decisions, operator input)
  * and the flight (where the migration stands), which continue-as-new hands to the next run.
  */
-import { upsertSearchAttributes } from '@temporalio/workflow';
+import { allHandlersFinished, condition, continueAsNew, upsertSearchAttributes } from '@temporalio/workflow';
 import type { VmFacts } from '../model/activity-contract';
 import type { ConvergencePolicy } from '../model/convergence-policy';
 import { FerryPhase } from '../model/search-attributes';
 import type { MigrationRequest, Phase } from '../model/types';
-import type { ControllerState } from './convergence';
+import type { ControllerState, OperatorInput } from './convergence';
 import type { MigrationRecord } from './migration-record';
 
 /** Where a running migration stands, carried across continue-as-new (its shape is part of the history). */
@@ -28,6 +28,33 @@ export interface MigrationInFlight {
   pausedByUs: boolean;
   /** An operator's abort not yet acted on survives continue-as-new (absent in older runs). */
   abortRequested?: { reason: string } | null;
+  /** Operator commands accepted but not yet delivered to the controller (absent in older runs). */
+  operatorInput?: OperatorInput;
+  /** An escalated post-copy recovery the new run goes straight back to (absent otherwise). */
+  recovery?: RecoveryInFlight;
+  /** Limits other than the defaults (tests lower them); carried to every later run. */
+  limits?: FlightLimits;
+}
+
+/** A post-copy recovery waiting for an operator (escalated), as continue-as-new hands it on. */
+export interface RecoveryInFlight {
+  /** Resume attempts spent so far (the bound the recovery activity escalates at). */
+  attempts: number;
+  /** Since when the current "not yet" has lasted (epoch ms), for the activity's patience. */
+  notYetSinceMs?: number;
+  /** The escalation the progress shows: the new run shows the same one (same since). */
+  escalation: { reason: string; why: string; since: string };
+  /** The last state recorded as a decision (each is recorded once). */
+  lastNoted: string;
+  /** An operator's resumeRecovery accepted and not yet acted on: the new run acts on it first. */
+  resumeRequested: boolean;
+}
+
+export interface FlightLimits {
+  /** While escalated, both hosts are observed at this pace (ms; default 15 s). */
+  escalatedObserveMs?: number;
+  /** While escalated, the run continues as new once its history holds this many events (or Temporal suggests it). */
+  escalatedHistoryEvents?: number;
 }
 
 /** The migration as the steps see it. */
@@ -52,5 +79,20 @@ export function enterPhase(m: Migration, phase: Phase): void {
 /** Post-copy requested, running, or being recovered: the newest memory may be on the destination. */
 export function postcopyMayHaveBegun(m: Migration): boolean {
   const c = m.controller.phase;
-  return c === 'postcopy' || c === 'postcopy-requested' || m.rec.phase === 'post-copy' || m.rec.phase === 'recovering';
+  return c === 'postcopy' || c === 'postcopy-requested' || m.rec.phase === 'post-copy' || m.rec.phase === 'recovering' || m.rec.phase === 'escalated';
+}
+
+/**
+ * Cuts the history: the migration goes on in a new run of the same workflow, which receives the
+ * flight with what the record holds now (controller, percent, decisions, operator input not yet
+ * acted on) and `recovery` when it must go straight back to an escalated recovery. Waits for the
+ * update handlers first (Temporal's advice), so an update accepted around the cut is carried.
+ */
+export async function continueFlight(m: Migration, flight: MigrationInFlight, recovery?: () => RecoveryInFlight): Promise<never> {
+  await condition(allHandlersFinished);
+  const operatorInput = Object.keys(m.rec.operator).length > 0 ? { operatorInput: m.rec.operator } : {};
+  return continueAsNew<(input: unknown, resume?: MigrationInFlight) => Promise<unknown>>(m.req as unknown, {
+    ...flight, controller: m.controller, percent: m.rec.progress.percent, decisions: m.rec.decisions, abortRequested: m.rec.abortRequested,
+    ...operatorInput, ...(recovery ? { recovery: recovery() } : {}),
+  });
 }

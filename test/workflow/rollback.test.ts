@@ -61,6 +61,7 @@ async function failedAt(fake: FakeActivities) {
   const [claim] = fake.inputsOf('claim');
   expect(fake.inputsOf('rollbackMigration')[0]).toEqual({
     migrationId: claim!.migrationId, vm: fake.vm, source: 'host-c', destination: 'host-a', resumeIfPaused: false,
+    placementOutage: 'report', // a Placement outage is the workflow's to wait out, shown in the progress
   });
   expect(fake.count('finishOnHosts')).toBe(0);
   expect(outcome).toMatchObject({

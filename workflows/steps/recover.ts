@@ -2,7 +2,8 @@ import { condition, log, patched, upsertSearchAttributes, workflowInfo } from '@
 import { FerryPhase } from '../../model/search-attributes';
 import type { MigrationSample, RecoverResult } from '../../model/activity-contract';
 import { recoverPostcopy } from '../activity-proxies';
-import { enterPhase, type Migration, type MigrationInFlight } from '../migration-state';
+import type { MigrationRecord } from '../migration-record';
+import { continueFlight, enterPhase, type Migration, type MigrationInFlight, type RecoveryInFlight } from '../migration-state';
 
 /** Resume attempts before the recovery escalates (each preceded by a fresh look at both hosts). */
 const MAX_RESUME_ATTEMPTS = 10;
@@ -12,6 +13,11 @@ const RECOVER_CALL_MAX_WAIT_MS = 60_000;
 const NOT_YET_PATIENCE_MS = 5 * 60_000;
 /** Once escalated, both hosts are still observed at this pace (never destroyed, never guessed). */
 const ESCALATED_OBSERVE_MS = 15_000;
+/**
+ * Once escalated, the run continues as new past this many history events (about 11 a round: a
+ * bit over 2 h at 15 s), or sooner when Temporal suggests it; far below its 50k-event limit.
+ */
+const ESCALATED_HISTORY_EVENTS = 5_000;
 
 /**
  * A broken post-copy is recovered, never destroyed on either side. The activity observes both
@@ -34,24 +40,63 @@ function escalate(m: Migration, r: RecoverResult): void {
   });
 }
 
-export async function recover(m: Migration, flight: MigrationInFlight, s: MigrationSample): Promise<void> {
-  enterPhase(m, 'recovering');
-  m.rec.decide(Date.now(), 'recover-postcopy', `post-copy broke (source ${JSON.stringify(s.source.domain)}, destination ${JSON.stringify(s.destination.domain)}): recovering it (both hosts observed before every act)`);
-  if (!patched('postcopy-recovery-observed')) {
-    // Histories recorded before the observed recovery: one call, its result recorded as it came.
-    const r: unknown = await recoverPostcopy({ vm: flight.vm, source: flight.source, destination: flight.destination, destXml: flight.destXml });
-    m.rec.decide(Date.now(), 'recovered', typeof r === 'string' ? r : (r as RecoverResult).why);
-    enterPhase(m, 'post-copy');
-    return;
+/**
+ * A run continued while escalated (flight.recovery) shows the same escalation from its first
+ * moment — phase 'escalated', the progress' escalation (same since), FerryPhase — before its
+ * update handlers are registered, so a resumeRecovery sent to the new run is accepted.
+ */
+export function restoreEscalation(rec: MigrationRecord, recovery: RecoveryInFlight): void {
+  rec.setPhase('escalated', Date.now());
+  rec.progress = { ...rec.progress, escalation: recovery.escalation };
+  if (recovery.resumeRequested) rec.resumeRecoveryRequested = true;
+  upsertSearchAttributes([{ key: FerryPhase, value: 'escalated' }]);
+}
+
+/** Escalated long enough that the history should be cut (Temporal's limit is 50k events / 50 MB). */
+function historyIsLong(flight: MigrationInFlight): boolean {
+  const info = workflowInfo();
+  return info.continueAsNewSuggested || info.historyLength >= (flight.limits?.escalatedHistoryEvents ?? ESCALATED_HISTORY_EVENTS);
+}
+
+/**
+ * `s`: the sample that showed post-copy broken; null when a run continued while escalated comes
+ * back to the recovery (flight.recovery: attempts, escalation and operator requests carried).
+ */
+export async function recover(m: Migration, flight: MigrationInFlight, s: MigrationSample | null): Promise<void> {
+  const carried = flight.recovery;
+  flight.recovery = undefined;
+  if (!carried) {
+    enterPhase(m, 'recovering');
+    m.rec.decide(Date.now(), 'recover-postcopy', `post-copy broke (source ${JSON.stringify(s?.source.domain)}, destination ${JSON.stringify(s?.destination.domain)}): recovering it (both hosts observed before every act)`);
+    if (!patched('postcopy-recovery-observed')) {
+      // Histories recorded before the observed recovery: one call, its result recorded as it came.
+      const r: unknown = await recoverPostcopy({ vm: flight.vm, source: flight.source, destination: flight.destination, destXml: flight.destXml });
+      m.rec.decide(Date.now(), 'recovered', typeof r === 'string' ? r : (r as RecoverResult).why);
+      enterPhase(m, 'post-copy');
+      return;
+    }
   }
-  let attempts = 0;
-  let notYetSinceMs: number | undefined;
-  let lastNoted = '';
+  const observeMs = flight.limits?.escalatedObserveMs ?? ESCALATED_OBSERVE_MS;
+  let attempts = carried?.attempts ?? 0;
+  let notYetSinceMs: number | undefined = carried?.notYetSinceMs;
+  let lastNoted = carried?.lastNoted ?? '';
   const note = (key: string, action: string, why: string, r: RecoverResult) => {
     if (key === lastNoted) return;
     lastNoted = key;
     m.rec.decide(Date.now(), action, `${why} [source ${r.hosts.source}; destination ${r.hosts.destination}]`, { attempts });
   };
+  /** An operator's resumeRecovery: a fresh round of attempts at once. */
+  const operatorResumes = () => {
+    m.rec.resumeRecoveryRequested = false;
+    attempts = 0;
+    notYetSinceMs = undefined;
+    lastNoted = '';
+    m.rec.decide(Date.now(), 'resume-recovery', 'operator: try the recovery again (attempts start from 0)');
+    m.rec.progress = { ...m.rec.progress, escalation: null };
+    enterPhase(m, 'recovering');
+  };
+  // Asked for in the run before, or as the new run began.
+  if (carried && m.rec.resumeRecoveryRequested) operatorResumes();
   for (;;) {
     const r = await recoverPostcopy({
       vm: flight.vm, source: flight.source, destination: flight.destination, destXml: flight.destXml,
@@ -80,14 +125,19 @@ export async function recover(m: Migration, flight: MigrationInFlight, s: Migrat
         if (key !== lastNoted) escalate(m, r);
         note(key, 'escalate', `post-copy recovery needs an operator (${r.reason}): ${r.why}`, r);
         // Keep observing; an operator's resumeRecovery starts a fresh round of attempts at once.
-        if (await condition(() => m.rec.resumeRecoveryRequested, ESCALATED_OBSERVE_MS)) {
-          m.rec.resumeRecoveryRequested = false;
-          attempts = 0;
-          notYetSinceMs = undefined;
-          lastNoted = '';
-          m.rec.decide(Date.now(), 'resume-recovery', 'operator: try the recovery again (attempts start from 0)');
-          m.rec.progress = { ...m.rec.progress, escalation: null };
-          enterPhase(m, 'recovering');
+        if (await condition(() => m.rec.resumeRecoveryRequested, observeMs)) {
+          operatorResumes();
+          continue;
+        }
+        // Waiting for an operator may last days: the history is cut, and the new run comes
+        // straight back here with the same escalation (runs begun before replay without it).
+        if (historyIsLong(flight) && patched('escalation-continue-as-new')) {
+          const escalation = m.rec.progress.escalation ?? { reason: r.reason ?? 'unknown', why: r.why, since: new Date(Date.now()).toISOString() };
+          m.rec.decide(Date.now(), 'continue-as-new', `escalated for ${Math.round((Date.now() - Date.parse(escalation.since)) / 60_000)} min, history of ${workflowInfo().historyLength} events: the next run waits on`, { attempts });
+          await continueFlight(m, flight, () => ({
+            attempts, ...(notYetSinceMs !== undefined ? { notYetSinceMs } : {}), escalation, lastNoted,
+            resumeRequested: m.rec.resumeRecoveryRequested,
+          }));
         }
         continue;
       }

@@ -1,9 +1,10 @@
-import { upsertSearchAttributes } from '@temporalio/workflow';
+import { patched, upsertSearchAttributes } from '@temporalio/workflow';
 import { FerryOutcome, FerryPhase } from '../../model/search-attributes';
 import type { Outcome } from '../../model/types';
-import { rollbackMigration } from '../activity-proxies';
+import { revertClaimQuick, rollbackMigration } from '../activity-proxies';
 import { enterPhase, type Migration, type MigrationInFlight } from '../migration-state';
 import { outcomeOf } from '../outcome';
+import { waitForPlacement } from './placement-wait';
 
 /**
  * Step 7, before the switch-over only: the job aborted, the guest running on the source, the
@@ -18,14 +19,26 @@ export type RollBackResult =
 
 export async function rollBack(m: Migration, flight: MigrationInFlight, kind: 'rolled_back' | 'aborted' | 'failed', cause?: unknown): Promise<RollBackResult> {
   enterPhase(m, 'rolling-back');
+  // Runs begun before (no marker) left a Placement outage to the activity's retry policy, unseen.
+  const shown = patched('placement-wait-roll-back');
   const rb = await rollbackMigration({
     migrationId: flight.migrationId, vm: flight.vm, source: flight.source, destination: flight.destination, resumeIfPaused: flight.pausedByUs,
+    ...(shown ? { placementOutage: 'report' as const } : {}),
   });
   if (rb.outcome === 'refused') {
     m.rec.decide(Date.now(), 'roll-back-refused', rb.steps.join('; '), { situation: rb.situation ?? null, next: rb.next ?? null });
     return { kind: 'refused', next: rb.next ?? 'retry-observe' };
   }
   m.rec.decide(Date.now(), 'roll-back', rb.steps.join('; '));
+  if (rb.placementWait !== undefined) {
+    // The hosts are rolled back; the allocations wait for Placement. Compensation: never given up,
+    // shown in the progress, and the outcome stays what the roll-back made it.
+    const reverted = await waitForPlacement(m, 'moving the allocations back (roll-back)', () => revertClaimQuick({ migrationId: flight.migrationId, vmUuid: flight.vm.uuid }), {
+      meaning: 'compensation: retried until Placement answers; the guest already runs on the source',
+      alreadyFailed: rb.placementWait,
+    });
+    m.rec.decide(Date.now(), 'revert-claim', `allocations: ${reverted}`);
+  }
   m.rec.setPhase('done', Date.now());
   upsertSearchAttributes([{ key: FerryPhase, value: 'done' }, { key: FerryOutcome, value: kind }]);
   return {

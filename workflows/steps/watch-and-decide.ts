@@ -1,10 +1,10 @@
-import { continueAsNew, patched, sleep } from '@temporalio/workflow';
+import { patched, sleep } from '@temporalio/workflow';
 import type { MigrationSample } from '../../model/activity-contract';
 import { classifySituation } from '../../model/situation';
 import { classifySituationV1 } from '../../model/situation-v1';
 import { applyAction, watchMigration } from '../activity-proxies';
 import { decide } from '../convergence';
-import { enterPhase, type Migration, type MigrationInFlight } from '../migration-state';
+import { continueFlight, enterPhase, type Migration, type MigrationInFlight } from '../migration-state';
 import { NO_ABORT_PHASES } from '../operator-handlers';
 import { recover } from './recover';
 
@@ -32,11 +32,11 @@ const SWITCHOVER_PATIENCE_MS = 120_000;
 export async function watchAndDecide(m: Migration, flight: MigrationInFlight): Promise<Ended> {
   let lastMode: MigrationSample['mode'] = m.controller.phase === 'postcopy' ? 'postcopy' : m.controller.phase === 'paused' ? 'paused' : 'setup';
   const memo: EndMemo = { lastRecorded: null, settlingSinceMs: null };
+  // A run continued while its post-copy recovery waited for an operator goes straight back to it.
+  if (flight.recovery) await recover(m, flight, null);
   for (let round = 0; ; round++) {
     if (round >= ROUNDS_BEFORE_CONTINUE_AS_NEW && m.rec.phase !== 'post-copy' && m.rec.phase !== 'recovering') {
-      await continueAsNew<(input: unknown, resume?: MigrationInFlight) => Promise<unknown>>(m.req as unknown, {
-        ...flight, controller: m.controller, percent: m.rec.progress.percent, decisions: m.rec.decisions, abortRequested: m.rec.abortRequested,
-      });
+      await continueFlight(m, flight);
     }
     // Before the guard, an operator's abort was its own path at the top of the round; runs begun
     // then replay it. Now it is an input to the round's decision (decideAndAct).

@@ -11,6 +11,7 @@ describe('convergence policy', () => {
       stall: { windowMs: 40_000, marginPct: 4 },
       completion: { secondsPerGiB: 150, minSeconds: 120, action: 'abort' },
       pause: { allowed: true },
+      placement: { claimWaitSeconds: 600 },
     });
   });
 

@@ -4,6 +4,7 @@
  * a fake Placement. The first two cases are the defect: the old roll-back aborted and then
  * destroyed the destination without asking where the guest ran.
  */
+import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { rollbackActivities } from '../../../activities/rollback';
@@ -77,6 +78,40 @@ describe('roll-back through the guard', () => {
     expect(source.count(Procedure.DomainAbortJob)).toBe(1);
     expect(destination.count(Procedure.DomainDestroyFlags)).toBe(0); // libvirt removed it: nothing left to destroy
     expect(r.steps.join('; ')).toMatch(/aborted the migration job/);
+    expect(Object.keys(placement.consumers.get(VM.uuid)?.allocations ?? {})).toEqual(['00000000-0000-4000-8000-0000000000a1']);
+  });
+
+  it("Placement down while the allocations go back: by default the attempt fails PlacementUnavailable (the retry policy waits, unseen)", async () => {
+    const { source, destination, placement, rollback } = await setup();
+    source.job = { type: JobType.None, params: [] };
+    destination.incoming = false;
+    placement.goDown();
+    const err = await rollback(input).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(ApplicationFailure);
+    expect(err).toMatchObject({ type: 'PlacementUnavailable', nonRetryable: false });
+  });
+
+  it("Placement down while the allocations go back, placementOutage 'report': the hosts are rolled back and the result says the allocations wait for Placement", async () => {
+    const { source, destination, placement, rollback } = await setup();
+    source.job = { type: JobType.None, params: [] };
+    destination.incoming = false;
+    placement.goDown();
+    const r = await rollback({ ...input, placementOutage: 'report' });
+    expect(r.outcome).toBe('rolled-back');
+    expect(destination.count(Procedure.DomainUndefineFlags)).toBe(1); // the leftover is gone all the same
+    expect(r.placementWait).toMatch(/^moving the allocations back: .*ECONNREFUSED.*waiting for Placement/);
+    expect(r.steps).toContain('allocations: not moved back yet, waiting for Placement');
+  });
+
+  it("placementOutage 'report' with Placement up: the allocations go back as always, nothing to wait for", async () => {
+    const { source, destination, placement, rollback } = await setup();
+    placement.setConsumer(MIGRATION, { '00000000-0000-4000-8000-0000000000a1': { VCPU: 1, MEMORY_MB: 128 } });
+    placement.setConsumer(VM.uuid, { '00000000-0000-4000-8000-0000000000b1': { VCPU: 1, MEMORY_MB: 128 } });
+    source.job = { type: JobType.None, params: [] };
+    destination.incoming = false;
+    const r = await rollback({ ...input, placementOutage: 'report' });
+    expect(r.outcome).toBe('rolled-back');
+    expect(r.placementWait).toBeUndefined();
     expect(Object.keys(placement.consumers.get(VM.uuid)?.allocations ?? {})).toEqual(['00000000-0000-4000-8000-0000000000a1']);
   });
 

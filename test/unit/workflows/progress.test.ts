@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { monotonicPercent, progressView, rawPercent } from '../../../model/progress';
-import { renderBar } from '../../../client/progress-bar';
+import { progressLine, renderBar } from '../../../client/progress-bar';
+import type { Progress } from '../../../model/types';
 
 const MiB = 1024 * 1024;
 const sample = (remainingMiB: number, over: Partial<Parameters<typeof progressView>[1]> = {}) => ({
@@ -43,5 +44,22 @@ describe('progress', () => {
     expect(stuck.etaMs).toBeNull();
     expect(renderBar({ phase: 'pre-copy', view: stuck, iteration: 3, dirtyBps: 150 * MiB, bandwidthBps: 100 * MiB }))
       .toContain('not converging');
+  });
+});
+
+describe('progress line', () => {
+  const base: Progress = {
+    phase: 'claiming', percent: 0, etaMs: null, iteration: null, dataTotal: 0, dataRemaining: 0, bandwidthBps: null, dirtyBps: null,
+    expectedDowntimeMs: null, verdict: null, mode: null, source: 'host-c', destination: 'host-a',
+    startedAt: '2026-01-02T03:00:00.000Z', updatedAt: '2026-01-02T03:00:00.000Z',
+  };
+
+  it('says what waits for Placement, since when and what Placement said', () => {
+    const line = progressLine({
+      ...base, verdict: 'waiting for Placement',
+      placementWait: { what: 'claiming host-a for web-7', error: 'Placement does not answer', since: '2026-01-02T03:04:05.000Z' },
+    });
+    expect(line).toContain('waiting for Placement (claiming host-a for web-7, since 2026-01-02T03:04:05.000Z: Placement does not answer)');
+    expect(progressLine({ ...base, placementWait: null })).not.toContain('Placement');
   });
 });

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowFailedError, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker, bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
 import { temporalExecutable } from '../../../lab/temporal';
@@ -39,7 +39,7 @@ export async function startWorkflowTestContext(): Promise<WorkflowTestContext> {
 }
 
 export interface MigrationRun {
-  handle: WorkflowHandle<typeof liveMigration>;
+  handle: WorkflowHandleWithFirstExecutionRunId<typeof liveMigration>;
   workflowId: string;
   taskQueue: string;
 }
