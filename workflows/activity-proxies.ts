@@ -53,7 +53,7 @@ const PLACEMENT_QUICK: ActivityOptions = {
 /** Bookkeeping after the outcome is decided (steps/bookkeeping.ts). */
 export const { dropMigrationClaim } = proxyActivities<FerryActivities>(PLACEMENT_QUICK);
 /** The claim and its compensation (claim, roll-back), as the Placement wait calls them. */
-export const { claim: claimQuick, revertClaim: revertClaimQuick } = proxyActivities<FerryActivities>({ ...PLACEMENT_QUICK, startToCloseTimeout: '2 minutes' });
+export const { claim: claimQuick, revertClaim: revertClaimQuick } = proxyActivities<FerryActivities>(PLACEMENT_QUICK);
 
 export const { prepareDestination } = proxyActivities<FerryActivities>(STEP);
 
