@@ -19,6 +19,9 @@ export async function finish(m: Migration, flight: MigrationInFlight): Promise<O
   if (patched('finish-then-bookkeeping')) {
     // The hosts decide the outcome; Placement's bookkeeping follows and never changes it.
     fin = await finishOnHosts(where);
+    // The guard kept the source's definition (or libvirt refused to remove it): say so in the
+    // outcome's decisions, where an operator looks, not only in the worker's log.
+    for (const note of fin.notes ?? []) m.rec.decide(Date.now(), 'source-kept', note);
     await placementBookkeeping(m, 'dropping the migration consumer', () => dropMigrationClaim({ migrationId: flight.migrationId, vmUuid: flight.vm.uuid }));
   } else {
     fin = await finishMigration(where);
