@@ -2,6 +2,7 @@ import type { FerryActivities } from '../model/activity-contract';
 import type { ActivityDeps } from './deps';
 import { placementActivities } from './claims';
 import { guardedActivities } from './contract-guard';
+import { withLivenessPulse } from './liveness-pulse';
 import { finishActivities } from './finish';
 import { locateActivities } from './locate';
 import { prepareActivities } from './prepare';
@@ -14,10 +15,11 @@ import { watchActivities } from './watch';
 
 /**
  * Everything the worker registers: the implementation of model/activity-contract.ts, each input
- * and output checked against the contract's schemas at the boundary.
+ * and output checked against the contract's schemas at the boundary, and each heartbeating while
+ * it runs (liveness-pulse.ts) so a worker lost in the middle of one is noticed in seconds.
  */
 export function createActivities(deps: ActivityDeps): FerryActivities {
-  return guardedActivities({
+  return withLivenessPulse(guardedActivities({
     locateVm: locateActivities(deps),
     checkSource: sourceChecks(deps),
     checkDestination: destinationChecks(deps),
@@ -32,7 +34,7 @@ export function createActivities(deps: ActivityDeps): FerryActivities {
     guestStallMark: async (input) => (deps.guestMeter ? deps.guestMeter.mark(input.vmName) : null),
     guestStallSince: async (input) =>
       deps.guestMeter && input.mark ? deps.guestMeter.stallSinceMs(input.vmName, input.mark) : null,
-  });
+  }));
 }
 
 export type { FerryActivities };

@@ -10,18 +10,23 @@ import type { FerryActivities } from '../model/activity-contract';
 const NON_RETRYABLE = ['Refused', 'InvalidInput', 'VmMissing', 'RollbackUnsafe', 'ContractViolation'];
 
 /**
- * Read-only checks: quick, a few retries for a host that blinks. An attempt lost with its worker
- * is retried when its start-to-close runs out, so that is kept short: a few Placement calls
- * (10 s HTTP timeout each) and libvirt reads fit in 30 s. With 2 minutes, the fault matrix
- * measured 124 s from a worker SIGKILLed during the claim to the migration's outcome.
+ * Activities without heartbeats of their own pulse one a second while they run
+ * (activities/liveness-pulse.ts): an attempt lost with its worker is retried after this long,
+ * not after its start-to-close. The fault matrix measured a worker SIGKILLed during a claim cost
+ * 124 s with a 2-minute start-to-close and no heartbeat.
  */
+const PULSE: Pick<ActivityOptions, 'heartbeatTimeout'> = { heartbeatTimeout: '10 seconds' };
+
+/** Read-only checks: quick (a few Placement calls, 10 s HTTP timeout each, and libvirt reads), a few retries for a host that blinks. */
 const CHECK: ActivityOptions = {
+  ...PULSE,
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 seconds', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE },
 };
 
-/** One short, idempotent side effect (claim, prepare): short start-to-close for the same reason. */
+/** One short, idempotent side effect (claim, prepare). */
 const STEP: ActivityOptions = {
+  ...PULSE,
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE },
 };
@@ -31,6 +36,7 @@ const STEP: ActivityOptions = {
  * with backoff, for up to an hour: a Placement or host outage delays them, it must not end them.
  */
 const PATIENT: ActivityOptions = {
+  ...PULSE,
   startToCloseTimeout: '2 minutes',
   scheduleToCloseTimeout: '1 hour',
   retry: { initialInterval: '2 seconds', backoffCoefficient: 1.5, maximumInterval: '1 minute', nonRetryableErrorTypes: NON_RETRYABLE },
@@ -47,6 +53,7 @@ export const { revertClaim } = proxyActivities<FerryActivities>(PATIENT);
  * (steps/placement-wait.ts): a few quick attempts; beyond them the workflow's back-off.
  */
 const PLACEMENT_QUICK: ActivityOptions = {
+  ...PULSE,
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 seconds', maximumAttempts: 3, nonRetryableErrorTypes: NON_RETRYABLE },
 };
@@ -73,6 +80,7 @@ export const { watchMigration } = proxyActivities<FerryActivities>({
 
 /** Steering the job (max downtime, bandwidth, post-copy, pause, abort): quick, few retries. */
 export const { applyAction } = proxyActivities<FerryActivities>({
+  ...PULSE,
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 seconds', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE },
 });
@@ -93,6 +101,7 @@ export const { finishMigration, finishOnHosts, rollbackMigration } = proxyActivi
 
 /** The lab guest's stall meter: a measurement, never worth delaying the migration for. */
 export const { guestStallMark, guestStallSince } = proxyActivities<FerryActivities>({
+  ...PULSE,
   startToCloseTimeout: '30 seconds',
   retry: { maximumAttempts: 2, nonRetryableErrorTypes: NON_RETRYABLE },
 });

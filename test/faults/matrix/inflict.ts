@@ -7,7 +7,7 @@
  */
 import { LAB_PROJECT_ID, LAB_USER_ID } from '../../../lab/vms';
 import { cutLink, killDaemon, restartDaemon, restoreLink, startService, stopService } from '../../../lab/faults';
-import { sleep } from '../../../lab/proc';
+import { sleep, waitFor } from '../../../lab/proc';
 import type { LabHost } from '../../../lab/state';
 import type { FerryClient } from '../../../client/ferry-client';
 import { placementClient } from '../../integration/support/lab-processes';
@@ -42,10 +42,15 @@ export const WORKER_RESTART_DELAY_MS = 30_000;
 
 const done = (s: string) => Promise.resolve(s);
 
+/**
+ * The worker running the migration's activity now: the gate's holder, else the one Temporal names
+ * for a pending activity (between two watch rounds none is pending for a moment: look again).
+ */
 async function workerDoingIt(env: FaultEnv, t: FaultTarget): Promise<number> {
-  const pid = t.holderPid ?? (await env.workers.busyPid(env.client, t.workflowId));
-  if (pid === undefined) throw new Error(`no worker of ours runs an activity of ${t.workflowId}`);
-  return pid;
+  if (t.holderPid !== undefined) return t.holderPid;
+  return waitFor(`a worker of ours running an activity of ${t.workflowId}`, () => env.workers.busyPid(env.client, t.workflowId), {
+    timeoutMs: 30_000, intervalMs: 100,
+  });
 }
 
 export async function inflict(fault: Exclude<Fault, 'competing'>, env: FaultEnv, t: FaultTarget): Promise<Inflicted> {
