@@ -15,7 +15,7 @@ export class FerryError extends Error {
   }
 }
 
-/** A wrong command line: found before anything was contacted. */
+/** A wrong command line or request: found before anything was started (most before anything was contacted). */
 export class UsageError extends FerryError {
   constructor(message: string, details: Record<string, unknown> = {}) {
     super(EXIT.usage, message, details);

@@ -12,7 +12,7 @@ export const EXIT = {
   refused: 2,
   /** The migration was rolled back or aborted: the VM still runs on its source. */
   rolledBack: 3,
-  /** The command line is wrong (option, number, JSON, request): found before contacting anything. */
+  /** The command line is wrong (option, number, JSON, id, request): found before anything starts. */
   usage: 64,
   /** Temporal cannot be reached, the configuration is bad, or no worker polls the task queue. */
   unavailable: 69,
@@ -30,7 +30,7 @@ export const EXIT_CODE_TABLE: ReadonlyArray<readonly [ExitCode, string]> = [
   [EXIT.failed, 'the migration failed'],
   [EXIT.refused, 'refused by ferry: invalid request found by the workflow, pre-check, validator, unknown VM/host/migration'],
   [EXIT.rolledBack, 'rolled back or aborted: the VM still runs on its source'],
-  [EXIT.usage, 'usage error: bad option, number or JSON (checked before connecting to anything)'],
+  [EXIT.usage, 'usage error: bad option, number, JSON, migration id or request (checked before anything starts)'],
   [EXIT.unavailable, 'cannot reach Temporal, bad configuration, or no worker polls the task queue'],
   [EXIT.internal, 'internal error in ferry (a bug)'],
   [EXIT.interrupted, 'Ctrl-C while migrate watched: only the watching stopped, the migration goes on'],

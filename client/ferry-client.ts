@@ -20,7 +20,7 @@ import { describeTarget, describeTaskQueue, type ClientConfig } from './config';
 import { FerryError, RefusedError, UnavailableError } from './errors';
 import { rootFailure } from './outcome-format';
 import { parseMigrationRef, parseVmRef, type MigrationRef, type VmRef } from './refs';
-import { ValidatedRequest } from './request';
+import { refuseDestinationIsSource, ValidatedRequest } from './request';
 import { connectionOptions } from './temporal-connection';
 import { migrationsQuery, type MigrationFilters } from './visibility';
 
@@ -177,7 +177,8 @@ export class FerryClient {
   /**
    * Starts a migration: the request is checked once (unless it already was), the VM located by a
    * worker (unless the caller located it, or knows its UUID), the workflow started as
-   * `migrate-<vm uuid>` so that a second migration of the same VM is refused.
+   * `migrate-<vm uuid>` so that a second migration of the same VM is refused. A destination that
+   * is the host the located VM runs on is a UsageError, before anything starts.
    */
   async startMigration(
     request: ValidatedRequest | MigrationRequestInput | Record<string, unknown>,
@@ -189,6 +190,7 @@ export class FerryClient {
     if (located && wanted !== undefined && !located.hosts.includes(wanted)) {
       throw new RefusedError(`unknown host '${wanted}': ferry knows ${located.hosts.join(', ')}`, { host: wanted, hosts: located.hosts });
     }
+    if (located) refuseDestinationIsSource(req, located.host);
     const uuid = located?.uuid ?? (vm as string).toLowerCase();
     const workflowId = migrationWorkflowId(uuid);
     return this.rpc(async () => {

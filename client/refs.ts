@@ -1,8 +1,10 @@
 /**
  * What an operator may type where a migration or a VM is expected: a workflow id `migrate-<uuid>`,
- * a VM UUID, or a VM name. Checked before anything is contacted (a UsageError otherwise).
+ * a VM UUID, or a VM name. Checked before anything is contacted (a UsageError otherwise). What
+ * starts with `migrate-` is a migration id, typed right or refused: never looked up as a VM name
+ * (a VM whose name starts with migrate- is given by its UUID).
  */
-import { HostNameSchema, isUuid, migrationWorkflowId, vmUuidFromWorkflowId, VmRefSchema } from '../model/types';
+import { HostNameSchema, isUuid, migrationWorkflowId, migrationWorkflowIdProblem, vmUuidFromWorkflowId, VmRefSchema } from '../model/types';
 import { UsageError } from './errors';
 
 export type VmRef = { name: string } | { uuid: string };
@@ -21,6 +23,7 @@ function uuidIn(ref: string): string | null {
 export function parseMigrationRef(ref: string): MigrationRef {
   const uuid = uuidIn(ref);
   if (uuid) return { kind: 'id', workflowId: migrationWorkflowId(uuid) };
+  refuseMalformedMigrationId(ref, 'migration');
   return { kind: 'name', name: parseVmName(ref) };
 }
 
@@ -28,7 +31,20 @@ export function parseMigrationRef(ref: string): MigrationRef {
 export function parseVmRef(ref: string, option = 'VM'): VmRef {
   const uuid = uuidIn(ref);
   if (uuid) return { uuid };
+  refuseMalformedMigrationId(ref, option);
   return { name: parseVmName(ref, option) };
+}
+
+/** `migrate-` (any case) followed by anything but a UUID: a migration id typed wrong. */
+function refuseMalformedMigrationId(ref: string, what: string): void {
+  if (!/^migrate-/i.test(ref)) return;
+  const problem = migrationWorkflowIdProblem(ref, { anyCase: true });
+  if (problem === null) return;
+  throw new UsageError(
+    `${what} '${ref}' is not a migration id: a migration id is migrate-<uuid> (the VM's UUID), and ${problem}; ` +
+      'a VM whose name starts with migrate- is given by its UUID',
+    { ref, problem },
+  );
 }
 
 function parseVmName(ref: string, option = 'VM'): string {

@@ -15,3 +15,14 @@ export class ValidatedRequest {
     return new ValidatedRequest(parsed.value);
   }
 }
+
+/**
+ * The request against the host the VM runs on (as a worker located it): a destination that is
+ * that host is a wrong request, refused before anything starts (a UsageError, like the schema's
+ * `destination.host: must differ from source` when the request names its source).
+ */
+export function refuseDestinationIsSource(request: MigrationRequest, source: string): void {
+  if (request.destination?.host !== source) return;
+  const issue = `destination.host: must differ from the source host '${source}' (the VM runs there)`;
+  throw new UsageError(`invalid migration request: ${issue}`, { issues: [issue], source });
+}

@@ -70,6 +70,39 @@ export function isMigrationWorkflowId(id: string): boolean {
   return vmUuidFromWorkflowId(id) !== null;
 }
 
+const clipped = (text: string) => (text.length > 60 ? `${text.slice(0, 57)}...` : text);
+
+/**
+ * What is wrong with `id` as a migration's id (`migrate-` and the UUID of the VM it moves), or
+ * null when it is one. The workflow id must be in lower case; `anyCase` accepts any (the CLI
+ * lower-cases what an operator typed).
+ */
+export function migrationWorkflowIdProblem(id: string, opts: { anyCase?: boolean } = {}): string | null {
+  const prefix = id.slice(0, WORKFLOW_ID_PREFIX.length);
+  if ((opts.anyCase ? prefix.toLowerCase() : prefix) !== WORKFLOW_ID_PREFIX) return `'${clipped(id)}' does not start with ${WORKFLOW_ID_PREFIX}`;
+  const rest = id.slice(WORKFLOW_ID_PREFIX.length);
+  if (rest === '') return `nothing follows ${WORKFLOW_ID_PREFIX}`;
+  if (!isUuid(rest)) return `'${clipped(rest)}' is not a UUID (8-4-4-4-12 hexadecimal digits)`;
+  if (!opts.anyCase && id !== id.toLowerCase()) return `it must be in lower case (${id.toLowerCase()})`;
+  return null;
+}
+
+/**
+ * The LiveMigration workflow's refusal of a workflow id that is no migration id at all, found
+ * before anything is asked of a host (the VM's UUID, hence the one id it may run as, is known only
+ * after the source check unless the request names the VM by UUID); null for a well-formed id.
+ */
+export function malformedWorkflowIdRefusal(workflowId: string, vm: string): string | null {
+  const problem = migrationWorkflowIdProblem(workflowId);
+  if (problem === null) return null;
+  const to = isUuid(vm) ? `${WORKFLOW_ID_PREFIX}${vm.toLowerCase()}` : `${WORKFLOW_ID_PREFIX}<the UUID of VM '${vm}'>`;
+  return (
+    `workflow id '${clipped(workflowId)}' is not a migration id: a migration must run as workflow id ${WORKFLOW_ID_PREFIX}<vm uuid>, ` +
+    `the UUID of the request's VM in lower case (so one VM has one migration at a time), and ${problem}; ` +
+    `start it again with --workflow-id ${to}`
+  );
+}
+
 // ---------------------------------------------------------------------------------------------
 // Policy overrides
 // ---------------------------------------------------------------------------------------------

@@ -6,9 +6,9 @@
  * (activity-proxies.ts). Deterministic: decisions are pure functions (convergence controller,
  * situation table), and each is recorded with the numbers behind it.
  */
-import { ApplicationFailure, ContinueAsNew, patched } from '@temporalio/workflow';
+import { ApplicationFailure, ContinueAsNew, patched, workflowInfo } from '@temporalio/workflow';
 import { ConvergencePolicySchema } from '../model/convergence-policy';
-import { parseMigrationRequest, type MigrationRequest, type Outcome } from '../model/types';
+import { malformedWorkflowIdRefusal, parseMigrationRequest, type MigrationRequest, type Outcome } from '../model/types';
 import { initialControllerState } from './convergence';
 import { MigrationRecord } from './migration-record';
 import { postcopyMayHaveBegun, type Migration, type MigrationInFlight } from './migration-state';
@@ -93,6 +93,10 @@ function begin(input: unknown, resume: MigrationInFlight | undefined): Migration
   const parsed = parseMigrationRequest(input);
   if (!parsed.ok) throw ApplicationFailure.nonRetryable(parsed.error, 'InvalidInput');
   const req: MigrationRequest = parsed.value;
+  // A workflow id that is no migration id (migrate-<vm uuid>) is refused before any host is asked
+  // (runs begun before this check asked the source first, then refused: they replay without it).
+  const malformed = resume ? null : malformedWorkflowIdRefusal(workflowInfo().workflowId, req.vm);
+  if (malformed !== null && patched('refuse-malformed-workflow-id')) throw ApplicationFailure.nonRetryable(malformed, 'InvalidInput');
   const policy = ConvergencePolicySchema.parse(req.policy ?? {});
   const rec = new MigrationRecord(resume?.startedAtMs ?? Date.now(), resume?.source ?? req.source ?? 'unknown');
   if (resume) rec.decisions.push(...resume.decisions);

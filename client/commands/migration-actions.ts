@@ -22,7 +22,7 @@ import { exitCodeFor, formatOutcome, isRefusal, rootFailure } from '../outcome-f
 import { outputFormat, printJson, printText, renderTable, say, type OutputFormat } from '../output';
 import { progressLine } from '../progress-bar';
 import { parseHostName, parseMigrationRef, parseVmRef } from '../refs';
-import { ValidatedRequest } from '../request';
+import { refuseDestinationIsSource, ValidatedRequest } from '../request';
 import { STATUS_WORDS, type MigrationFilters, type StatusWord } from '../visibility';
 
 interface OutputOpts {
@@ -62,15 +62,20 @@ function requestFromOptions(vm: string, o: MigrateOpts): ValidatedRequest {
     ...(o.bandwidth !== undefined ? { bandwidthMiBps: parseNumberOption('--bandwidth', o.bandwidth) } : {}),
     requestedBy: requester(),
   };
+  return inOptionTerms(() => ValidatedRequest.from(input));
+}
+
+/** `fn`'s value; its request UsageError said again with the options for the request's fields. */
+function inOptionTerms<T>(fn: () => T): T {
   try {
-    return ValidatedRequest.from(input);
+    return fn();
   } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
+    if (!(err instanceof UsageError) || !Array.isArray(err.details.issues)) throw err;
     const issues = (err.details.issues as string[]).map((line) => {
       const hit = OPTION_OF_FIELD.find(([re]) => re.test(line));
       return hit ? line.replace(hit[0], hit[1]).replace('--policy .', '--policy ') : line;
     });
-    throw new UsageError(`invalid migration request: ${issues.join('; ')}`, { issues });
+    throw new UsageError(`invalid migration request: ${issues.join('; ')}`, { ...err.details, issues });
   }
 }
 
@@ -100,6 +105,8 @@ export async function migrate(vm: string, o: MigrateOpts): Promise<ExitCode> {
     // Before anything starts: a migration nobody runs would wait silently in the task queue.
     await client.ensureWorker();
     const located = await client.findRunningVm(request.value.vm);
+    // Where the VM runs is known only now: `--to` that host is refused before anything starts.
+    inOptionTerms(() => refuseDestinationIsSource(request.value, located.host));
     const handle = await client.startMigration(request, located);
     const id = handle.workflowId;
     const started = { workflowId: id, runId: handle.firstExecutionRunId, vm: { name: located.name, uuid: located.uuid, host: located.host } };

@@ -105,76 +105,105 @@ async function rawStart(input: string, workflowId = `migrate-${vm.uuid}`): Promi
 // ---------------------------------------------------------------------------------------------
 
 const long = (n: number) => 'x'.repeat(n);
+/** `text` matched literally inside a pattern (VM names). */
+const lit = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** A migration id, as messages print it. */
+const ID = 'migrate-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
+/** The hosts a message lists: "host-a, host-b, ..." (the lab's hosts, in inventory order). */
+const HOSTS = '[\\w.-]+(?:, [\\w.-]+)+';
 
-/** ferry: [label, args (VM/OFF/A/B substituted), exit code, message pattern, fill host with no room]. */
+/**
+ * ferry: [label, args (VM/OFF/A/B substituted), exit code, message pattern, fill host with no room].
+ * Patterns match the whole message from `ferry: <kind>: ` on (stderr): the field (or option) named
+ * and the rule. The texts are made by client/ (refs.ts, request.ts, ferry-client.ts,
+ * migration-actions.ts) and, for refusals inside the workflow, by activities/ (claims.ts);
+ * test/unit/cli/bad-input-messages.test.ts checks the ones made before anything starts.
+ */
 type CliRow = [string, () => string[], number, RegExp, string?];
 const cliRows: CliRow[] = [
-  ['unknown VM', () => ['migrate', 'no-such-vm-bi'], 2, /VM 'no-such-vm-bi' runs on none of the hosts ferry knows/],
-  ['unknown destination host', () => ['migrate', VM, '--to', 'host-zz'], 2, /unknown host 'host-zz': ferry knows/],
-  ['destination = source', () => ['migrate', VM, '--to', A], 2, /refused: destination host-a is the host the VM runs on: choose another host/],
-  ['VM shut off', () => ['migrate', OFF, '--to', B], 2, /shut ?off|not running|runs on none/],
-  // Finding: a `migrate-` id with a malformed UUID is not refused as malformed (64); it is looked up as a VM name.
-  ['malformed UUID as migration id', () => ['status', 'migrate-1234-not-a-uuid'], 2, /no migration of VM 'migrate-1234-not-a-uuid' is known/],
-  ['malformed UUID as VM', () => ['migrate', '1234567-89ab-cdef-0123-456789abcdefg'], 2, /runs on none/],
-  ['negative bandwidth', () => ['migrate', VM, '--bandwidth', '-5'], 64, /--bandwidth.*at least 1/],
-  ['absurd bandwidth', () => ['migrate', VM, '--bandwidth', '99999999'], 64, /--bandwidth.*at most 1000000/],
-  ['fractional bandwidth', () => ['migrate', VM, '--bandwidth', '2.5'], 64, /--bandwidth.*(integer|whole)/],
-  ['negative policy downtime', () => ['migrate', VM, '--policy', '{"downtime":{"maxMs":-1}}'], 64, /policy downtime\.maxMs: must be at least 1/],
-  ['absurd policy margin', () => ['migrate', VM, '--policy', '{"stall":{"marginPct":500}}'], 64, /policy stall\.marginPct: must be at most 50/],
-  ['policy wrong type', () => ['migrate', VM, '--policy', '{"postcopy":{"allowed":"yes"}}'], 64, /policy postcopy\.allowed: must be true or false/],
-  ['policy unknown field', () => ['migrate', VM, '--policy', '{"colour":"blue"}'], 64, /policy colour: unknown field/],
-  ['policy not an object', () => ['migrate', VM, '--policy', '[1,2]'], 64, /--policy.*object/],
-  ['oversized VM name', () => ['migrate', long(300)], 64, /64|too long|at most/],
-  ['XML special chars in VM name', () => ['migrate', `<vm&"'>`], 64, /domain name|neither/],
-  ['unicode VM name', () => ['migrate', 'vm-ümlaut-😀'], 64, /domain name|neither/],
-  ['XML special chars in host', () => ['migrate', VM, '--to', '<host&>'], 64, /--to.*host name|unknown host/],
-  ['destination without capacity', () => ['migrate', VM, '--to', B], 2, /no room/, 'fill'],
-  ['set: negative max downtime', () => ['set', VM, '--max-downtime', '-1'], 64, /--max-downtime.*at least 1/],
-  ['set: zero bandwidth', () => ['set', VM, '--bandwidth', '0'], 64, /--bandwidth.*at least 1/],
+  ['unknown VM', () => ['migrate', 'no-such-vm-bi'], 2, new RegExp(`^ferry: refused: VM 'no-such-vm-bi' runs on none of the hosts ferry knows \\(${HOSTS}\\); no host has a VM of that name or UUID`, 'm')],
+  ['unknown destination host', () => ['migrate', VM, '--to', 'host-zz'], 2, new RegExp(`^ferry: refused: unknown host 'host-zz': ferry knows ${HOSTS}$`, 'm')],
+  ['destination = source', () => ['migrate', VM, '--to', A], 64, /^ferry: usage: invalid migration request: --to: must differ from the source host 'host-a' \(the VM runs there\)$/m],
+  ['VM shut off', () => ['migrate', OFF, '--to', B], 2, new RegExp(`^ferry: refused: VM '${lit(OFF)}' runs on none of the hosts ferry knows \\(${HOSTS}\\); it is defined on host-a \\(shutoff, Destroyed\\)`, 'm')],
+  ['malformed UUID as migration id', () => ['status', 'migrate-1234-not-a-uuid'], 64, /^ferry: usage: migration 'migrate-1234-not-a-uuid' is not a migration id: a migration id is migrate-<uuid> \(the VM's UUID\), and '1234-not-a-uuid' is not a UUID \(8-4-4-4-12 hexadecimal digits\); a VM whose name starts with migrate- is given by its UUID$/m],
+  ['malformed UUID as VM', () => ['migrate', '1234567-89ab-cdef-0123-456789abcdefg'], 2, new RegExp(`^ferry: refused: VM '1234567-89ab-cdef-0123-456789abcdefg' runs on none of the hosts ferry knows \\(${HOSTS}\\); no host has a VM of that name or UUID`, 'm')],
+  ['negative bandwidth', () => ['migrate', VM, '--bandwidth', '-5'], 64, /^ferry: usage: invalid migration request: --bandwidth: must be at least 1 \(got -5\)$/m],
+  ['absurd bandwidth', () => ['migrate', VM, '--bandwidth', '99999999'], 64, /^ferry: usage: invalid migration request: --bandwidth: must be at most 1000000 \(got 99999999\)$/m],
+  ['fractional bandwidth', () => ['migrate', VM, '--bandwidth', '2.5'], 64, /^ferry: usage: invalid migration request: --bandwidth: must be an integer \(got 2\.5\)$/m],
+  ['negative policy downtime', () => ['migrate', VM, '--policy', '{"downtime":{"maxMs":-1}}'], 64, /^ferry: usage: invalid migration request: --policy downtime\.maxMs: must be at least 1 \(got -1\); /m],
+  ['absurd policy margin', () => ['migrate', VM, '--policy', '{"stall":{"marginPct":500}}'], 64, /^ferry: usage: invalid migration request: --policy stall\.marginPct: must be at most 50 \(got 500\)$/m],
+  ['policy wrong type', () => ['migrate', VM, '--policy', '{"postcopy":{"allowed":"yes"}}'], 64, /^ferry: usage: invalid migration request: --policy postcopy\.allowed: must be true or false \(got "yes"\)$/m],
+  ['policy unknown field', () => ['migrate', VM, '--policy', '{"colour":"blue"}'], 64, /^ferry: usage: invalid migration request: --policy colour: unknown field \(allowed fields: postcopy, downtime, stall, completion, pause\)$/m],
+  ['policy not an object', () => ['migrate', VM, '--policy', '[1,2]'], 64, /^ferry: usage: --policy must be a JSON object, e\.g\. '\{"postcopy":\{"allowed":false\}\}'; got \[1,2\]$/m],
+  ['oversized VM name', () => ['migrate', long(300)], 64, /^ferry: usage: invalid migration request: VM: must be at most 64 characters \(got "x{56}\.\.\.\)$/m],
+  ['XML special chars in VM name', () => ['migrate', `<vm&"'>`], 64, /^ferry: usage: invalid migration request: VM: must be a libvirt domain name \(letters, digits, _ \. -\) or a UUID \(got "<vm&\\"'>"\)$/m],
+  ['unicode VM name', () => ['migrate', 'vm-ümlaut-😀'], 64, /^ferry: usage: invalid migration request: VM: must be a libvirt domain name \(letters, digits, _ \. -\) or a UUID \(got "vm-ümlaut-😀"\)$/mu],
+  ['XML special chars in host', () => ['migrate', VM, '--to', '<host&>'], 64, /^ferry: usage: invalid migration request: --to: must be a host name \(letters, digits, _ \. -; starting and ending with a letter or digit\) \(got "<host&>"\)$/m],
+  ['destination without capacity', () => ['migrate', VM, '--to', B], 2, new RegExp(`^ferry: refused: migration ${ID} refused: destination host-b has no room for \\S+ in Placement`, 'm'), 'fill'],
+  ['set: negative max downtime', () => ['set', VM, '--max-downtime', '-1'], 64, /^ferry: usage: --max-downtime: must be at least 1 \(got -1\)$/m],
+  ['set: zero bandwidth', () => ['set', VM, '--bandwidth', '0'], 64, /^ferry: usage: --bandwidth: must be at least 1 \(got 0\)$/m],
 ];
 
-/** raw Temporal start: [label, input JSON (a function of the VMs), message pattern, workflow id, fill]. */
+/**
+ * raw Temporal start: [label, input JSON (a function of the VMs), message pattern, workflow id, fill].
+ * Patterns match the failure's message as `temporal workflow result` prints it (as is, quotes
+ * too): the request's field path and the rule (model/types.ts and model/validation.ts;
+ * test/unit/cli/bad-input-messages.test.ts checks the texts), the workflow id and the rule
+ * (model/types.ts malformedWorkflowIdRefusal), or an activity's refusal naming the VM or the
+ * destination (activities/pre-checks.ts, activities/claims.ts).
+ */
 type RawRow = [string, () => string, RegExp, (() => string)?, string?];
 const j = (o: unknown) => JSON.stringify(o);
+/** An invalid request, as the workflow words it: `invalid migration request: <field>: <rule>`. */
+const invalid = (issue: string) => new RegExp(`invalid migration request: ${issue}`);
 const rawRows: RawRow[] = [
-  ['unknown VM', () => j({ vm: 'no-such-vm-bi' }), /no-such-vm-bi/],
-  ['unknown destination host', () => j({ vm: VM, destination: 'host-zz' }), /host-zz/],
-  ['destination = source', () => j({ vm: VM, source: A, destination: A }), /destination\.host: must differ from source/],
-  ['VM shut off', () => j({ vm: OFF, destination: B }), /shut ?off|not running/],
-  ['malformed UUID in workflow id', () => j({ vm: VM, destination: B }), /must run as workflow id migrate-[0-9a-f-]{36} \(derived from the VM/, () => 'migrate-1234-not-a-uuid'],
-  ['vm of the wrong type', () => j({ vm: 12345 }), /vm: must be a string/],
-  ['unknown field', () => j({ vm: VM, colour: 'blue' }), /colour: unknown field/],
-  ['negative bandwidth', () => j({ vm: VM, bandwidthMiBps: -1 }), /bandwidthMiBps: must be at least 1/],
-  ['absurd bandwidth', () => j({ vm: VM, bandwidthMiBps: 1e12 }), /bandwidthMiBps: must be at most 1000000/],
-  ['bandwidth of the wrong type', () => j({ vm: VM, bandwidthMiBps: 'fast' }), /bandwidthMiBps: must be a number/],
-  ['policy initial above max', () => j({ vm: VM, policy: { downtime: { initialMs: 5000 } } }), /policy\.downtime.*maxMs must be at least downtime\.initialMs/],
-  ['policy negative window', () => j({ vm: VM, policy: { stall: { windowMs: -5 } } }), /policy\.stall\.windowMs: must be at least 1000/],
-  ['policy bad enum', () => j({ vm: VM, policy: { completion: { action: 'explode' } } }), /policy\.completion\.action: must be one of abort, force-complete/],
-  ['destination mode bad enum', () => j({ vm: VM, destination: { host: B, mode: 'sideways' } }), /destination\.mode: must be one of force, check/],
-  ['oversized VM name', () => j({ vm: long(65) }), /vm: must be at most 64/],
-  ['oversized requestedBy', () => j({ vm: VM, requestedBy: long(300) }), /requestedBy: must be at most 256/],
-  ['XML special chars in VM name', () => j({ vm: `<vm&"'>` }), /vm: must be a libvirt domain name/],
-  ['unicode VM name', () => j({ vm: 'vm-ümlaut-😀' }), /vm: must be a libvirt domain name/],
-  ['XML special chars in host', () => j({ vm: VM, destination: '<host&>' }), /destination\.host: must be a host name/],
-  ['input not an object', () => j('just a string'), /must be an object \{ vm/],
-  ['destination without capacity', () => j({ vm: VM, destination: B }), /no room/, undefined, 'fill'],
+  ['unknown VM', () => j({ vm: 'no-such-vm-bi' }), new RegExp(`VM 'no-such-vm-bi' is not running on any host ferry knows \\(${HOSTS}\\): only a running or paused VM can be live-migrated`)],
+  ['unknown destination host', () => j({ vm: VM, destination: 'host-zz' }), new RegExp(`destination: unknown host 'host-zz': ferry knows ${HOSTS}`)],
+  ['destination = source', () => j({ vm: VM, source: A, destination: A }), invalid('destination\\.host: must differ from source \\(both are "host-a"\\) \\(got "host-a"\\)')],
+  ['VM shut off', () => j({ vm: OFF, destination: B }), new RegExp(`VM '${lit(OFF)}' is not running on any host ferry knows \\(${HOSTS}\\); found host-a: shutoff \\(Destroyed\\): only a running or paused VM can be live-migrated`)],
+  ['malformed UUID in workflow id', () => j({ vm: VM, destination: B }), new RegExp(
+    "workflow id 'migrate-1234-not-a-uuid' is not a migration id: a migration must run as workflow id migrate-<vm uuid>, " +
+      "the UUID of the request's VM in lower case \\(so one VM has one migration at a time\\), and '1234-not-a-uuid' is not a UUID " +
+      `\\(8-4-4-4-12 hexadecimal digits\\); start it again with --workflow-id migrate-<the UUID of VM '${lit(VM)}'>`,
+  ), () => 'migrate-1234-not-a-uuid'],
+  ['vm of the wrong type', () => j({ vm: 12345 }), invalid('vm: must be a string: a libvirt domain name or UUID \\(got 12345\\)')],
+  ['unknown field', () => j({ vm: VM, colour: 'blue' }), invalid('colour: unknown field \\(allowed fields: vm, source, destination, policy, bandwidthMiBps, requestedBy\\)')],
+  ['negative bandwidth', () => j({ vm: VM, bandwidthMiBps: -1 }), invalid('bandwidthMiBps: must be at least 1 \\(got -1\\)')],
+  ['absurd bandwidth', () => j({ vm: VM, bandwidthMiBps: 1e12 }), invalid('bandwidthMiBps: must be at most 1000000 \\(got 1000000000000\\)')],
+  ['bandwidth of the wrong type', () => j({ vm: VM, bandwidthMiBps: 'fast' }), invalid('bandwidthMiBps: must be a number \\(got "fast"\\)')],
+  ['policy initial above max', () => j({ vm: VM, policy: { downtime: { initialMs: 5000 } } }), invalid('policy\\.downtime: downtime\\.maxMs must be at least downtime\\.initialMs \\(with the defaults filled in\\)')],
+  ['policy negative window', () => j({ vm: VM, policy: { stall: { windowMs: -5 } } }), invalid('policy\\.stall\\.windowMs: must be at least 1000 \\(got -5\\)')],
+  ['policy bad enum', () => j({ vm: VM, policy: { completion: { action: 'explode' } } }), invalid('policy\\.completion\\.action: must be one of abort, force-complete \\(got "explode"\\)')],
+  ['destination mode bad enum', () => j({ vm: VM, destination: { host: B, mode: 'sideways' } }), invalid('destination\\.mode: must be one of force, check \\(got "sideways"\\)')],
+  ['oversized VM name', () => j({ vm: long(65) }), invalid('vm: must be at most 64 characters \\(got "x{56}\\.\\.\\.\\)')],
+  ['oversized requestedBy', () => j({ vm: VM, requestedBy: long(300) }), invalid('requestedBy: must be at most 256 characters \\(got "x{56}\\.\\.\\.\\)')],
+  ['XML special chars in VM name', () => j({ vm: `<vm&"'>` }), invalid(String.raw`vm: must be a libvirt domain name \(letters, digits, _ \. -\) or a UUID \(got "<vm&\\"'>"\)`)],
+  ['unicode VM name', () => j({ vm: 'vm-ümlaut-😀' }), invalid(String.raw`vm: must be a libvirt domain name \(letters, digits, _ \. -\) or a UUID \(got "vm-ümlaut-😀"\)`)],
+  ['XML special chars in host', () => j({ vm: VM, destination: '<host&>' }), invalid(String.raw`destination\.host: must be a host name \(letters, digits, _ \. -; starting and ending with a letter or digit\) \(got "<host&>"\)`)],
+  ['input not an object', () => j('just a string'), invalid('input: must be an object \\{ vm, source\\?, destination\\?, policy\\?, bandwidthMiBps\\?, requestedBy\\? \\} \\(got "just a string"\\)')],
+  ['destination without capacity', () => j({ vm: VM, destination: B }), /destination host-b has no room for \S+ in Placement/, undefined, 'fill'],
 ];
 
-/** Updates on the held migration: [label, update name, input JSON, message pattern]. */
+/**
+ * Updates on the held migration: [label, update name, input JSON, message pattern]. Patterns match
+ * the validator's message (workflows/operator-handlers.ts: `invalid <update> input: <field>: <rule>`;
+ * test/unit/cli/bad-input-messages.test.ts checks the texts). `temporal workflow update execute`
+ * prints a refusal with its double quotes escaped, hence the optional backslash before them.
+ */
 type UpdateRow = [string, string, string | null, RegExp];
 const updateRows: UpdateRow[] = [
-  ['setMaxDowntime negative', 'setMaxDowntime', '{"ms":-1}', /ms: must be at least 1/],
-  ['setMaxDowntime wrong type', 'setMaxDowntime', '{"ms":"x"}', /ms: must be a number/],
-  ['setMaxDowntime fractional', 'setMaxDowntime', '{"ms":1.5}', /ms: must be an integer/],
-  ['setMaxDowntime absurd', 'setMaxDowntime', '{"ms":1e12}', /ms: must be at most 2000000/],
-  ['setMaxDowntime unknown field', 'setMaxDowntime', '{"ms":100,"now":true}', /now: unknown field/],
-  ['setBandwidth empty', 'setBandwidth', '{}', /mibps: (is required|must be a number)/],
-  ['setBandwidth zero', 'setBandwidth', '{"mibps":0}', /mibps: must be at least 1/],
-  ['setBandwidth negative', 'setBandwidth', '{"mibps":-40}', /mibps: must be at least 1/],
-  ['abort reason of the wrong type', 'abort', '{"reason":5}', /reason: must be a string/],
-  ['abort oversized reason', 'abort', j({ reason: long(2000) }), /reason: must be at most 1024/],
-  ['forceComplete with a field', 'forceComplete', '{"now":true}', /now: unknown field/],
-  ['resumeRecovery not an object', 'resumeRecovery', '[1]', /must be an empty object/],
+  ['setMaxDowntime negative', 'setMaxDowntime', '{"ms":-1}', /invalid setMaxDowntime input: ms: must be at least 1 \(got -1\)/],
+  ['setMaxDowntime wrong type', 'setMaxDowntime', '{"ms":"x"}', /invalid setMaxDowntime input: ms: must be a number \(got \\?"x\\?"\)/],
+  ['setMaxDowntime fractional', 'setMaxDowntime', '{"ms":1.5}', /invalid setMaxDowntime input: ms: must be an integer \(got 1\.5\)/],
+  ['setMaxDowntime absurd', 'setMaxDowntime', '{"ms":1e12}', /invalid setMaxDowntime input: ms: must be at most 2000000 \(got 1000000000000\)/],
+  ['setMaxDowntime unknown field', 'setMaxDowntime', '{"ms":100,"now":true}', /invalid setMaxDowntime input: now: unknown field \(allowed fields: ms\)/],
+  ['setBandwidth empty', 'setBandwidth', '{}', /invalid setBandwidth input: mibps: is required \(must be a number\)/],
+  ['setBandwidth zero', 'setBandwidth', '{"mibps":0}', /invalid setBandwidth input: mibps: must be at least 1 \(got 0\)/],
+  ['setBandwidth negative', 'setBandwidth', '{"mibps":-40}', /invalid setBandwidth input: mibps: must be at least 1 \(got -40\)/],
+  ['abort reason of the wrong type', 'abort', '{"reason":5}', /invalid abort input: reason: must be a string \(got 5\)/],
+  ['abort oversized reason', 'abort', j({ reason: long(2000) }), /invalid abort input: reason: must be at most 1024 characters \(got \\?"x{56}\.\.\.\)/],
+  ['forceComplete with a field', 'forceComplete', '{"now":true}', /invalid force-complete input: now: unknown field \(allowed fields: none\)/],
+  ['resumeRecovery not an object', 'resumeRecovery', '[1]', /invalid resumeRecovery input: input: must be an empty object \{\} \(got \[1\]\)/],
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -246,8 +275,8 @@ describe('refused updates on a running migration', () => {
   }, 30_000);
 
   it.each([
-    ['abort with an oversized reason', () => ['abort', VM, '--reason', long(2000)], 64, /--reason: must be at most 1024 characters/],
-    ['a second migration of a migrating VM', () => ['migrate', VM, '--to', B], 2, new RegExp('already|running')],
+    ['abort with an oversized reason', () => ['abort', VM, '--reason', long(2000)], 64, /^ferry: usage: --reason: must be at most 1024 characters \(got "x{56}\.\.\.\)$/m],
+    ['a second migration of a migrating VM', () => ['migrate', VM, '--to', B], 2, new RegExp(`^ferry: refused: a migration of this VM is already running: (${ID}) \\(ferry status \\1\\)$`, 'm')],
   ] as Array<[string, () => string[], number, RegExp]>)('ferry on the running migration: %s', async (_label, args, code, message) => {
     const r = await unchangedAround(() => ferry(args()), migrationState);
     expect(r.code, show(r)).toBe(code);

@@ -12,6 +12,9 @@ import {
 } from './support/fake-activities';
 import { migrationFailure, runMigration, startWorkflowTestContext, type WorkflowTestContext } from './support/workflow-env';
 
+/** A well-formed migration id's UUID that is not the fake VM's. */
+const OTHER_UUID = '0b9c2a1e-4f3d-4e5a-9b8c-7d6e5f4a3b2c';
+
 let ctx: WorkflowTestContext;
 beforeAll(async () => { ctx = await startWorkflowTestContext(); });
 afterAll(async () => { await ctx?.env.teardown(); });
@@ -182,13 +185,42 @@ describe('LiveMigration: refused before anything happens', () => {
     expect(fake.calls).toEqual([]);
   });
 
-  it('a workflow id not derived from the VM is refused, naming the id to use; nothing is claimed', async () => {
+  it('a workflow id of another VM is refused after the source check, naming both ids; nothing is claimed', async () => {
     const fake = fakeActivities({ samples: [] });
-    const chain = await migrationFailure(ctx, fake, { vm: 'web-7', destination: 'host-a' }, { workflowId: 'migrate-web-7' });
+    const other = `migrate-${OTHER_UUID}`;
+    const chain = await migrationFailure(ctx, fake, { vm: 'web-7', destination: 'host-a' }, { workflowId: other });
     expect(chain[1]).toMatchObject({ name: 'ApplicationFailure', type: 'InvalidInput', nonRetryable: true });
-    expect(chain[1]!.message).toContain(`workflow id migrate-${fake.vm.uuid}`);
-    expect(chain[1]!.message).toContain(`--workflow-id migrate-${fake.vm.uuid}`);
+    expect(chain[1]!.message).toBe(
+      `workflow id '${other}' is not this VM's: this migration must run as workflow id migrate-${fake.vm.uuid} ` +
+        `(derived from the VM, so one VM has one migration at a time); start it again with --workflow-id migrate-${fake.vm.uuid}`,
+    );
     expect(fake.names()).toEqual(['checkSource']);
+  });
+
+  it.each([
+    ['not a UUID', 'migrate-1234-not-a-uuid', 'web-7', "'1234-not-a-uuid' is not a UUID (8-4-4-4-12 hexadecimal digits)",
+      "migrate-<the UUID of VM 'web-7'>"],
+    ['a name', 'migrate-web-7', 'web-7', "'web-7' is not a UUID (8-4-4-4-12 hexadecimal digits)", "migrate-<the UUID of VM 'web-7'>"],
+    ['nothing after migrate-', 'migrate-', OTHER_UUID, 'nothing follows migrate-', `migrate-${OTHER_UUID}`],
+    ['another prefix', `move-${OTHER_UUID}`, OTHER_UUID, `'move-${OTHER_UUID}' does not start with migrate-`, `migrate-${OTHER_UUID}`],
+    ['an upper-case UUID', `migrate-${OTHER_UUID.toUpperCase()}`, OTHER_UUID.toUpperCase(), `it must be in lower case (migrate-${OTHER_UUID})`,
+      `migrate-${OTHER_UUID}`],
+  ])('a malformed workflow id (%s) is refused before any host is asked, naming the id and the rule', async (_what, workflowId, vm, problem, use) => {
+    const fake = fakeActivities({ samples: [] });
+    const chain = await migrationFailure(ctx, fake, { vm, destination: 'host-a' }, { workflowId });
+    expect(chain.map((l) => l.name)).toEqual(['WorkflowFailedError', 'ApplicationFailure']);
+    expect(chain[1]).toMatchObject({ type: 'InvalidInput', nonRetryable: true });
+    expect(chain[1]!.message).toBe(
+      `workflow id '${workflowId}' is not a migration id: a migration must run as workflow id migrate-<vm uuid>, ` +
+        `the UUID of the request's VM in lower case (so one VM has one migration at a time), and ${problem}; start it again with --workflow-id ${use}`,
+    );
+    expect(fake.calls).toEqual([]);
+  });
+
+  it('an invalid request is reported before a malformed workflow id', async () => {
+    const fake = fakeActivities({ samples: [] });
+    const chain = await migrationFailure(ctx, fake, { vm: 'web-7', bandwidthMiBps: -1 }, { workflowId: 'migrate-xyz' });
+    expect(chain[1]!.message).toBe('invalid migration request: bandwidthMiBps: must be at least 1 (got -1)');
   });
 });
 

@@ -66,11 +66,29 @@ describe('recorded lab histories replay deterministically', () => {
 
   it('covers both sides of the situation-table-v2 patch: histories recorded before it and after it', () => {
     const marker = (f: string) => load(f).events.some((e) => e.eventType === 'EVENT_TYPE_MARKER_RECORDED');
-    const before = files.filter((f) => !f.startsWith('house-'));
+    const before = files.filter((f) => !f.startsWith('house-') && !f.startsWith('id-check-'));
     const after = files.filter((f) => f.startsWith('house-'));
     expect(before.length).toBeGreaterThanOrEqual(4);
     expect(before.filter(marker)).toEqual([]);
     expect(after.filter(marker).length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('covers both sides of the refuse-malformed-workflow-id patch: a malformed id refused after the source check, and at once', () => {
+    const patches = (f: string) => load(f).events.flatMap((e) => {
+      const m = (e as { markerRecordedEventAttributes?: { markerName?: string; details?: Record<string, { payloads?: { data: string }[] }> } })
+        .markerRecordedEventAttributes;
+      const data = m?.markerName === 'core_patch' ? m.details?.['patch-data']?.payloads?.[0]?.data : undefined;
+      return data ? [(JSON.parse(Buffer.from(data, 'base64').toString('utf8')) as { id: string }).id] : [];
+    });
+    const activities = (f: string) => load(f).events.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
+    for (const f of ['id-check-before-malformed-id.json', 'id-check-after-malformed-id.json']) {
+      expect(workflowIdOf(load(f))).toBe('migrate-1234-not-a-uuid');
+      expect(load(f).events.at(-1)!.eventType).toBe('EVENT_TYPE_WORKFLOW_EXECUTION_FAILED');
+    }
+    expect(patches('id-check-before-malformed-id.json')).toEqual([]);
+    expect(activities('id-check-before-malformed-id.json')).toEqual(['checkSource']);
+    expect(patches('id-check-after-malformed-id.json')).toEqual(['refuse-malformed-workflow-id']);
+    expect(activities('id-check-after-malformed-id.json')).toEqual([]);
   });
 
   it.each(files)('%s', async (file) => {

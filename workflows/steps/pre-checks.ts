@@ -43,9 +43,11 @@ export async function preChecks(m: Migration): Promise<PreChecked> {
 /** One VM, one migration at a time: the workflow id must be derived from the VM's UUID. */
 function assertWorkflowIdIsTheVms(vmUuid: string): void {
   const expectedId = migrationWorkflowId(vmUuid);
-  if (workflowInfo().workflowId === expectedId) return;
+  const { workflowId } = workflowInfo();
+  if (workflowId === expectedId) return;
   throw ApplicationFailure.nonRetryable(
-    `this migration must run as workflow id ${expectedId} (derived from the VM, so one VM has one migration at a time); ` +
+    `workflow id '${workflowId}' is not this VM's: ` +
+      `this migration must run as workflow id ${expectedId} (derived from the VM, so one VM has one migration at a time); ` +
       `start it again with --workflow-id ${expectedId}`,
     'InvalidInput',
   );

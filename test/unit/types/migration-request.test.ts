@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import {
   deepPartialOverrides,
   isMigrationWorkflowId,
+  malformedWorkflowIdRefusal,
   migrationWorkflowId,
+  migrationWorkflowIdProblem,
   parseMigrationRequest,
   vmUuidFromWorkflowId,
 } from '../../../model/types';
@@ -124,6 +126,32 @@ describe('workflow id', () => {
     expect(isMigrationWorkflowId(`migrate-${UUID}`)).toBe(false);
     expect(isMigrationWorkflowId('migrate-web-7')).toBe(false);
     expect(isMigrationWorkflowId(`drain-${UUID.toLowerCase()}`)).toBe(false);
+  });
+
+  it('says what is wrong with an id that is none (null for one that is)', () => {
+    const lower = UUID.toLowerCase();
+    expect(migrationWorkflowIdProblem(`migrate-${lower}`)).toBeNull();
+    expect(migrationWorkflowIdProblem('migrate-1234-not-a-uuid')).toBe("'1234-not-a-uuid' is not a UUID (8-4-4-4-12 hexadecimal digits)");
+    expect(migrationWorkflowIdProblem('migrate-')).toBe('nothing follows migrate-');
+    expect(migrationWorkflowIdProblem(`drain-${lower}`)).toBe(`'drain-${lower}' does not start with migrate-`);
+    expect(migrationWorkflowIdProblem(`migrate-${UUID}`)).toBe(`it must be in lower case (migrate-${lower})`);
+    expect(migrationWorkflowIdProblem(`MIGRATE-${UUID}`)).toBe(`'MIGRATE-${UUID}' does not start with migrate-`);
+    expect(migrationWorkflowIdProblem(`MIGRATE-${UUID}`, { anyCase: true })).toBeNull();
+    expect(migrationWorkflowIdProblem(`migrate-${'x'.repeat(100)}`)).toBe(`'${'x'.repeat(57)}...' is not a UUID (8-4-4-4-12 hexadecimal digits)`);
+  });
+
+  it("the workflow's refusal of a malformed id names the id, the rule, and the id to use when the request gives the VM's UUID", () => {
+    expect(malformedWorkflowIdRefusal(`migrate-${UUID.toLowerCase()}`, 'web-7')).toBeNull();
+    expect(malformedWorkflowIdRefusal('migrate-1234-not-a-uuid', 'web-7')).toBe(
+      "workflow id 'migrate-1234-not-a-uuid' is not a migration id: a migration must run as workflow id migrate-<vm uuid>, " +
+        "the UUID of the request's VM in lower case (so one VM has one migration at a time), and '1234-not-a-uuid' is not a UUID " +
+        "(8-4-4-4-12 hexadecimal digits); start it again with --workflow-id migrate-<the UUID of VM 'web-7'>",
+    );
+    expect(malformedWorkflowIdRefusal(`migrate-${UUID}`, UUID)).toBe(
+      `workflow id 'migrate-${UUID}' is not a migration id: a migration must run as workflow id migrate-<vm uuid>, ` +
+        "the UUID of the request's VM in lower case (so one VM has one migration at a time), and it must be in lower case " +
+        `(migrate-${UUID.toLowerCase()}); start it again with --workflow-id migrate-${UUID.toLowerCase()}`,
+    );
   });
 });
 
