@@ -76,6 +76,16 @@ export function enterPhase(m: Migration, phase: Phase): void {
   upsertSearchAttributes([{ key: FerryPhase, value: phase }]);
 }
 
+/**
+ * An escalation made visible where operators look: phase 'escalated' in the progress query and in
+ * FerryPhase (visibility), with its reason, why and since. Nothing is destroyed while escalated.
+ */
+export function showEscalation(m: Migration, reason: string, why: string): void {
+  m.rec.setPhase('escalated', Date.now());
+  upsertSearchAttributes([{ key: FerryPhase, value: 'escalated' }]);
+  m.rec.progress = { ...m.rec.progress, escalation: { reason, why, since: new Date(Date.now()).toISOString() } };
+}
+
 /** Post-copy requested, running, or being recovered: the newest memory may be on the destination. */
 export function postcopyMayHaveBegun(m: Migration): boolean {
   const c = m.controller.phase;

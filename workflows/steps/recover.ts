@@ -3,7 +3,7 @@ import { FerryPhase } from '../../model/search-attributes';
 import type { MigrationSample, RecoverResult } from '../../model/activity-contract';
 import { recoverPostcopy } from '../activity-proxies';
 import type { MigrationRecord } from '../migration-record';
-import { continueFlight, enterPhase, type Migration, type MigrationInFlight, type RecoveryInFlight } from '../migration-state';
+import { continueFlight, enterPhase, showEscalation, type Migration, type MigrationInFlight, type RecoveryInFlight } from '../migration-state';
 
 /** Resume attempts before the recovery escalates (each preceded by a fresh look at both hosts). */
 const MAX_RESUME_ATTEMPTS = 10;
@@ -31,9 +31,7 @@ const ESCALATED_HISTORY_EVENTS = 5_000;
  * is destroyed on either host.
  */
 function escalate(m: Migration, r: RecoverResult): void {
-  m.rec.setPhase('escalated', Date.now());
-  upsertSearchAttributes([{ key: FerryPhase, value: 'escalated' }]);
-  m.rec.progress = { ...m.rec.progress, escalation: { reason: r.reason ?? 'unknown', why: r.why, since: new Date(Date.now()).toISOString() } };
+  showEscalation(m, r.reason ?? 'unknown', r.why);
   log.error('ferry: post-copy recovery escalated, an operator must act', {
     workflowId: workflowInfo().workflowId, reason: r.reason, why: r.why, errors: r.errors.join(' | '), hosts: `${r.hosts.source} / ${r.hosts.destination}`,
     next: `ferry resume-recovery ${workflowInfo().workflowId} once the cause is fixed`,

@@ -1,10 +1,11 @@
-import { patched, sleep } from '@temporalio/workflow';
+import { log, patched, sleep, workflowInfo } from '@temporalio/workflow';
 import type { MigrationSample } from '../../model/activity-contract';
+import type { Phase } from '../../model/types';
 import { classifySituation } from '../../model/situation';
 import { classifySituationV1 } from '../../model/situation-v1';
 import { applyAction, watchMigration } from '../activity-proxies';
 import { decide } from '../convergence';
-import { continueFlight, enterPhase, type Migration, type MigrationInFlight } from '../migration-state';
+import { continueFlight, enterPhase, showEscalation, type Migration, type MigrationInFlight } from '../migration-state';
 import { NO_ABORT_PHASES } from '../operator-handlers';
 import { recover } from './recover';
 
@@ -65,8 +66,31 @@ export async function watchAndDecide(m: Migration, flight: MigrationInFlight): P
   }
 }
 
+/**
+ * A picture no machine should resolve (the VM on neither host, on both, a switch-over that does not
+ * settle) is shown as phase 'escalated' with the situation as its reason, as a broken recovery is;
+ * it was recorded as a decision only, and the phase kept saying 'pre-copy' (the fault matrix found
+ * a migration observing a VM deleted under it for minutes that way). Once the picture clears, the
+ * phase is what it was and the escalation is gone.
+ */
+function showOrClearEscalation(m: Migration, where: { situation: string; next: string; explanation: string }, memo: EndMemo): void {
+  if (where.next === 'escalate') {
+    if (m.rec.phase !== 'escalated') memo.phaseBeforeEscalation = m.rec.phase;
+    showEscalation(m, where.situation, where.explanation);
+    log.error('ferry: a migration needs an operator (both hosts observed, nothing destroyed)', {
+      workflowId: workflowInfo().workflowId, situation: where.situation, why: where.explanation,
+    });
+  } else if (m.rec.phase === 'escalated' && memo.phaseBeforeEscalation) {
+    enterPhase(m, memo.phaseBeforeEscalation);
+    m.rec.progress = { ...m.rec.progress, escalation: null };
+    memo.phaseBeforeEscalation = null;
+  }
+}
+
 /** What the end-of-job observations remember from round to round. */
 interface EndMemo {
+  /** The phase before the watch escalated (restored when the picture clears). */
+  phaseBeforeEscalation?: Phase | null;
   /** The last situation recorded (each is recorded once, and so is an escalation). */
   lastRecorded: string | null;
   /** Since when the switch-over has been settling. */
@@ -90,6 +114,7 @@ async function afterTheJob(m: Migration, s: MigrationSample, memo: EndMemo): Pro
   const key = `${where.situation}/${where.next === 'escalate' ? 'escalate' : 'observe'}`;
   if (key !== memo.lastRecorded) {
     m.rec.decide(Date.now(), where.next === 'escalate' ? 'escalate' : 'job-ended', where.explanation, { situation: where.situation });
+    if (patched('watch-escalation-visible')) showOrClearEscalation(m, where, memo);
   }
   memo.lastRecorded = key;
   if (where.next === 'finish' || where.next === 'finish-on-source') return { kind: 'switched' };

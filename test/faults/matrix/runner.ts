@@ -12,7 +12,8 @@ import { healFault, observeFaults } from '../../../lab/faults';
 import { setLinkCap } from '../../../lab/network';
 import { labDir } from '../../../lab/paths';
 import { sleep } from '../../../lab/proc';
-import type { LabHost, LabState } from '../../../lab/state';
+import { startPlacement } from '../../../lab/placement';
+import { requireLabState, type LabHost, type LabState } from '../../../lab/state';
 import { LAB_PROJECT_ID, LAB_USER_ID, createLabVm, deleteLabVm } from '../../../lab/vms';
 import { fillHost, itClient, placementClient, rpOf } from '../../integration/support/lab-processes';
 import { cellId, type Cell } from './cells';
@@ -60,9 +61,35 @@ export async function openMatrix(lab: LabState): Promise<MatrixEnv> {
 
 export async function closeMatrix(env: MatrixEnv): Promise<void> {
   disarmGate(env.gateDir);
-  await env.client.close();
   await env.workers.stopAll();
-  await dropMatrixClass(env.lab);
+  await env.client.close();
+  await dropMatrixClass(env.lab).catch((err: Error) => console.log(`the matrix's resource class stays: ${err.message}`));
+}
+
+/**
+ * After a case that could not run to its end (the harness failed, not ferry): its migrations are
+ * terminated before its guests are deleted, and any allocation of the matrix's class that no lab
+ * VM owns (a migration consumer the terminated workflow held) is removed, so the next case starts
+ * clean. Said aloud: the case is reported as not run.
+ */
+async function cleanUpAfterBrokenCase(env: MatrixEnv, names: string[], log: (s: string) => void): Promise<void> {
+  for (const id of await env.client.list({}, 20).then((rows) => rows.filter((r) => r.status === 'running' && names.includes(r.vm ?? '')).map((r) => r.workflowId), () => [])) {
+    await env.client.handle(id).terminate('fault matrix: the case could not run to its end').catch(() => undefined);
+    log(`terminated ${id}`);
+  }
+  const p = await placementClient();
+  const owners = new Set(requireLabState().vms.filter((v) => !names.includes(v.name)).map((v) => v.uuid));
+  for (const h of env.lab.hosts) {
+    const r = await fetch(`${(await startPlacement()).url}/resource_providers/${h.uuid}/allocations`, {
+      headers: { 'OpenStack-API-Version': 'placement 1.28', 'X-Auth-Token': 'admin' },
+    }).then((x) => x.json() as Promise<{ allocations: Record<string, { resources: Record<string, number> }> }>);
+    for (const [consumer, a] of Object.entries(r.allocations)) {
+      if (a.resources[MATRIX_CLASS] && !owners.has(consumer)) {
+        await p.deleteAllocations(consumer);
+        log(`removed allocation of consumer ${consumer} on ${h.name}`);
+      }
+    }
+  }
 }
 
 async function ensureMatrixClass(lab: LabState): Promise<void> {
@@ -144,9 +171,13 @@ function vmName(c: Cell, suffix = ''): string {
 export async function runCase(env: MatrixEnv, cell: Cell, log: (s: string) => void = () => undefined): Promise<CaseRow[]> {
   const [A, B] = [env.lab.hosts[0]!, env.lab.hosts[1]!];
   const names = cell.fault === 'competing' ? [vmName(cell, '-1'), vmName(cell, '-2')] : [vmName(cell)];
+  let broken = true;
   try {
-    return cell.fault === 'competing' ? await runCompeting(env, cell, A, B, log) : [await runFaultCase(env, cell, A, B, log)];
+    const rows = cell.fault === 'competing' ? await runCompeting(env, cell, A, B, log) : [await runFaultCase(env, cell, A, B, log)];
+    broken = false;
+    return rows;
   } finally {
+    if (broken) await cleanUpAfterBrokenCase(env, names, log);
     const healed = await healLab(env, A);
     if (healed.length > 0) log(`healed after the case: ${healed.join('; ')}`);
     await env.workers.ensure(1);
