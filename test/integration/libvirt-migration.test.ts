@@ -107,9 +107,12 @@ describe('peer-to-peer migration through the TypeScript libvirt client', () => {
     child.kill('SIGKILL');
     await waitFor('the caller to die', () => !isAlive(child.pid!), { timeoutMs: 5_000 });
     expect(await jobActive(), 'the migration was still in flight when its caller died').toBe(true);
+    // Running, not merely present: the destination keeps the guest paused until libvirt's Finish
+    // step resumes it, which under load (a second lab on the machine) took longer than the 10 s
+    // expectAliveOn gives the first heartbeat (seen once; accepting 'paused' here was the race).
     await waitFor('the guest to run on the destination only', async () => {
       const where = await locateVm('it-kill');
-      return where.host === B && where.presentOn.length === 1;
+      return where.host === B && where.presentOn.length === 1 && where.presentOn[0]!.state === 'running';
     }, { timeoutMs: 90_000, intervalMs: 500 });
     await expectAliveOn(B, 'it-kill');
     await deleteLabVm('it-kill');

@@ -14,6 +14,7 @@ import { labDir } from '../../../lab/paths';
 import { sleep } from '../../../lab/proc';
 import { startPlacement } from '../../../lab/placement';
 import { requireLabState, type LabHost, type LabState } from '../../../lab/state';
+import type { Outcome } from '../../../model/types';
 import { LAB_PROJECT_ID, LAB_USER_ID, createLabVm, deleteLabVm } from '../../../lab/vms';
 import { fillHost, itClient, placementClient, rpOf } from '../../integration/support/lab-processes';
 import { cellId, type Cell } from './cells';
@@ -244,12 +245,25 @@ async function finishRow(
   story: string[], escalated: string | null,
 ): Promise<CaseRow> {
   const o = end.kind === 'outcome' ? end.outcome : undefined;
-  story.push(o ? `${o.outcome}: ${whyOf(o)}` : `${end.kind}: ${end.kind === 'outcome' ? '' : end.message}`);
+  if (o) {
+    story.push(`path: ${decisionPath(o)}`);
+    story.push(o.outcome === 'completed' ? `completed; hosts: ${o.hosts.source} / ${o.hosts.destination}` : `${o.outcome}: ${whyOf(o)}`);
+  } else story.push(`${end.kind}: ${end.kind === 'outcome' ? '' : end.message}`);
   const invariants = await checkInvariants(before, end, totals);
   return {
     cell, vm: name, outcome: o?.outcome ?? end.kind, mode: o?.mode ?? '-', invariants, escalated,
     recoveredS: end.kind === 'none' ? null : Math.round((outcomeAt - faultAt) / 100) / 10, story,
   };
+}
+
+/** Decisions every migration takes: left out of the path, which tells how this one differed. */
+const ROUTINE = new Set(['resolve-policy', 'choose-destination', 'claim', 'prepare-destination', 'start']);
+
+/** The migration's decisions in order, routine ones and repeats left out: "switch-to-postcopy > recover-postcopy > recovered > job-ended". */
+function decisionPath(o: Outcome): string {
+  const path: string[] = [];
+  for (const d of o.decisions) if (!ROUTINE.has(d.action) && path[path.length - 1] !== d.action) path.push(d.action);
+  return path.join(' > ') || '(routine only)';
 }
 
 /**
