@@ -11,6 +11,7 @@
  * Prints the table; exits 1 when any case broke an invariant.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import { requireLabState } from '../../../lab/state';
 import { ALL_CELLS, CI_CELLS, FAULT_IDS, cellId, parseCellId, type Cell, type Fault } from './cells';
 import { markdownReport, textTable } from './report';
@@ -35,6 +36,8 @@ async function main(): Promise<number> {
   // In the order given, each cell once; nothing picked: the covering set.
   const cells = picked.length === 0 ? CI_CELLS : picked.filter((c, i) => picked.findIndex((d) => cellId(d) === cellId(c)) === i);
   const startedAt = new Date();
+  const command = `npx tsx test/faults/matrix/run.ts ${args.join(' ')}`.trim();
+  if (write) fs.mkdirSync(path.dirname(path.resolve(write)), { recursive: true });
   const env = await openMatrix(requireLabState());
   const rows: CaseRow[] = [];
   try {
@@ -45,11 +48,12 @@ async function main(): Promise<number> {
         return [] as CaseRow[];
       });
       rows.push(...out);
+      // Written after every case, so a run cut short keeps the table of what it ran.
+      if (write) fs.writeFileSync(write, markdownReport(rows, command, startedAt, new Date()));
       console.log(`[${i + 1}/${cells.length}] ${cell.fault}@${cell.phase}: ${out.map((r) => `${r.outcome} invariants ${r.invariants.held ? 'held' : 'BROKEN'}`).join(', ') || 'did not run'} (${Math.round((Date.now() - t0) / 1000)} s)`);
     }
   } finally {
     console.log(textTable(rows));
-    const command = `npx tsx test/faults/matrix/run.ts ${args.join(' ')}`.trim();
     if (write) fs.writeFileSync(write, markdownReport(rows, command, startedAt, new Date()));
     await closeMatrix(env);
   }
