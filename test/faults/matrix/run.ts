@@ -53,9 +53,12 @@ async function main(): Promise<number> {
       console.log(`[${i + 1}/${cells.length}] ${cell.fault}@${cell.phase}: ${out.map((r) => `${r.outcome} invariants ${r.invariants.held ? 'held' : 'BROKEN'}`).join(', ') || 'did not run'} (${Math.round((Date.now() - t0) / 1000)} s)`);
     }
   } finally {
-    console.log(textTable(rows));
-    if (write) fs.writeFileSync(write, markdownReport(rows, command, startedAt, new Date()));
-    await closeMatrix(env);
+    try {
+      console.log(textTable(rows));
+      if (write) fs.writeFileSync(write, markdownReport(rows, command, startedAt, new Date()));
+    } finally {
+      await closeMatrix(env); // its workers must end whatever failed before (a run once left one behind)
+    }
   }
   const ran = new Set(rows.map((r) => `${r.cell.fault}@${r.cell.phase}`));
   return rows.every((r) => r.invariants.held) && cells.every((c) => ran.has(`${c.fault}@${c.phase}`)) ? 0 : 1;
