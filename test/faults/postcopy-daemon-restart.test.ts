@@ -1,12 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LibvirtClient } from '../../activities/libvirt';
 import type { FerryClient } from '../../client/ferry-client';
-import { hostUri, killHostDaemon, startHostDaemons } from '../../lab/hosts';
+import { killHostDaemon, startHostDaemons } from '../../lab/hosts';
 import { setLinkCap } from '../../lab/network';
-import { waitFor } from '../../lab/proc';
 import type { LabState } from '../../lab/state';
 import { createLabVm, deleteLabVm } from '../../lab/vms';
 import { ensureTestLab } from '../integration/lab';
+import { waitDestinationInPostcopy } from './matrix/stage';
 import { expectInvariants, itClient, startWorkerProcess, type WorkerProcess } from '../integration/support/workflow-lab';
 
 /**
@@ -40,16 +39,7 @@ describe("post-copy while the destination's libvirtd restarts", () => {
     const vm = await createLabVm({ name: VM, host: A.name, memoryMiB: 128, rateMiBps: 'max' });
     await setLinkCap(A.name, 15); // post-copy of 128 MiB lasts several seconds: time to kill and restart
     const handle = await client.startMigration({ vm: VM, destination: B.name }, vm.uuid);
-    const dst = await LibvirtClient.connect({ uri: hostUri(B.name) });
-    try {
-      await waitFor('destination running in post-copy', async () => {
-        const dom = await dst.lookupDomainByUuid(vm.uuid).catch(() => undefined);
-        const st = dom && (await dst.domainGetState(dom).catch(() => undefined));
-        return st?.stateName === 'running' && st.reasonName === 'Postcopy';
-      }, { timeoutMs: 180_000, intervalMs: 20 });
-    } finally {
-      await dst.close().catch(() => undefined);
-    }
+    await waitDestinationInPostcopy(B.name, vm.uuid);
     await killHostDaemon(B.name, 'libvirtd');
     await new Promise((r) => setTimeout(r, 1_000));
     await startHostDaemons(B.name, ['libvirtd']); // in the namespaces of the host's live processes

@@ -1,13 +1,10 @@
-import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FerryClient } from '../../client/ferry-client';
-import { LibvirtClient } from '../../activities/libvirt';
-import { hostUri } from '../../lab/hosts';
 import { setLinkCap } from '../../lab/network';
-import { waitFor } from '../../lab/proc';
 import type { LabState } from '../../lab/state';
 import { createLabVm, deleteLabVm } from '../../lab/vms';
 import { ensureTestLab } from '../integration/lab';
+import { breakMigrationStream, waitDestinationInPostcopy } from './matrix/stage';
 import { expectInvariants, itClient, startWorkerProcess, type WorkerProcess } from '../integration/support/workflow-lab';
 
 /**
@@ -42,19 +39,8 @@ describe('post-copy broken mid-flight', () => {
     // Post-copy has begun only once the destination RUNS in post-copy: libvirt starts the vCPUs
     // there ~50 ms after the source says 'paused (Postcopy)', and a break before that makes it kill
     // the incoming guest (nothing left to resume; model/postcopy-recovery.ts). Watch host-b itself.
-    const dst = await LibvirtClient.connect({ uri: hostUri(B.name) });
-    try {
-      await waitFor('destination running in post-copy', async () => {
-        const dom = await dst.lookupDomainByUuid(vm.uuid).catch(() => undefined);
-        if (!dom) return false;
-        const st = await dst.domainGetState(dom).catch(() => undefined);
-        return st?.stateName === 'running' && st.reasonName === 'Postcopy';
-      }, { timeoutMs: 120_000, intervalMs: 20 });
-    } finally {
-      await dst.close();
-    }
-    // Cut every TCP connection from host-a to host-b's migration ports (49152-49215).
-    execFileSync('ip', ['netns', 'exec', A.netns, 'ss', '-K', 'dst', B.address, 'dport', '>=', '49152']);
+    await waitDestinationInPostcopy(B.name, vm.uuid);
+    breakMigrationStream(A, B); // every TCP connection from host-a to host-b's migration ports
     const o = await handle.result();
     // The recovery's story, for whoever reads the run (which refusals were "not yet", how many attempts).
     for (const d of o.decisions.filter((d) => /recover|escalate/.test(d.action))) console.log(`[recovery] ${d.action}: ${d.reason}`);
