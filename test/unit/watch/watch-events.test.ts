@@ -214,8 +214,13 @@ describe('RPCs per reading, counted by the libvirt client', () => {
     const s1 = src.rpcCalls();
     const d1 = dst.rpcCalls();
     const before = stateCalls(p);
+    const jobStatsBefore = p.source.count(Procedure.DomainGetJobStats);
     const listening = env.run(watchMigration, watchInput({ lastIteration: 4 }));
-    await waitFor(() => stateCalls(p) >= before + 2 && p.source.count(Procedure.DomainGetJobStats) >= p.source.count(Procedure.DomainGetState));
+    // The first reading is over once the source answered its job stats (the fake answers on
+    // receipt): only then may the job move on, or that reading would already see iteration 5.
+    // (Comparing the running totals of job stats and state calls did not wait: the polling round
+    // before reads job stats twice per state, so that total was always ahead.)
+    await waitFor(() => stateCalls(p) >= before + 2 && p.source.count(Procedure.DomainGetJobStats) >= jobStatsBefore + 1);
     p.source.job.params = precopyJob(5);
     p.source.sendIteration(5);
     expect(await listening).toMatchObject({ iteration: 5 });
