@@ -30,7 +30,7 @@ describe('escalated post-copy recovery', () => {
     let operatorAsked = false;
     const fake = fakeActivities({
       samples: [precopy(1, 100), precopy(2, 60), inPostcopy, postcopyBroken(2, 30), postcopy(2, 10), endedOnDestination()],
-      overrides: { recoverPostcopy: async () => (operatorAsked ? resumed : exhausted) },
+      overrides: { recoverPostcopy: async (input) => (operatorAsked && input.attemptsSoFar === 0 ? resumed : exhausted) },
     });
     const outcome = await withWorker(ctx, fake, async (start) => {
       const { handle } = await start({ vm: 'web-7', destination: 'host-a' });
@@ -93,6 +93,11 @@ async function resumeRecovery(handle: WorkflowHandle): Promise<{ accepted: boole
   }
 }
 
+/*
+ * The fakes answer 'resumed' only to the operator's fresh round (attemptsSoFar 0 once the operator
+ * asked), never to an escalated observation round that happens to run between the test setting
+ * its flag and the update arriving: that race once let a migration recover without the operator.
+ */
 const firstEscalate = (call: number): RecoverResult => ({ ...exhausted, attempts: call === 1 ? 10 : 0 });
 
 describe('a long escalation continues as new', () => {
@@ -100,7 +105,7 @@ describe('a long escalation continues as new', () => {
     let operatorAsked = false;
     const fake = fakeActivities({
       samples: [postcopyBroken(2, 30), postcopy(2, 10), endedOnDestination()],
-      overrides: { recoverPostcopy: async (_input, call) => (operatorAsked ? resumed : firstEscalate(call)) },
+      overrides: { recoverPostcopy: async (input, call) => (operatorAsked && input.attemptsSoFar === 0 ? resumed : firstEscalate(call)) },
     });
     // Tests lower the limits through the flight (a new run's are the defaults: 15 s, 5000 events).
     const resume = postcopyFlight(fake, { limits: { escalatedObserveMs: 300, escalatedHistoryEvents: 100 } });
@@ -143,7 +148,7 @@ describe('a long escalation continues as new', () => {
     let operatorAsked = false;
     const fake = fakeActivities({
       samples: [postcopy(2, 10), endedOnDestination()],
-      overrides: { recoverPostcopy: async () => (operatorAsked ? resumed : { ...exhausted, attempts: 0 }) },
+      overrides: { recoverPostcopy: async (input) => (operatorAsked && input.attemptsSoFar === 0 ? resumed : { ...exhausted, attempts: 0 }) },
     });
     const escalation = { reason: 'attempts-exhausted', why: 'resumed 10 times, refused each time', since: '2026-01-02T03:04:05.000Z' };
     const recovery: RecoveryInFlight = { attempts: 10, escalation, lastNoted: 'escalate/attempts-exhausted', resumeRequested: false };
