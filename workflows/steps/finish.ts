@@ -11,11 +11,18 @@ import { outcomeOf } from '../outcome';
  * is retried patiently); final stats from the source's completed job; the source cleaned. Then
  * the migration consumer's allocation is dropped (bookkeeping: a Placement outage is waited out
  * and never changes the outcome), and the guest-felt stall is read (lab only).
+ *
+ * The stall reading decides nothing and waits for the guest's meter to settle (one or two RTC
+ * seconds after the switch-over): it runs alongside the finish and the bookkeeping, not after
+ * them (runs begun before, patch 'finish-stall-alongside', read it last).
  */
 export async function finish(m: Migration, flight: MigrationInFlight): Promise<Outcome> {
   enterPhase(m, 'finishing');
   const where = { migrationId: flight.migrationId, vm: flight.vm, source: flight.source, destination: flight.destination };
   let fin;
+  const stallAlongside = patched('finish-stall-alongside')
+    ? guestStallSince({ vmName: flight.vm.name, mark: flight.guestMark })
+    : undefined;
   if (patched('finish-then-bookkeeping')) {
     // The hosts decide the outcome; Placement's bookkeeping follows and never changes it.
     fin = await finishOnHosts(where);
@@ -26,7 +33,7 @@ export async function finish(m: Migration, flight: MigrationInFlight): Promise<O
   } else {
     fin = await finishMigration(where);
   }
-  const stall = await guestStallSince({ vmName: flight.vm.name, mark: flight.guestMark });
+  const stall = await (stallAlongside ?? guestStallSince({ vmName: flight.vm.name, mark: flight.guestMark }));
   m.rec.done(Date.now());
   upsertSearchAttributes([{ key: FerryPhase, value: 'done' }, { key: FerryOutcome, value: 'completed' }]);
   return outcomeOf(m, flight, 'completed', {
