@@ -66,11 +66,23 @@ node -e '
   const expected = ["unit-workflow.json", "integration.json", "fault-matrix.json", "teardown.json"];
   const present = fs.readdirSync("test-results").filter((f) => f.endsWith(".json"));
   for (const f of expected) if (!present.includes(f)) { console.log(`no result from ${f}: that step did not run`); failed++; }
+  const failures = [];
   for (const f of present) {
     const r = JSON.parse(fs.readFileSync("test-results/" + f, "utf8"));
     passed += r.numPassedTests; failed += r.numFailedTests + (r.numRuntimeErrorTestSuites ?? 0);
     if (r.numTotalTests === 0) failed++; // a run that found no test is a failure, not a pass
+    // Named at the very end: only the tail of a CI log may be kept.
+    for (const suite of r.testResults ?? []) {
+      const file = suite.name.replace(process.cwd() + "/", "");
+      if (suite.status === "failed" && (suite.assertionResults ?? []).every((a) => a.status !== "failed")) {
+        failures.push(`${file}: ${String(suite.message ?? "failed to run").split("\n")[0].slice(0, 300)}`);
+      }
+      for (const a of suite.assertionResults ?? []) {
+        if (a.status === "failed") failures.push(`${file} > ${a.fullName}: ${String((a.failureMessages ?? [])[0] ?? "").split("\n")[0].slice(0, 300)}`);
+      }
+    }
   }
+  if (failures.length) console.log("failed:\n" + failures.map((x) => "  " + x).join("\n"));
   console.log(`${passed} passed, ${failed} failed`);
   process.exit(failed > 0 || passed === 0 ? 1 : 0);
 ' || status=1
