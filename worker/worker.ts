@@ -5,7 +5,7 @@ import type { GuestMeter } from '../activities/deps';
 import { Inventory, loadHostInventory, type HostInventory } from '../activities/hosts';
 import { PlacementClient } from '../activities/placement';
 import type { WorkerConfig } from './config';
-import { temporalConnectionOptions } from './temporal-connection';
+import { temporalConnectionOptions } from '../config/temporal-connection';
 import { prebuiltWorkflowBundle } from './workflow-bundle';
 
 /**
@@ -18,12 +18,14 @@ export interface WorkerFallback {
   inventory: () => HostInventory;
   placementUrl: () => Promise<string>;
   guestMeter?: GuestMeter;
-  /** The Temporal address when FERRY_TEMPORAL_ADDRESS is unset. */
+  /** The Temporal address when neither TEMPORAL_ADDRESS nor the Temporal profile names one. */
   temporalAddress?: () => Promise<string | undefined>;
 }
 
 export interface WorkerSetup {
   config: WorkerConfig;
+  /** Where Temporal is: config.temporal.address, or the fallback's when that is unset. */
+  temporalAddress: string;
   fallback?: WorkerFallback;
   /** A prebuilt workflow bundle (tests reuse one); default: the build's (workflow-bundle.ts) when fresh, else bundle workflows/ now. */
   workflowBundle?: WorkerOptions['workflowBundle'];
@@ -59,10 +61,10 @@ export async function createFerryWorker(setup: WorkerSetup): Promise<{ worker: W
   const bundle = setup.workflowBundle ?? prebuiltWorkflowBundle();
   let connection: NativeConnection | undefined;
   try {
-    connection = await NativeConnection.connect(temporalConnectionOptions(c));
+    connection = await NativeConnection.connect(temporalConnectionOptions(c.temporal, setup.temporalAddress));
     const worker = await Worker.create({
       connection,
-      namespace: c.FERRY_TEMPORAL_NAMESPACE,
+      namespace: c.temporal.namespace,
       taskQueue: c.FERRY_TASK_QUEUE,
       activities,
       ...(setup.activityInterceptors ? { interceptors: { activity: setup.activityInterceptors } } : {}),
@@ -92,3 +94,4 @@ export async function createFerryWorker(setup: WorkerSetup): Promise<{ worker: W
     throw err;
   }
 }
+
