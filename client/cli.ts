@@ -9,6 +9,7 @@ import { Command, CommanderError } from 'commander';
 import { ferryVariablesHelp, unknownFerryVariables } from '../config/ferry-env';
 import { DEFAULT_NAMESPACE as DEFAULT_TEMPORAL_NAMESPACE, LAB_TEMPORAL_ADDRESS as DEFAULT_TEMPORAL_ADDRESS } from '../config/temporal-defaults';
 import { registerMigrationCommands } from './commands/migration';
+import { registerSetupCommand } from './commands/setup';
 import { EXIT, EXIT_CODE_TABLE, type ExitCode } from './exit-codes';
 import { FerryError, UnavailableError, UsageError } from './errors';
 import { reportError, sniffOutputFormat } from './output';
@@ -60,6 +61,7 @@ export function buildCli(groups: CommandGroup[] = []): Command {
     // Before any command runs (help and --version excepted, so the list stays readable).
     .hook('preAction', () => refuseUnknownFerryVariables(process.env));
   registerMigrationCommands(program);
+  registerSetupCommand(program);
   for (const add of groups) add(program);
   return program;
 }

@@ -83,6 +83,11 @@ export class FerryClient {
     return this.config.taskQueue;
   }
 
+  /** Temporal's operator service on this connection (`ferry setup` registers search attributes through it). */
+  get operatorService(): Connection['operatorService'] {
+    return this.connection.operatorService;
+  }
+
   /** Connects and checks that the namespace exists; an error names the address, namespace and settings tried. */
   static async connect(config: ClientConfig): Promise<FerryClient> {
     let connection: Connection;

@@ -6,6 +6,7 @@ import { Inventory, loadHostInventory, type HostInventory } from '../activities/
 import { PlacementClient } from '../activities/placement';
 import type { WorkerConfig } from './config';
 import { temporalConnectionOptions } from '../config/temporal-connection';
+import { describeWrongTypes, searchAttributeState, type SearchAttributeOperator } from '../model/search-attribute-registration';
 import { prebuiltWorkflowBundle } from './workflow-bundle';
 
 /**
@@ -62,6 +63,7 @@ export async function createFerryWorker(setup: WorkerSetup): Promise<{ worker: W
   let connection: NativeConnection | undefined;
   try {
     connection = await NativeConnection.connect(temporalConnectionOptions(c.temporal, setup.temporalAddress));
+    await refuseWithoutSearchAttributes(connection, c.temporal.namespace);
     const worker = await Worker.create({
       connection,
       namespace: c.temporal.namespace,
@@ -95,3 +97,17 @@ export async function createFerryWorker(setup: WorkerSetup): Promise<{ worker: W
   }
 }
 
+/**
+ * The workflows upsert ferry's search attributes: without them registered every workflow task
+ * fails, for ever. So the worker does not start; `ferry setup` registers them once per namespace.
+ */
+export async function refuseWithoutSearchAttributes(connection: { operatorService: SearchAttributeOperator }, namespace: string): Promise<void> {
+  const state = await searchAttributeState(connection.operatorService, namespace);
+  if (state.missing.length > 0) {
+    throw new Error(
+      `namespace '${namespace}' lacks ferry's search attributes ${state.missing.join(', ')}: ` +
+        'run `ferry setup` with the same Temporal configuration (it registers them once per namespace)',
+    );
+  }
+  if (state.wrongType.length > 0) throw new Error(`namespace '${namespace}': ${describeWrongTypes(state.wrongType)}`);
+}

@@ -35,7 +35,7 @@ describe('ferry --help', () => {
 
   it('every operator command takes --output and --json', () => {
     const program = buildCli();
-    const names = ['migrate', 'status', 'list', 'history', 'abort', 'force-complete', 'resume-recovery', 'set', 'schema'];
+    const names = ['migrate', 'status', 'list', 'history', 'abort', 'force-complete', 'resume-recovery', 'set', 'schema', 'setup'];
     expect(program.commands.map((c) => c.name())).toEqual(names);
     for (const c of program.commands) expect(c.options.map((o) => o.long)).toEqual(expect.arrayContaining(['--output', '--json']));
   });
