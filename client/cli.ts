@@ -32,7 +32,7 @@ Configuration (environment; the CLI needs only Temporal):
                             and TEMPORAL_TLS_CLIENT_KEY_PATH name PEM files (or _DATA holds them); TEMPORAL_TLS_SERVER_NAME
   TEMPORAL_PROFILE          profile of TEMPORAL_CONFIG_FILE (default "default" of ~/.config/temporalio/temporal.toml)
   ferry's own (any other FERRY_* variable is refused, exit 69):
-${ferryVariablesHelp()}`;
+${ferryVariablesHelp('  ', 28)}`;
 
 export function exitCodeHelp(): string {
   return `\nExit codes:\n${EXIT_CODE_TABLE.map(([code, meaning]) => `  ${String(code).padStart(3)}  ${meaning}`).join('\n')}`;

@@ -78,9 +78,9 @@ function editDistance(a: string, b: string): number {
   return rows[a.length]![b.length]!;
 }
 
-/** "FERRY_TASK_QUEUE  task queue of …" lines for --help, aligned. */
-export function ferryVariablesHelp(indent = '  '): string {
-  const width = Math.max(...Object.keys(FERRY_VARIABLES).map((k) => k.length)) + 2;
+/** "FERRY_TASK_QUEUE  task queue of …" lines for --help, meanings aligned at column `column` (at least). */
+export function ferryVariablesHelp(indent = '  ', column = 0): string {
+  const width = Math.max(column - indent.length, ...Object.keys(FERRY_VARIABLES).map((k) => k.length + 2));
   return Object.entries(FERRY_VARIABLES)
     .map(([name, meaning]) => `${indent}${name.padEnd(width)}${meaning}`)
     .join('\n');

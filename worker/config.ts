@@ -12,7 +12,7 @@ export const WorkerSettingsSchema = z.object({
   /** JSON host inventory (activities/hosts.ts); absent: the embedded lab's hosts. */
   FERRY_HOSTS_FILE: z.string().min(1, 'is set but empty').optional(),
   /** Placement endpoint; absent: the embedded lab's. */
-  FERRY_PLACEMENT_URL: z.url('must be a URL such as http://placement.example:8778').optional(),
+  FERRY_PLACEMENT_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as http://placement.example:8778' }).optional(),
   FERRY_PLACEMENT_TOKEN: z.string().default('admin'),
 });
 export type WorkerSettings = z.infer<typeof WorkerSettingsSchema>;
