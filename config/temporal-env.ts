@@ -72,8 +72,14 @@ export function loadTemporalSettings(env: Env = process.env): TemporalSettings {
   const envVars = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
   let fromFile: ClientConfigProfile = {};
   let merged: ClientConfigProfile;
+  // The SDK fails with a TypeError on a file with no [profile.*] table at all (say, only comments):
+  // that is a file without profiles, as for the Temporal CLI, unless one was asked for.
+  const profileless = fileText !== undefined && !hasProfileTable(fileText);
+  if (profileless && env.TEMPORAL_PROFILE !== undefined) {
+    throw new TemporalConfigError([`TEMPORAL_PROFILE=${env.TEMPORAL_PROFILE} but ${file!.path} has no profiles`]);
+  }
   try {
-    if (fileText !== undefined) {
+    if (fileText !== undefined && !profileless) {
       fromFile = loadClientConfigProfile({ configSource: { data: fileText }, profile: env.TEMPORAL_PROFILE, disableEnv: true });
       merged = loadClientConfigProfile({ configSource: { data: fileText }, profile: env.TEMPORAL_PROFILE, overrideEnvVars: envVars });
     } else {
@@ -118,6 +124,11 @@ export function loadTemporalSettings(env: Env = process.env): TemporalSettings {
     origin,
     profile: { name: profileName, ...(fileText !== undefined ? { file: file!.path } : {}) },
   };
+}
+
+/** Whether the TOML text has a profile table or dotted profile key (what the SDK indexes into). */
+function hasProfileTable(text: string): boolean {
+  return /^\s*(\[\s*profile\b|profile\s*[.=])/m.test(text);
 }
 
 /** TEMPORAL_CONFIG_FILE, else the standard place (the SDK's and the Temporal CLI's default). */

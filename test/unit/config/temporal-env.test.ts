@@ -124,6 +124,17 @@ describe('bad Temporal settings: one error naming each, nothing read half', () =
     ]);
   });
 
+  it('a file without profiles (only comments) is no profile; asking for one there is an error', () => {
+    const empty = path.join(dir, 'empty.toml');
+    fs.writeFileSync(empty, '# profiles come later\n');
+    const s = loadTemporalSettings({ TEMPORAL_CONFIG_FILE: empty, TEMPORAL_ADDRESS: 'a.example:7233' });
+    expect(s).toMatchObject({ address: 'a.example:7233', namespace: 'default' });
+    expect(s.origin.namespace).toBe(`default; TEMPORAL_NAMESPACE unset, not in profile 'default' of ${empty}`);
+    expect(problems(() => loadTemporalSettings({ TEMPORAL_CONFIG_FILE: empty, TEMPORAL_PROFILE: 'prod' }))).toEqual([
+      `TEMPORAL_PROFILE=prod but ${empty} has no profiles`,
+    ]);
+  });
+
   it('a file that is not TOML names the file', () => {
     const bad = path.join(dir, 'bad.toml');
     fs.writeFileSync(bad, '[profile.default\naddress = ');
