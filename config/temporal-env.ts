@@ -59,6 +59,10 @@ export function loadTemporalSettings(env: Env = process.env): TemporalSettings {
     const v = env[name];
     if (v !== undefined && !['1', '0', 'true', 'false'].includes(v)) problems.push(`${name} must be true, false, 1 or 0, got '${v}'`);
   }
+  // Read by the Temporal CLI, dropped by the TypeScript SDK: refused rather than silently verifying anyway.
+  if (env.TEMPORAL_TLS_DISABLE_HOST_VERIFICATION === '1' || env.TEMPORAL_TLS_DISABLE_HOST_VERIFICATION === 'true') {
+    problems.push('TEMPORAL_TLS_DISABLE_HOST_VERIFICATION is not supported by the TypeScript SDK ferry uses: name the certificate\'s host with TEMPORAL_TLS_SERVER_NAME instead');
+  }
   if (problems.length > 0) throw new TemporalConfigError(problems);
 
   const profileName = env.TEMPORAL_PROFILE ?? DEFAULT_PROFILE;

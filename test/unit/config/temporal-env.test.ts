@@ -154,6 +154,13 @@ describe('bad Temporal settings: one error naming each, nothing read half', () =
     ]);
   });
 
+  it('host verification cannot be turned off (the SDK would ignore it): refused, naming the way that works', () => {
+    expect(problems(() => loadTemporalSettings({ TEMPORAL_TLS_DISABLE_HOST_VERIFICATION: 'true' }))).toEqual([
+      "TEMPORAL_TLS_DISABLE_HOST_VERIFICATION is not supported by the TypeScript SDK ferry uses: name the certificate's host with TEMPORAL_TLS_SERVER_NAME instead",
+    ]);
+    expect(loadTemporalSettings({ TEMPORAL_TLS_DISABLE_HOST_VERIFICATION: 'false' }).address).toBeUndefined();
+  });
+
   it('a TLS file that cannot be read names the file and the settings that name it', () => {
     const s = loadTemporalSettings({ TEMPORAL_TLS_SERVER_CA_CERT_PATH: path.join(dir, 'missing-ca.pem') });
     expect(() => temporalConnectionOptions(s, 'a:1')).toThrow(
