@@ -43,9 +43,9 @@ interface Run {
 }
 
 /** `ferry args` as a process; `until`: stop it (SIGTERM) once its output matches (a worker that started). */
-function ferry(args: string[], until?: RegExp): Promise<Run> {
+function ferry(args: string[], until?: RegExp, extraEnv: Record<string, string> = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(root, 'bin', 'ferry'), ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [path.join(root, 'bin', 'ferry'), ...args], { cwd: root, env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     const check = () => {
@@ -77,6 +77,12 @@ describe('ferry setup and the worker against a namespace without ferry\'s search
     const again = await ferry(['setup', '--check', '--json']);
     expect(again.code).toBe(EXIT.unavailable);
     expect(JSON.parse(again.stdout).error).toMatchObject({ kind: 'unavailable', missing: ALL, found: [] });
+  }, 120_000);
+
+  it('a namespace that does not exist: exit 69 naming it and the setting that chose it', async () => {
+    const r = await ferry(['setup'], undefined, { TEMPORAL_NAMESPACE: 'nowhere' });
+    expect(r.code, r.stderr).toBe(EXIT.unavailable);
+    expect(r.stderr).toContain(`namespace 'nowhere' (from TEMPORAL_NAMESPACE) does not exist at ${server.address} (from TEMPORAL_ADDRESS)`);
   }, 120_000);
 
   it('setup adds them all and says so; a second run finds them all and adds nothing', async () => {
