@@ -2,7 +2,7 @@
 // imports included. `npm run depcruise` checks the tree; scripts/test.sh runs it before the tests
 // and test/unit/architecture/ shows that these rules do catch a forbidden import and a cycle.
 // Only imports between the project's own folders are judged; packages and Node's modules are not.
-const SOURCE = '^(entry|model|workflows|activities|worker|client|lab|test|bench)/';
+const SOURCE = '^(entry|config|model|workflows|activities|worker|client|lab|test|bench)/';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
@@ -12,7 +12,7 @@ module.exports = {
       comment: 'model/ is pure and shared: it imports nothing of the layers built on it.',
       severity: 'error',
       from: { path: '^model/' },
-      to: { path: '^(workflows|activities|worker|client|lab|entry)/' },
+      to: { path: '^(config|workflows|activities|worker|client|lab|entry)/' },
     },
     {
       name: 'workflows-import-only-model',
@@ -30,17 +30,31 @@ module.exports = {
     },
     {
       name: 'client-imports-only-model-and-definitions',
-      comment: 'client/ talks to Temporal only: model/, workflows/definitions.ts and itself.',
+      comment: 'client/ talks to Temporal only: model/, config/ (Temporal\'s configuration), workflows/definitions.ts and itself.',
       severity: 'error',
       from: { path: '^client/', pathNot: '^client/commands/lab\\.ts$' },
-      to: { pathNot: '^(client/|model/|workflows/definitions\\.ts$)' },
+      to: { pathNot: '^(client/|config/|model/|workflows/definitions\\.ts$)' },
     },
     {
       name: 'client-lab-commands-import-only-lab-model-and-definitions',
       comment: 'client/commands/lab.ts drives the embedded lab: lab/ besides what the rest of client/ may import.',
       severity: 'error',
       from: { path: '^client/commands/lab\\.ts$' },
-      to: { pathNot: '^(client/|model/|lab/|workflows/definitions\\.ts$)' },
+      to: { pathNot: '^(client/|config/|model/|lab/|workflows/definitions\\.ts$)' },
+    },
+    {
+      name: 'config-reads-only-the-environment',
+      comment: 'config/ is how processes read their environment (Temporal\'s envconfig, ferry\'s FERRY_* registry): model/ and itself only.',
+      severity: 'error',
+      from: { path: '^config/' },
+      to: { pathNot: '^(config|model)/' },
+    },
+    {
+      name: 'only-process-entries-import-config',
+      comment: 'config/ serves the process entries (worker/, client/, entry/): the layers below never read the environment through it.',
+      severity: 'error',
+      from: { pathNot: '^(config|worker|client|entry|test|bench)/' },
+      to: { path: '^config/' },
     },
     {
       name: 'only-entry-imports-worker',

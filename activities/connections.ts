@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { DomainEventId, isLibvirtError, LibvirtClient, type EventSubscription, type TypedDomainEvent } from './libvirt';
 import type { Inventory } from './hosts';
 
@@ -106,7 +107,13 @@ export class HostConnections {
       void c?.close().catch(() => undefined);
       break;
     }
-    const fresh = LibvirtClient.connect({ uri: entry.uri }).then((c) => {
+    // TLS files are read at each connect: a renewed certificate is used without a restart.
+    const tls = entry.tls && {
+      ...(entry.tls.caCert ? { ca: fs.readFileSync(entry.tls.caCert) } : {}),
+      cert: fs.readFileSync(entry.tls.clientCert),
+      key: fs.readFileSync(entry.tls.clientKey),
+    };
+    const fresh = LibvirtClient.connect({ uri: entry.uri, ...(tls ? { tls } : {}) }).then((c) => {
       // Subscribe again at once; a failure is reported to whoever asks for the feed.
       if (this.eventHosts.has(host)) this.feedOf(host, c).catch(() => undefined);
       return c;

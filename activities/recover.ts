@@ -89,7 +89,9 @@ export function recoverActivities(deps: ActivityDeps) {
   /** One POSTCOPY_RESUME (same flags as the migration); undefined when it returned without error. */
   async function resumeOnce(input: RecoverInput): Promise<string | undefined> {
     const { c, dom } = await sourceDomain(deps, input.source, input.vm.uuid);
-    const params = buildMigrationParams({ destXml: input.destXml, persistXml: input.destXml });
+    // The same stream address as the migration it resumes (the destination's, from the inventory).
+    const migrationUri = deps.inventory.get(input.destination).migrationUri;
+    const params = buildMigrationParams({ ...(migrationUri ? { uri: migrationUri } : {}), destXml: input.destXml, persistXml: input.destXml });
     const beat = setInterval(() => heartbeat({ resuming: true }), 1_000);
     try {
       await c.domainMigratePerform3Params(dom, {

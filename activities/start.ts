@@ -18,7 +18,9 @@ export function startActivities(deps: ActivityDeps) {
     const { c, dom } = await sourceDomain(deps, input.source, input.vm.uuid);
     if ((await c.domainGetJobStats(dom)).typeName === 'Unbounded') return { outcome: 'already-running' };
 
+    const migrationUri = deps.inventory.get(input.destination).migrationUri;
     const params = buildMigrationParams({
+      ...(migrationUri ? { uri: migrationUri } : {}),
       destXml: input.destXml,
       persistXml: input.destXml,
       ...(input.bandwidthMiBps ? { bandwidthMiBs: input.bandwidthMiBps } : {}),

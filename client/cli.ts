@@ -6,8 +6,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError } from 'commander';
+import { ferryVariablesHelp, unknownFerryVariables } from '../config/ferry-env';
+import { DEFAULT_NAMESPACE as DEFAULT_TEMPORAL_NAMESPACE, LAB_TEMPORAL_ADDRESS as DEFAULT_TEMPORAL_ADDRESS } from '../config/temporal-defaults';
 import { registerMigrationCommands } from './commands/migration';
-import { DEFAULT_TEMPORAL_ADDRESS, DEFAULT_TEMPORAL_NAMESPACE } from './config';
+import { registerSetupCommand } from './commands/setup';
 import { EXIT, EXIT_CODE_TABLE, type ExitCode } from './exit-codes';
 import { FerryError, UnavailableError, UsageError } from './errors';
 import { reportError, sniffOutputFormat } from './output';
@@ -15,13 +17,22 @@ import { reportError, sniffOutputFormat } from './output';
 /** Adds commands to the program (the composition root's worker and lab groups). */
 export type CommandGroup = (program: Command) => void;
 
-/** The task queue's default is workflows/definitions.ts's TASK_QUEUE (a unit test keeps them equal; importing it here would load the Temporal SDK for --help). */
+/**
+ * Temporal's own settings first (shared with the `temporal` CLI), then ferry's registry of its
+ * FERRY_* variables. The task queue's default is workflows/definitions.ts's TASK_QUEUE (a unit
+ * test keeps them equal; importing it here would load the Temporal SDK for --help).
+ */
 export const CONFIG_HELP = `
 Configuration (environment; the CLI needs only Temporal):
-  FERRY_TEMPORAL_ADDRESS     Temporal frontend host:port (default ${DEFAULT_TEMPORAL_ADDRESS})
-  FERRY_TEMPORAL_NAMESPACE   namespace (default "${DEFAULT_TEMPORAL_NAMESPACE}")
-  FERRY_TASK_QUEUE           task queue of ferry's workers (default "ferry")
-  FERRY_TEMPORAL_TLS=1       TLS to the frontend; FERRY_TEMPORAL_TLS_CA, _CERT and _KEY name PEM files (mTLS)`;
+  Temporal's own, shared with the temporal CLI (the SDK's envconfig; variables win over the profile):
+  TEMPORAL_ADDRESS          frontend host:port (default ${DEFAULT_TEMPORAL_ADDRESS}, the lab's)
+  TEMPORAL_NAMESPACE        namespace (default "${DEFAULT_TEMPORAL_NAMESPACE}")
+  TEMPORAL_API_KEY          API key (turns TLS on)
+  TEMPORAL_TLS=true         TLS to the frontend; TEMPORAL_TLS_SERVER_CA_CERT_PATH, TEMPORAL_TLS_CLIENT_CERT_PATH
+                            and TEMPORAL_TLS_CLIENT_KEY_PATH name PEM files (or _DATA holds them); TEMPORAL_TLS_SERVER_NAME
+  TEMPORAL_PROFILE          profile of TEMPORAL_CONFIG_FILE (default "default" of ~/.config/temporalio/temporal.toml)
+  ferry's own (any other FERRY_* variable is refused, exit 69):
+${ferryVariablesHelp('  ', 28)}`;
 
 export function exitCodeHelp(): string {
   return `\nExit codes:\n${EXIT_CODE_TABLE.map(([code, meaning]) => `  ${String(code).padStart(3)}  ${meaning}`).join('\n')}`;
@@ -46,10 +57,19 @@ export function buildCli(groups: CommandGroup[] = []): Command {
     .showHelpAfterError('(add --help for usage)')
     .exitOverride()
     .configureOutput({ outputError: () => undefined }) // reported once, in the format asked for (runCli)
-    .addHelpText('after', `${exitCodeHelp()}\n${CONFIG_HELP}`);
+    .addHelpText('after', `${exitCodeHelp()}\n${CONFIG_HELP}`)
+    // Before any command runs (help and --version excepted, so the list stays readable).
+    .hook('preAction', () => refuseUnknownFerryVariables(process.env));
   registerMigrationCommands(program);
+  registerSetupCommand(program);
   for (const add of groups) add(program);
   return program;
+}
+
+/** An unknown FERRY_* variable is a bad configuration (exit 69): nothing runs with a setting ignored. */
+export function refuseUnknownFerryVariables(env: NodeJS.ProcessEnv): void {
+  const unknown = unknownFerryVariables(env);
+  if (unknown.length > 0) throw new UnavailableError(`bad configuration: ${unknown.join('; ')}`, { problems: unknown });
 }
 
 export async function runCli(argv: string[], groups: CommandGroup[] = []): Promise<never> {

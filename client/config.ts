@@ -1,56 +1,56 @@
+import { DEFAULT_NAMESPACE, LAB_TEMPORAL_ADDRESS } from '../config/temporal-defaults';
+import { loadTemporalSettings, TemporalConfigError, type TemporalSettings } from '../config/temporal-env';
 import { UnavailableError } from './errors';
 
 /**
- * What the CLI and the typed client connect to, from the environment only: an operator's machine
- * needs a Temporal address and nothing else (no lab state, no libvirt, no Placement).
+ * What the CLI and the typed client connect to: Temporal's own configuration (TEMPORAL_*
+ * variables and profile, config/temporal-env.ts, shared with the `temporal` CLI) and ferry's task
+ * queue, nothing else: an operator's machine needs no lab state, libvirt or Placement.
  * Each value remembers the setting that chose it, so that an error can say where to fix it.
  */
 export interface ClientConfig {
   address: string;
   namespace: string;
   taskQueue: string;
-  /** TLS to the Temporal frontend: files of the CA, and of the client certificate and key (mTLS). */
-  tls: { ca?: string; cert?: string; key?: string } | null;
-  /** Which setting chose each value: 'from FERRY_TEMPORAL_ADDRESS', or 'default; FERRY_TEMPORAL_ADDRESS unset'. */
+  /** Temporal's settings as read (TLS, API key, gRPC metadata, profile): for the connection. */
+  temporal: TemporalSettings;
+  /** Which setting chose each value: 'from TEMPORAL_ADDRESS', or 'default (the lab's); TEMPORAL_ADDRESS unset, …'. */
   origin: { address: string; namespace: string; taskQueue: string };
 }
 
-export const DEFAULT_TEMPORAL_ADDRESS = '127.0.0.1:7233';
-export const DEFAULT_TEMPORAL_NAMESPACE = 'default';
+/** The embedded lab's Temporal: where the CLI looks when nothing names another. */
+export const DEFAULT_TEMPORAL_ADDRESS = LAB_TEMPORAL_ADDRESS;
+export const DEFAULT_TEMPORAL_NAMESPACE = DEFAULT_NAMESPACE;
 
 /** `defaultTaskQueue` is workflows/definitions.ts's TASK_QUEUE (passed in: this file stays light). */
 export function loadClientConfig(defaultTaskQueue: string, env: NodeJS.ProcessEnv = process.env): ClientConfig {
   const problems: string[] = [];
-  const pick = (name: string, fallback: string) => {
-    const v = env[name];
-    if (v === undefined) return { value: fallback, origin: `default; ${name} unset` };
-    if (v.trim() === '') problems.push(`${name} is set but empty`);
-    return { value: v.trim(), origin: `from ${name}` };
-  };
-  const address = pick('FERRY_TEMPORAL_ADDRESS', DEFAULT_TEMPORAL_ADDRESS);
-  if (address.value !== '' && !/^[^\s:/]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/.test(address.value)) {
-    problems.push(`FERRY_TEMPORAL_ADDRESS must be host:port, got '${address.value}'`);
+  let temporal: TemporalSettings | undefined;
+  try {
+    temporal = loadTemporalSettings(env);
+  } catch (err) {
+    if (!(err instanceof TemporalConfigError)) throw err;
+    problems.push(...err.problems);
   }
-  const namespace = pick('FERRY_TEMPORAL_NAMESPACE', DEFAULT_TEMPORAL_NAMESPACE);
-  const taskQueue = pick('FERRY_TASK_QUEUE', defaultTaskQueue);
-  const tlsFlag = env.FERRY_TEMPORAL_TLS ?? '0';
-  if (tlsFlag !== '0' && tlsFlag !== '1') problems.push(`FERRY_TEMPORAL_TLS must be 0 or 1, got '${tlsFlag}'`);
-  const [ca, cert, key] = (['FERRY_TEMPORAL_TLS_CA', 'FERRY_TEMPORAL_TLS_CERT', 'FERRY_TEMPORAL_TLS_KEY'] as const).map((k) => env[k] || undefined);
-  if ((cert === undefined) !== (key === undefined)) problems.push('FERRY_TEMPORAL_TLS_CERT and FERRY_TEMPORAL_TLS_KEY go together');
-  if (problems.length > 0) {
+  const queue = env.FERRY_TASK_QUEUE;
+  if (queue !== undefined && queue.trim() === '') problems.push('FERRY_TASK_QUEUE is set but empty');
+  if (problems.length > 0 || temporal === undefined) {
     throw new UnavailableError(`bad configuration: ${problems.join('; ')}`, { problems });
   }
-  const tls = tlsFlag === '1' || cert !== undefined || ca !== undefined ? { ca, cert, key } : null;
   return {
-    address: address.value,
-    namespace: namespace.value,
-    taskQueue: taskQueue.value,
-    tls,
-    origin: { address: address.origin, namespace: namespace.origin, taskQueue: taskQueue.origin },
+    address: temporal.address ?? DEFAULT_TEMPORAL_ADDRESS,
+    namespace: temporal.namespace,
+    taskQueue: queue?.trim() ?? defaultTaskQueue,
+    temporal,
+    origin: {
+      address: temporal.address !== undefined ? temporal.origin.address : `default, the lab's; ${temporal.origin.address}`,
+      namespace: temporal.origin.namespace,
+      taskQueue: queue !== undefined ? 'from FERRY_TASK_QUEUE' : 'default; FERRY_TASK_QUEUE unset',
+    },
   };
 }
 
-/** "127.0.0.1:7233 (default; FERRY_TEMPORAL_ADDRESS unset), namespace 'prod' (from FERRY_TEMPORAL_NAMESPACE)" */
+/** "127.0.0.1:7233 (default, the lab's; TEMPORAL_ADDRESS unset, …), namespace 'prod' (from TEMPORAL_NAMESPACE)" */
 export function describeTarget(c: ClientConfig): string {
   return `${c.address} (${c.origin.address}), namespace '${c.namespace}' (${c.origin.namespace})`;
 }

@@ -83,6 +83,11 @@ export class FerryClient {
     return this.config.taskQueue;
   }
 
+  /** Temporal's operator service on this connection (`ferry setup` registers search attributes through it). */
+  get operatorService(): Connection['operatorService'] {
+    return this.connection.operatorService;
+  }
+
   /** Connects and checks that the namespace exists; an error names the address, namespace and settings tried. */
   static async connect(config: ClientConfig): Promise<FerryClient> {
     let connection: Connection;
@@ -121,7 +126,7 @@ export class FerryClient {
       throw new UnavailableError(
         `no worker polls ${describeTaskQueue(this.config)} at ${describeTarget(this.config)} ` +
           `(${workflows} workflow and ${activities} activity pollers): start one with 'ferry worker' and the same ` +
-          'FERRY_TEMPORAL_ADDRESS, FERRY_TEMPORAL_NAMESPACE and FERRY_TASK_QUEUE; nothing was started',
+          'Temporal configuration (TEMPORAL_* or profile) and FERRY_TASK_QUEUE; nothing was started',
         { taskQueue: this.config.taskQueue, namespace: this.config.namespace, address: this.config.address, workflowPollers: workflows, activityPollers: activities },
       );
     }
@@ -346,14 +351,14 @@ function unreachable(c: ClientConfig, err: unknown): UnavailableError {
   const why = err instanceof Error ? err.message : String(err);
   return new UnavailableError(
     `cannot reach Temporal at ${describeTarget(c)}: ${why}. Is the Temporal server running there? ` +
-      'Set FERRY_TEMPORAL_ADDRESS (and FERRY_TEMPORAL_NAMESPACE, FERRY_TEMPORAL_TLS*) to reach another one.',
+      'Set TEMPORAL_ADDRESS (and TEMPORAL_NAMESPACE, TEMPORAL_TLS_*, TEMPORAL_API_KEY), or a profile with TEMPORAL_PROFILE, to reach another one.',
     { address: c.address, namespace: c.namespace, addressFrom: c.origin.address, namespaceFrom: c.origin.namespace, cause: why },
   );
 }
 
 function namespaceMissing(c: ClientConfig): UnavailableError {
   return new UnavailableError(
-    `namespace '${c.namespace}' (${c.origin.namespace}) does not exist at ${c.address} (${c.origin.address}): set FERRY_TEMPORAL_NAMESPACE`,
+    `namespace '${c.namespace}' (${c.origin.namespace}) does not exist at ${c.address} (${c.origin.address}): set TEMPORAL_NAMESPACE or the profile's namespace`,
     { address: c.address, namespace: c.namespace, addressFrom: c.origin.address, namespaceFrom: c.origin.namespace },
   );
 }

@@ -1,6 +1,7 @@
 /**
  * The embedded lab as the worker's fallback: its hosts, Placement, Temporal and guest stall
- * meter, used when FERRY_HOSTS_FILE / FERRY_PLACEMENT_URL / FERRY_TEMPORAL_ADDRESS are unset.
+ * meter, used when FERRY_HOSTS_FILE / FERRY_PLACEMENT_URL are unset and no Temporal address is
+ * configured (neither TEMPORAL_ADDRESS nor the Temporal profile).
  * Here, in the composition root, so that worker/ never imports lab/. Loaded only by `ferry worker`.
  */
 import type { WorkerFallback } from '../worker/worker';

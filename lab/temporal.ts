@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
+import { registerSearchAttributes } from '../model/search-attribute-registration';
 import { ferrySearchAttributes } from '../model/search-attributes';
 import { labDir, toolsDir } from './paths';
 import { assertPortFree, portIsFree } from './ports';
@@ -356,41 +357,22 @@ export async function temporalStatus(): Promise<TemporalStatus> {
 
 // ---- search attributes --------------------------------------------------------------------
 
-// temporal.api.enums.v1.IndexedValueType (stable wire values).
-const INDEXED_VALUE_TYPE: Record<string, number> = {
-  TEXT: 1, KEYWORD: 2, INT: 3, DOUBLE: 4, BOOL: 5, DATETIME: 6, KEYWORD_LIST: 7,
-};
-
 function cliTypeName(type: string): string {
   // The CLI spells types Keyword, Text, Int, Double, Bool, Datetime, KeywordList.
   return type === 'KEYWORD_LIST' ? 'KeywordList' : type.charAt(0) + type.slice(1).toLowerCase();
 }
 
 /**
- * Registers ferry's search attributes that are missing (idempotent) and verifies that every one
- * is listed with the right type. Returns their names.
+ * Registers ferry's search attributes that are missing (idempotent; the same function as
+ * `ferry setup`) and verifies that every one is listed with the right type. Returns their names.
  */
 export async function ensureSearchAttributes(address: string, namespace = TEMPORAL_NAMESPACE): Promise<string[]> {
   const conn = await Connection.connect({ address, connectTimeout: 5_000 });
   try {
-    const list = async () => (await conn.operatorService.listSearchAttributes({ namespace })).customAttributes ?? {};
-    const before = await list();
-    const toAdd = ferrySearchAttributes.filter((k) => before[k.name] === undefined);
-    if (toAdd.length > 0) {
-      await conn.operatorService.addSearchAttributes({
-        namespace,
-        searchAttributes: Object.fromEntries(toAdd.map((k) => [k.name, INDEXED_VALUE_TYPE[k.type]!])),
-      });
-    }
-    const after = await list();
-    const wrong = ferrySearchAttributes.filter((k) => Number(after[k.name]) !== INDEXED_VALUE_TYPE[k.type]);
-    if (wrong.length > 0) {
-      throw new Error(
-        `Temporal namespace ${namespace} at ${address}: search attributes not registered as expected: ` +
-          wrong.map((k) => `${k.name} (want ${k.type}, listed ${String(after[k.name] ?? 'missing')})`).join(', '),
-      );
-    }
+    await registerSearchAttributes(conn.operatorService, namespace);
     return ferrySearchAttributes.map((k) => k.name);
+  } catch (err) {
+    throw new Error(`Temporal at ${address}: ${(err as Error).message}`);
   } finally {
     await conn.close().catch(() => undefined);
   }

@@ -1,33 +1,39 @@
 import { z } from 'zod';
+import { unknownFerryVariables } from '../config/ferry-env';
+import { loadTemporalSettings, TemporalConfigError, type TemporalSettings } from '../config/temporal-env';
 
-/** The worker's configuration, from the environment, validated once at start. */
-export const WorkerConfigSchema = z.object({
-  FERRY_TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
-  FERRY_TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
-  FERRY_TASK_QUEUE: z.string().min(1).default('ferry'),
-  /** TLS to the Temporal frontend (mTLS when cert and key are given). */
-  FERRY_TEMPORAL_TLS: z.enum(['0', '1']).default('0'),
-  FERRY_TEMPORAL_TLS_CA: z.string().optional(),
-  FERRY_TEMPORAL_TLS_CERT: z.string().optional(),
-  FERRY_TEMPORAL_TLS_KEY: z.string().optional(),
+/**
+ * ferry's own settings of the worker (config/ferry-env.ts lists them all), validated once at start.
+ * Temporal's connection is not among them: it is Temporal's configuration (TEMPORAL_* and
+ * profile, config/temporal-env.ts), shared with the `temporal` CLI.
+ */
+export const WorkerSettingsSchema = z.object({
+  FERRY_TASK_QUEUE: z.string().trim().min(1, 'is set but empty').default('ferry'),
   /** JSON host inventory (activities/hosts.ts); absent: the embedded lab's hosts. */
-  FERRY_HOSTS_FILE: z.string().optional(),
+  FERRY_HOSTS_FILE: z.string().min(1, 'is set but empty').optional(),
   /** Placement endpoint; absent: the embedded lab's. */
-  FERRY_PLACEMENT_URL: z.string().url().optional(),
+  FERRY_PLACEMENT_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as http://placement.example:8778' }).optional(),
   FERRY_PLACEMENT_TOKEN: z.string().default('admin'),
 });
-export type WorkerConfig = z.infer<typeof WorkerConfigSchema>;
+export type WorkerSettings = z.infer<typeof WorkerSettingsSchema>;
 
+export type WorkerConfig = WorkerSettings & { temporal: TemporalSettings };
+
+/** The worker's configuration; every problem found (unknown FERRY_* variable included) in one error. */
 export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
-  const known = Object.fromEntries(Object.entries(env).filter(([k]) => k.startsWith('FERRY_')));
-  const parsed = WorkerConfigSchema.safeParse(known);
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-    throw new Error(`invalid worker configuration: ${issues}`);
+  const problems = unknownFerryVariables(env);
+  const ferryOwn = Object.fromEntries(Object.keys(WorkerSettingsSchema.shape).filter((k) => env[k] !== undefined).map((k) => [k, env[k]]));
+  const parsed = WorkerSettingsSchema.safeParse(ferryOwn);
+  if (!parsed.success) problems.push(...parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`));
+  let temporal: TemporalSettings | undefined;
+  try {
+    temporal = loadTemporalSettings(env);
+  } catch (err) {
+    if (!(err instanceof TemporalConfigError)) throw err;
+    problems.push(...err.problems);
   }
-  const c = parsed.data;
-  if ((c.FERRY_TEMPORAL_TLS_CERT === undefined) !== (c.FERRY_TEMPORAL_TLS_KEY === undefined)) {
-    throw new Error('invalid worker configuration: FERRY_TEMPORAL_TLS_CERT and FERRY_TEMPORAL_TLS_KEY go together');
+  if (problems.length > 0 || !parsed.success || temporal === undefined) {
+    throw new Error(`invalid worker configuration: ${problems.join('; ')}`);
   }
-  return c;
+  return { ...parsed.data, temporal };
 }

@@ -4,6 +4,7 @@
  */
 import { Runtime } from '@temporalio/worker';
 import { loadWorkerConfig, type WorkerConfig } from './config';
+import { chooseTemporalAddress } from './temporal-address';
 import { createFerryWorker, type WorkerFallback, type WorkerSetup } from './worker';
 
 export interface RunWorkerOptions {
@@ -22,21 +23,20 @@ export async function runWorker(opts: RunWorkerOptions): Promise<void> {
   } catch (err) {
     throw opts.unavailable((err as Error).message);
   }
-  const needsFallback = !config.FERRY_HOSTS_FILE || !config.FERRY_PLACEMENT_URL || process.env.FERRY_TEMPORAL_ADDRESS === undefined;
+  const needsFallback = !config.FERRY_HOSTS_FILE || !config.FERRY_PLACEMENT_URL || config.temporal.address === undefined;
   const fallback = needsFallback ? await opts.fallback?.() : undefined;
-  let addressFrom = process.env.FERRY_TEMPORAL_ADDRESS === undefined ? 'default; FERRY_TEMPORAL_ADDRESS unset' : 'from FERRY_TEMPORAL_ADDRESS';
-  if (process.env.FERRY_TEMPORAL_ADDRESS === undefined) {
-    const labAddress = await fallback?.temporalAddress?.();
-    if (labAddress) {
-      config = { ...config, FERRY_TEMPORAL_ADDRESS: labAddress };
-      addressFrom = `from ${fallback!.describe}`;
-    }
-  }
+  const labAddress = config.temporal.address === undefined ? await fallback?.temporalAddress?.() : undefined;
+  const { address: temporalAddress, from: addressFrom } = chooseTemporalAddress(
+    config.temporal,
+    fallback && { describe: fallback.describe, ...(labAddress ? { address: labAddress } : {}) },
+  );
   const log = Runtime.instance().logger;
-  const where = `${config.FERRY_TEMPORAL_ADDRESS} (${addressFrom}), namespace '${config.FERRY_TEMPORAL_NAMESPACE}', task queue '${config.FERRY_TASK_QUEUE}'`;
+  const where =
+    `${temporalAddress} (${addressFrom}), namespace '${config.temporal.namespace}' (${config.temporal.origin.namespace}), ` +
+    `task queue '${config.FERRY_TASK_QUEUE}'`;
   let built: Awaited<ReturnType<typeof createFerryWorker>>;
   try {
-    built = await createFerryWorker({ config, fallback, activityInterceptors: opts.activityInterceptors });
+    built = await createFerryWorker({ config, temporalAddress, fallback, activityInterceptors: opts.activityInterceptors });
   } catch (err) {
     throw opts.unavailable(`ferry worker cannot start at ${where}: ${(err as Error).message}`);
   }

@@ -5,7 +5,8 @@ import type { GuestMeter } from '../activities/deps';
 import { Inventory, loadHostInventory, type HostInventory } from '../activities/hosts';
 import { PlacementClient } from '../activities/placement';
 import type { WorkerConfig } from './config';
-import { temporalConnectionOptions } from './temporal-connection';
+import { temporalConnectionOptions } from '../config/temporal-connection';
+import { describeWrongTypes, searchAttributeState, type SearchAttributeOperator } from '../model/search-attribute-registration';
 import { prebuiltWorkflowBundle } from './workflow-bundle';
 
 /**
@@ -18,12 +19,14 @@ export interface WorkerFallback {
   inventory: () => HostInventory;
   placementUrl: () => Promise<string>;
   guestMeter?: GuestMeter;
-  /** The Temporal address when FERRY_TEMPORAL_ADDRESS is unset. */
+  /** The Temporal address when neither TEMPORAL_ADDRESS nor the Temporal profile names one. */
   temporalAddress?: () => Promise<string | undefined>;
 }
 
 export interface WorkerSetup {
   config: WorkerConfig;
+  /** Where Temporal is: config.temporal.address, or the fallback's when that is unset. */
+  temporalAddress: string;
   fallback?: WorkerFallback;
   /** A prebuilt workflow bundle (tests reuse one); default: the build's (workflow-bundle.ts) when fresh, else bundle workflows/ now. */
   workflowBundle?: WorkerOptions['workflowBundle'];
@@ -59,10 +62,11 @@ export async function createFerryWorker(setup: WorkerSetup): Promise<{ worker: W
   const bundle = setup.workflowBundle ?? prebuiltWorkflowBundle();
   let connection: NativeConnection | undefined;
   try {
-    connection = await NativeConnection.connect(temporalConnectionOptions(c));
+    connection = await NativeConnection.connect(temporalConnectionOptions(c.temporal, setup.temporalAddress));
+    await refuseWithoutSearchAttributes(connection, c.temporal.namespace);
     const worker = await Worker.create({
       connection,
-      namespace: c.FERRY_TEMPORAL_NAMESPACE,
+      namespace: c.temporal.namespace,
       taskQueue: c.FERRY_TASK_QUEUE,
       activities,
       ...(setup.activityInterceptors ? { interceptors: { activity: setup.activityInterceptors } } : {}),
@@ -91,4 +95,19 @@ export async function createFerryWorker(setup: WorkerSetup): Promise<{ worker: W
     await connection?.close().catch(() => undefined);
     throw err;
   }
+}
+
+/**
+ * The workflows upsert ferry's search attributes: without them registered every workflow task
+ * fails, for ever. So the worker does not start; `ferry setup` registers them once per namespace.
+ */
+export async function refuseWithoutSearchAttributes(connection: { operatorService: SearchAttributeOperator }, namespace: string): Promise<void> {
+  const state = await searchAttributeState(connection.operatorService, namespace);
+  if (state.missing.length > 0) {
+    throw new Error(
+      `namespace '${namespace}' lacks ferry's search attributes ${state.missing.join(', ')}: ` +
+        'run `ferry setup` with the same Temporal configuration (it registers them once per namespace)',
+    );
+  }
+  if (state.wrongType.length > 0) throw new Error(`namespace '${namespace}': ${describeWrongTypes(state.wrongType)}`);
 }

@@ -81,7 +81,7 @@ const show = (r: { code: number | null; stdout: string; stderr: string }) => `ex
 // ---------------------------------------------------------------------------------------------
 
 function ferry(args: string[]): Promise<CliRun> {
-  return runFerry(args, { env: { FERRY_TEMPORAL_ADDRESS: address, FERRY_TASK_QUEUE: taskQueue }, timeoutMs: 60_000 });
+  return runFerry(args, { env: { TEMPORAL_ADDRESS: address, FERRY_TASK_QUEUE: taskQueue }, timeoutMs: 60_000 });
 }
 
 interface Run { code: number | null; stdout: string; stderr: string }

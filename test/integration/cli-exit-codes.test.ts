@@ -39,7 +39,7 @@ function fakeVm(script: Partial<FakeScript> = {}) {
 }
 
 function ferryOn(taskQueue: string, args: string[]): Promise<CliRun> {
-  return runFerry(args, { env: { FERRY_TEMPORAL_ADDRESS: ctx.address, FERRY_TASK_QUEUE: taskQueue } });
+  return runFerry(args, { env: { TEMPORAL_ADDRESS: ctx.address, FERRY_TASK_QUEUE: taskQueue } });
 }
 
 const expectExit = (r: CliRun, code: number) => expect(r.code, `exit ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`).toBe(code);
@@ -47,21 +47,21 @@ const expectExit = (r: CliRun, code: number) => expect(r.code, `exit ${r.code}\n
 describe('69: Temporal cannot be reached, or nobody works the task queue', () => {
   it('a closed port: names the address, the namespace and the settings that chose them', async () => {
     const address = `127.0.0.1:${await closedPort()}`;
-    const r = await runFerry(['list'], { env: { FERRY_TEMPORAL_ADDRESS: address } });
+    const r = await runFerry(['list'], { env: { TEMPORAL_ADDRESS: address } });
     expectExit(r, EXIT.unavailable);
-    expect(r.stderr).toContain(`cannot reach Temporal at ${address} (from FERRY_TEMPORAL_ADDRESS)`);
-    expect(r.stderr).toContain("namespace 'default' (default; FERRY_TEMPORAL_NAMESPACE unset)");
+    expect(r.stderr).toContain(`cannot reach Temporal at ${address} (from TEMPORAL_ADDRESS)`);
+    expect(r.stderr).toContain("namespace 'default' (default; TEMPORAL_NAMESPACE unset");
     expect(r.stderr).not.toMatch(/^ferry: .*refused\s*$/m);
-    const j = await runFerry(['status', 'web-7', '--output', 'json'], { env: { FERRY_TEMPORAL_ADDRESS: address, FERRY_TEMPORAL_NAMESPACE: 'prod' } });
+    const j = await runFerry(['status', 'web-7', '--output', 'json'], { env: { TEMPORAL_ADDRESS: address, TEMPORAL_NAMESPACE: 'prod' } });
     expectExit(j, EXIT.unavailable);
-    expect(j.json().error).toMatchObject({ kind: 'unavailable', exitCode: 69, address, namespace: 'prod', addressFrom: 'from FERRY_TEMPORAL_ADDRESS', namespaceFrom: 'from FERRY_TEMPORAL_NAMESPACE' });
+    expect(j.json().error).toMatchObject({ kind: 'unavailable', exitCode: 69, address, namespace: 'prod', addressFrom: 'from TEMPORAL_ADDRESS', namespaceFrom: 'from TEMPORAL_NAMESPACE' });
   });
 
-  it('with nothing set, says it tried the default address and that FERRY_TEMPORAL_ADDRESS is unset', async () => {
+  it("with nothing set, says it tried the lab's default address and that TEMPORAL_ADDRESS is unset", async () => {
     // In a network namespace of its own, nothing listens on the default 127.0.0.1:7233.
     const r = await runFerry(['history', 'web-7'], { noNetwork: true });
     expectExit(r, EXIT.unavailable);
-    expect(r.stderr).toContain('cannot reach Temporal at 127.0.0.1:7233 (default; FERRY_TEMPORAL_ADDRESS unset)');
+    expect(r.stderr).toContain("cannot reach Temporal at 127.0.0.1:7233 (default, the lab's; TEMPORAL_ADDRESS unset");
   });
 
   it('no worker polls the task queue: migrate says so, names the queue, and starts nothing', async () => {
@@ -74,9 +74,9 @@ describe('69: Temporal cannot be reached, or nobody works the task queue', () =>
   });
 
   it('a bad configuration names the setting', async () => {
-    const r = await runFerry(['list'], { env: { FERRY_TEMPORAL_ADDRESS: ctx.address, FERRY_TEMPORAL_TLS_CERT: '/nonexistent.pem' } });
+    const r = await runFerry(['list'], { env: { TEMPORAL_ADDRESS: ctx.address, TEMPORAL_TLS_CLIENT_CERT_PATH: '/nonexistent.pem' } });
     expectExit(r, EXIT.unavailable);
-    expect(r.stderr).toContain('FERRY_TEMPORAL_TLS_CERT and FERRY_TEMPORAL_TLS_KEY go together');
+    expect(r.stderr).toContain('a TLS client certificate and its key go together: TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH');
   });
 });
 
@@ -84,7 +84,7 @@ describe('64: usage errors are found before anything is contacted', () => {
   // An address where a connection would fail with 69: a 64 proves nothing was contacted first.
   let unreachable: Record<string, string>;
   beforeAll(async () => {
-    unreachable = { FERRY_TEMPORAL_ADDRESS: `127.0.0.1:${await closedPort()}` };
+    unreachable = { TEMPORAL_ADDRESS: `127.0.0.1:${await closedPort()}` };
   });
 
   it.each([

@@ -1,7 +1,7 @@
 /**
  * The operator's side needs only Temporal: the CLI runs in a process that cannot reach any
  * libvirt daemon nor read any lab file (its own mount namespace, every lab directory covered by
- * an empty tmpfs), with only FERRY_TEMPORAL_ADDRESS and FERRY_TASK_QUEUE set, and migrates,
+ * an empty tmpfs), with only TEMPORAL_ADDRESS and FERRY_TASK_QUEUE set, and migrates,
  * inspects and steers real migrations on the lab through a real worker.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -34,7 +34,7 @@ beforeAll(async () => {
   for (const vm of VMS) await deleteLabVm(vm);
   worker = await startWorkerProcess('cli-front-end', { taskQueue: TASK_QUEUE });
   client = await itClient(TASK_QUEUE);
-  env = { FERRY_TEMPORAL_ADDRESS: await labTemporalAddress(), FERRY_TASK_QUEUE: TASK_QUEUE };
+  env = { TEMPORAL_ADDRESS: await labTemporalAddress(), FERRY_TASK_QUEUE: TASK_QUEUE };
   // A run that was interrupted may have left a migration of these names running: a name would resolve to it.
   for (const name of VMS) for (const m of await client.list({ vm: { name }, status: 'running' })) await endIfRunning(m.workflowId);
 });

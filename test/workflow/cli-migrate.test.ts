@@ -25,8 +25,9 @@ const TASK_QUEUE_TYPE_ACTIVITY = 2;
 async function withCliWorker<T>(fake: FakeActivities, body: () => Promise<T>): Promise<T> {
   const taskQueue = `cli-migrate-${randomUUID()}`;
   for (const [name, value] of Object.entries({
-    FERRY_TEMPORAL_ADDRESS: ctx.env.address, FERRY_TEMPORAL_NAMESPACE: ctx.env.namespace ?? 'default', FERRY_TASK_QUEUE: taskQueue,
-    FERRY_TEMPORAL_TLS: '0', FERRY_TEMPORAL_TLS_CA: '', FERRY_TEMPORAL_TLS_CERT: '', FERRY_TEMPORAL_TLS_KEY: '',
+    TEMPORAL_ADDRESS: ctx.env.address, TEMPORAL_NAMESPACE: ctx.env.namespace ?? 'default', FERRY_TASK_QUEUE: taskQueue,
+    // Plain gRPC to the test server whatever TLS the outer environment or profile asks for.
+    TEMPORAL_TLS: 'false',
   })) vi.stubEnv(name, value);
   const worker = await Worker.create({
     connection: ctx.env.nativeConnection, namespace: ctx.env.namespace ?? 'default', taskQueue,

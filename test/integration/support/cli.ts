@@ -32,10 +32,11 @@ export function hiddenPaths(): string[] {
   return [...new Set([...labs, labDir(), '/run/libvirt', '/var/run/libvirt', '/var/lib/libvirt'])].filter((p) => fs.existsSync(p));
 }
 
-/** The environment of an operator's shell: PATH and HOME, no FERRY_* but what the test gives. */
+/** The environment of an operator's shell: PATH and HOME, no FERRY_* or TEMPORAL_* but what the test gives. */
 function operatorEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('FERRY_') && !k.startsWith('VITEST') && v !== undefined) env[k] = v;
+  const theTests = (k: string) => k.startsWith('FERRY_') || k.startsWith('TEMPORAL_') || k.startsWith('VITEST');
+  for (const [k, v] of Object.entries(process.env)) if (!theTests(k) && v !== undefined) env[k] = v;
   return { ...env, ...extra };
 }
 

@@ -27,7 +27,7 @@ export async function labTemporalAddress(): Promise<string> {
 
 /** The client configuration of the lab's Temporal, as an operator would set it in the environment. */
 export async function labClientConfig(taskQueue = IT_TASK_QUEUE): Promise<ClientConfig> {
-  return loadClientConfig(taskQueue, { FERRY_TEMPORAL_ADDRESS: await labTemporalAddress(), FERRY_TASK_QUEUE: taskQueue });
+  return loadClientConfig(taskQueue, { TEMPORAL_ADDRESS: await labTemporalAddress(), FERRY_TASK_QUEUE: taskQueue });
 }
 
 export interface WorkerProcess {
@@ -46,7 +46,7 @@ export async function startWorkerProcess(tag: string, opts: { taskQueue?: string
   fs.mkdirSync(path.dirname(logFile), { recursive: true });
   const out = fs.openSync(logFile, 'a');
   const child = spawn(process.execPath, opts.argv ?? [path.join(repoRoot, 'bin', 'ferry'), 'worker'], {
-    env: { ...process.env, FERRY_TEMPORAL_ADDRESS: await labTemporalAddress(), FERRY_TASK_QUEUE: opts.taskQueue ?? IT_TASK_QUEUE },
+    env: { ...process.env, TEMPORAL_ADDRESS: await labTemporalAddress(), FERRY_TASK_QUEUE: opts.taskQueue ?? IT_TASK_QUEUE },
     stdio: ['ignore', out, out],
   });
   fs.closeSync(out);

@@ -65,6 +65,12 @@ describe('dependency rules', () => {
       // A cycle closed by a type-only import: a cycle all the same (reported once).
       'lab/b.ts': "import type { a } from './a';\nexport const b: typeof a | undefined = undefined;\n",
       'lab/uses-test.ts': "import '../test/anything.test';\n",
+      // config/: read by the process entries, reading nothing but model/.
+      'config/env.ts': "import type { Vm } from '../model/types';\nexport const env = 1; export type E = Vm;\n",
+      'client/reads-config.ts': "import { env } from '../config/env';\nexport const r = env;\n",
+      'worker/reads-config.ts': "import { env } from '../config/env';\nexport const r = env;\n",
+      'config/uses-activities.ts': "import { y } from '../activities/y';\nexport const c = y;\n",
+      'activities/reads-config.ts': "import { env } from '../config/env';\nexport const a = env;\n",
     };
     beforeAll(() => {
       scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-depcruise-'));
@@ -83,7 +89,10 @@ describe('dependency rules', () => {
         [
           'activities-import-only-model: activities/uses-worker.ts -> worker/w.ts',
           'activities-import-only-model: activities/z.ts -> workflows/definitions.ts',
+          'activities-import-only-model: activities/reads-config.ts -> config/env.ts',
           'client-imports-only-model-and-definitions: client/x.ts -> activities/y.ts',
+          'config-reads-only-the-environment: config/uses-activities.ts -> activities/y.ts',
+          'only-process-entries-import-config: activities/reads-config.ts -> config/env.ts',
           'lab-is-below-the-orchestration: lab/uses-client.ts -> client/x.ts',
           'model-is-the-floor: model/m.ts -> workflows/w.ts',
           'no-cycles: lab/a.ts -> lab/b.ts',

@@ -72,7 +72,8 @@ describe('ferry migrate --to the host the VM runs on', () => {
 
 describe('the typed client: startMigration with the located VM', () => {
   const config: ClientConfig = {
-    address: '127.0.0.1:7233', namespace: 'default', taskQueue: 'ferry', tls: null,
+    address: '127.0.0.1:7233', namespace: 'default', taskQueue: 'ferry',
+    temporal: { namespace: 'default', origin: { address: 'default', namespace: 'default' }, profile: { name: 'default' } },
     origin: { address: 'default', namespace: 'default', taskQueue: 'default' },
   };
   /** A FerryClient on a Temporal client that records its starts (the constructor is private). */
