@@ -1,5 +1,5 @@
 import {
-  DomainXmlFlags, MigrateFlags, buildMigrationParams, type JobStats, type LibvirtClient,
+  DomainXmlFlags, MigrateFlags, buildMigrationParams, type DomainRef, type JobStats, type LibvirtClient,
 } from '../activities/libvirt';
 import { progressView, type ProgressView } from '../model/progress';
 import { findDomain, withHostClients } from './host-clients';
@@ -26,6 +26,22 @@ export interface RawMigrationOptions {
   onSample?: (s: RawSample) => void;
   /** Called once the job is seen running on the source (e.g. to abort it, or to kill the caller). */
   onJobRunning?: (ctl: { source: LibvirtClient; abort: () => Promise<void> }) => void;
+  /** Extra migrate flags: post-copy allowed (switched only by postcopyAfterFirstPass or onPoll), auto-converge. */
+  allowPostcopy?: boolean;
+  autoConverge?: boolean;
+  /**
+   * Awaited on every poll while the job runs, with the domain on the source: how a benchmark steers
+   * the migration the way another system would (max downtime, post-copy, abort).
+   */
+  onPoll?: (poll: RawPoll, ctl: { source: LibvirtClient; dom: DomainRef }) => Promise<void>;
+}
+
+export interface RawPoll {
+  /** ms since the migrate call was issued. */
+  elapsedMs: number;
+  /** null while the source reports no job yet. */
+  stats: JobStats | null;
+  postcopy: boolean;
 }
 
 export interface RawSample {
@@ -79,7 +95,8 @@ export async function rawMigrate(o: RawMigrationOptions): Promise<RawMigrationRe
 
     const xml = await src.domainGetXmlDesc(dom, DomainXmlFlags.Migratable);
     const flags = MigrateFlags.Live | MigrateFlags.Peer2Peer | MigrateFlags.PersistDest | MigrateFlags.UndefineSource
-      | (o.postcopyAfterFirstPass ? MigrateFlags.Postcopy : 0);
+      | (o.postcopyAfterFirstPass || o.allowPostcopy ? MigrateFlags.Postcopy : 0)
+      | (o.autoConverge ? MigrateFlags.AutoConverge : 0);
     const params = buildMigrationParams({ destXml: xml, persistXml: xml, bandwidthMiBs: o.bandwidthMiBps });
     const t0 = Date.now();
     let finished = false;
@@ -93,6 +110,9 @@ export async function rawMigrate(o: RawMigrationOptions): Promise<RawMigrationRe
     let switchRequested = false;
     while (!finished) {
       const stats = await src.domainGetJobStats(dom).catch(() => null);
+      if (o.onPoll) {
+        await o.onPoll({ elapsedMs: Date.now() - t0, stats: stats && stats.type !== 0 ? stats : null, postcopy: postcopyStarted }, { source: src, dom });
+      }
       if (stats && stats.type !== 0) {
         const started = (stats.dataTotal ?? 0) > 0;
         const sample = {

@@ -30,6 +30,8 @@ export interface CreateVmOptions {
   vcpus?: number;
   rateMiBps: number | 'max';
   wssMiB?: number;
+  /** MiB/s the working set slides through RAM (needs wssMiB). */
+  driftMiBps?: number;
 }
 
 export function validateCreateVm(o: CreateVmOptions, state: LabState): void {
@@ -47,6 +49,12 @@ export function validateCreateVm(o: CreateVmOptions, state: LabState): void {
   }
   if (o.wssMiB !== undefined && !(Number.isInteger(o.wssMiB) && o.wssMiB > 0 && o.wssMiB < o.memoryMiB)) {
     throw new Error(`--wss must be a whole number of MiB above 0 and below --mem (${o.memoryMiB}), got ${o.wssMiB}`);
+  }
+  if (o.driftMiBps !== undefined && !(Number.isInteger(o.driftMiBps) && o.driftMiBps >= 0 && o.driftMiBps <= 4096)) {
+    throw new Error(`--drift must be a whole number of MiB/s from 0 to 4096, got ${o.driftMiBps}`);
+  }
+  if (o.driftMiBps && o.wssMiB === undefined) {
+    throw new Error('--drift needs --wss: a working set that covers all RAM has nowhere to move');
   }
 }
 
@@ -97,6 +105,7 @@ export async function createLabVm(o: CreateVmOptions): Promise<LabVm> {
     kernelPath: KERNEL_INSIDE,
     rateMiBps: vm.rateMiBps,
     wssMiB: vm.wssMiB ?? undefined,
+    driftMiBps: o.driftMiBps,
     serialLogPath: serialInside(vm.name),
   });
   await withHostClient(o.host, async (c) => {

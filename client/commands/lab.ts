@@ -173,8 +173,9 @@ function registerVmCommands(vm: Command): void {
       .option('--mem <MiB>', 'guest memory in MiB', '256')
       .option('--rate <MiB/s>', "memory the guest dirties per second (0 = idle, 'max' = as fast as it can)", '0')
       .option('--wss <MiB>', 'working-set size the guest dirties, in MiB (default: most of its memory)')
+      .option('--drift <MiB/s>', 'MiB/s the working set slides through memory (a moving hot set; needs --wss)')
       .option('--vcpus <n>', 'virtual CPUs', '1'),
-  ).action(async (name: string, o: OutputOpts & { host: string; mem: string; rate: string; wss?: string; vcpus: string }) => {
+  ).action(async (name: string, o: OutputOpts & { host: string; mem: string; rate: string; wss?: string; drift?: string; vcpus: string }) => {
     const format = outputFormat(o);
     const options = {
       name,
@@ -182,6 +183,7 @@ function registerVmCommands(vm: Command): void {
       memoryMiB: parseNumberOption('--mem', o.mem),
       rateMiBps: o.rate === 'max' ? ('max' as const) : parseNumberOption('--rate', o.rate),
       wssMiB: o.wss === undefined ? undefined : parseNumberOption('--wss', o.wss),
+      driftMiBps: o.drift === undefined ? undefined : parseNumberOption('--drift', o.drift),
       vcpus: parseNumberOption('--vcpus', o.vcpus),
     };
     await labAction(async () => {

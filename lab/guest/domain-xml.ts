@@ -14,6 +14,8 @@ export interface GuestDomainOptions {
   rateMiBps: number | 'max';
   /** Working-set size in MiB; default: all RAM from 2 MiB up to 1 MiB below the end. */
   wssMiB?: number;
+  /** MiB/s the working set slides through RAM (a moving hot set); default 0: it stays put. */
+  driftMiBps?: number;
   /**
    * Where QEMU writes COM1. Resolved by each host's QEMU in its own mount namespace, so after a
    * migration the destination writes its own copy at the same path. Use /var/log/libvirt/qemu/….
@@ -30,8 +32,8 @@ export function escapeXml(s: string): string {
     .replace(/'/g, '&apos;');
 }
 
-/** The guest's kernel command line (parsed by guest.c): `rate=<MiB/s|max> [wss=<MiB>]`. */
-export function guestCmdline(rateMiBps: number | 'max', wssMiB?: number): string {
+/** The guest's kernel command line (parsed by guest.c): `rate=<MiB/s|max> [wss=<MiB>] [drift=<MiB/s>]`. */
+export function guestCmdline(rateMiBps: number | 'max', wssMiB?: number, driftMiBps?: number): string {
   const parts: string[] = [];
   if (rateMiBps === 'max') {
     parts.push('rate=max');
@@ -44,6 +46,11 @@ export function guestCmdline(rateMiBps: number | 'max', wssMiB?: number): string
   if (wssMiB !== undefined) {
     if (!Number.isInteger(wssMiB) || wssMiB <= 0) throw new Error(`wssMiB must be a positive integer, got ${wssMiB}`);
     parts.push(`wss=${wssMiB}`);
+  }
+  if (driftMiBps !== undefined && driftMiBps !== 0) {
+    if (!Number.isInteger(driftMiBps) || driftMiBps < 0) throw new Error(`driftMiBps must be a non-negative integer, got ${driftMiBps}`);
+    if (wssMiB === undefined) throw new Error('driftMiBps needs wssMiB: a working set that covers all RAM has nowhere to move');
+    parts.push(`drift=${driftMiBps}`);
   }
   return parts.join(' ');
 }
@@ -61,7 +68,7 @@ export function guestDomainXml(opts: GuestDomainOptions): string {
   if (!opts.kernelPath.startsWith('/')) throw new Error(`kernelPath must be absolute: ${opts.kernelPath}`);
   if (!opts.serialLogPath.startsWith('/')) throw new Error(`serialLogPath must be absolute: ${opts.serialLogPath}`);
   const e = escapeXml;
-  const cmdline = guestCmdline(opts.rateMiBps, opts.wssMiB);
+  const cmdline = guestCmdline(opts.rateMiBps, opts.wssMiB, opts.driftMiBps);
   // type 'qemu' is TCG. No <cpu>: the default model (host-passthrough / -cpu max crashed under KVM).
   return `<domain type='${opts.accel === 'kvm' ? 'kvm' : 'qemu'}'>
   <name>${e(opts.name)}</name>

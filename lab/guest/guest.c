@@ -317,6 +317,7 @@ struct params {
   int rate_max; /* rate=max */
   u32 wss_mib;  /* 0: default */
   u32 hz;       /* timer tick; 0 = spin without hlt */
+  u32 drift;    /* MiB/s the working set slides through RAM; 0 = it stays put */
 };
 
 static void parse_cmdline(struct params *p) {
@@ -332,6 +333,9 @@ static void parse_cmdline(struct params *p) {
     } else if (starts(s, "wss=")) {
       u32 v = parse_u32(s + 4, &ok);
       if (ok) p->wss_mib = v > 4096 ? 4096 : v;
+    } else if (starts(s, "drift=")) {
+      u32 v = parse_u32(s + 6, &ok);
+      if (ok) p->drift = v > 4096 ? 4096 : v;
     } else if (starts(s, "hz=")) {
       u32 v = parse_u32(s + 3, &ok);
       if (ok) p->hz = v == 0 ? 0 : v < 20 ? 20 : v > 10000 ? 10000 : v; /* PIT: >= 18.2 Hz */
@@ -381,7 +385,7 @@ struct interval {
 };
 
 void guest_main(u32 magic, struct mb_info *mbi) {
-  struct params p = {.rate = 0, .rate_max = 0, .wss_mib = 0, .hz = 1000};
+  struct params p = {.rate = 0, .rate_max = 0, .wss_mib = 0, .hz = 1000, .drift = 0};
   u32 mem_end = 0; /* exclusive end of usable RAM above 1 MiB */
 
   serial_init();
@@ -470,6 +474,7 @@ void guest_main(u32 magic, struct mb_info *mbi) {
   if (p.rate_max) l_str("max");
   else l_u64(p.rate);
   l_field_u("hz", p.hz);
+  if (p.drift) l_field_u("drift", p.drift);
   l_field_u("tsc_khz", tsc_khz);
   l_str(cal_src_rtc ? " cal=rtc" : " cal=pit");
   l_emit();
@@ -480,6 +485,12 @@ void guest_main(u32 magic, struct mb_info *mbi) {
     tsc_per_page = udiv64_32(tsc_khz * 1000, p.rate * MIB_PAGES, 0);
   if (!p.rate_max && p.rate && tsc_per_page == 0) tsc_per_page = 1;
   const u64 backlog_cap = tsc_khz * 100;
+  /* A moving working set: the window [base, base + wss) slides through all of the available RAM
+   * at drift MiB/s (wrapping), so each pre-copy pass finds pages dirty that the previous one had
+   * sent clean: remaining bytes rise and fall in a saw-tooth instead of settling. */
+  u64 tsc_per_drift_page = 0;
+  if (p.drift && avail_pages > wss_pages) tsc_per_drift_page = udiv64_32(tsc_khz * 1000, p.drift * MIB_PAGES, 0);
+  u32 base_page = 0;
   const u64 hb_period = tsc_khz * HEARTBEAT_MS;
 
   u64 t0 = now, prev = now, next_due = now, next_hb = now;
@@ -550,8 +561,15 @@ void guest_main(u32 magic, struct mb_info *mbi) {
         }
       }
     }
+    if (tsc_per_drift_page) {
+      u32 rem;
+      (void)udiv64_32(udiv64_32(now - t0, (u32)(tsc_per_drift_page > 0xFFFFFFFFull ? 0xFFFFFFFFull : tsc_per_drift_page), 0), avail_pages, &rem);
+      base_page = rem;
+    }
     for (u32 i = 0; i < todo; i++) {
-      wss[page_idx << 10] = value;
+      u32 at = base_page + page_idx;
+      if (at >= avail_pages) at -= avail_pages;
+      wss[at << 10] = value;
       if (++page_idx >= wss_pages) page_idx = 0, value++;
     }
     pages_dirtied += todo;

@@ -140,5 +140,9 @@ describe('guestCmdline', () => {
     expect(guestCmdline(0)).toBe('rate=0');
     expect(guestCmdline('max')).toBe('rate=max');
     expect(guestCmdline(20, 256)).toBe('rate=20 wss=256');
+    expect(guestCmdline('max', 16, 8)).toBe('rate=max wss=16 drift=8');
+    expect(guestCmdline('max', 16, 0)).toBe('rate=max wss=16');
+    expect(() => guestCmdline('max', undefined, 8)).toThrow(/driftMiBps needs wssMiB/);
+    expect(() => guestCmdline('max', 16, -1)).toThrow(/driftMiBps/);
   });
 });

@@ -1,0 +1,188 @@
+/**
+ * One run of one cell of the policy bench: a fresh guest on the source, warmed up, moved to the
+ * destination by one strategy, measured (total time, libvirt's downtime, the guest's own longest
+ * stall, bytes, iterations, time degraded), then deleted. Raw strategies run through ferry's
+ * libvirt client the way their system drives libvirt; ferry runs through its workflow.
+ */
+import { markNow, stallSince, type GuestMark } from '../../lab/guest/serial';
+import { sleep } from '../../lab/proc';
+import { rawMigrate } from '../../lab/raw-migration';
+import { createLabVm, deleteLabVm, vmSerial } from '../../lab/vms';
+import type { FerryClient } from '../../client/ferry-client';
+import type { PolicyOverrides } from '../../model/types';
+import { workflowTimes } from '../overhead/history';
+import type { GuestProfile } from './guests';
+import type { SteerAction, Strategy } from './strategies';
+
+export interface RunMetrics {
+  guest: string;
+  strategy: string;
+  run: number;
+  /** completed: the guest runs on the destination; capped: still running at the cap and aborted by the bench. */
+  outcome: 'completed' | 'aborted' | 'failed' | 'capped';
+  /** Why it ended that way (the strategy's abort reason, libvirt's error). */
+  why: string | null;
+  mode: 'precopy' | 'postcopy';
+  totalMs: number;
+  downtimeMs: number | null;
+  guestStallMs: number | null;
+  bytes: number | null;
+  iterations: number | null;
+  /** Time the guest ran slowed: in post-copy (faults), or throttled by auto-converge. */
+  degradedMs: number | null;
+  /** The steering the strategy did, in order: "12.3s set-max-downtime 95". */
+  actions: string[];
+  /**
+   * ferry only: request -> outcome (pre-checks, claim, prepare and finish included). Its totalMs
+   * is the migrate call -> job ended, as for the raw strategies; the rest is bench/overhead's.
+   */
+  requestToOutcomeMs?: number;
+}
+
+export interface CellContext {
+  source: string;
+  destination: string;
+  capMs: number;
+  /** Bandwidth of the migration, MiB/s (the same for every strategy: the link cap is what limits). */
+  ferry: { client: FerryClient; policy?: PolicyOverrides } | null;
+}
+
+const WARM_UP_MS = 3_000;
+
+async function guestMark(vm: string): Promise<GuestMark | undefined> {
+  return markNow(await vmSerial(vm));
+}
+
+/** The guest's longest felt stall since the mark, once the meter settled (2-3 s after the event). */
+async function guestStallMs(vm: string, mark: GuestMark | undefined): Promise<number | null> {
+  if (!mark) return null;
+  for (let i = 0; i < 16; i++) {
+    const r = stallSince(await vmSerial(vm), mark);
+    if (r.settled || i === 15) return r.lines > 0 ? Math.round(r.feltUs / 100) / 10 : null;
+    await sleep(500);
+  }
+  return null;
+}
+
+function describe(a: SteerAction): string {
+  switch (a.kind) {
+    case 'set-max-downtime': return `set-max-downtime ${a.ms}`;
+    case 'abort': return `abort (${a.reason})`;
+    default: return a.kind;
+  }
+}
+
+async function runRaw(vm: string, strategy: Strategy, profile: GuestProfile, ctx: CellContext): Promise<Omit<RunMetrics, 'guest' | 'strategy' | 'run' | 'guestStallMs'>> {
+  let state = strategy.init({ memoryBytes: profile.memoryMiB * 1024 * 1024 });
+  const actions: string[] = [];
+  let lastStepMs = -Infinity;
+  let capped = false;
+  let abortReason: string | null = null;
+  let degradedSinceMs: number | null = null;
+  const r = await rawMigrate({
+    vm,
+    to: ctx.destination,
+    allowPostcopy: strategy.flags.postcopy,
+    autoConverge: strategy.flags.autoConverge,
+    pollMs: Math.min(strategy.pollMs, 250),
+    async onPoll(poll, { source, dom }) {
+      const throttled = (poll.stats?.autoConvergeThrottle ?? 0) > 0;
+      if (degradedSinceMs === null && (poll.postcopy || throttled)) degradedSinceMs = poll.elapsedMs;
+      if (!capped && !abortReason && poll.elapsedMs > ctx.capMs && !poll.postcopy) {
+        capped = true;
+        actions.push(`${(poll.elapsedMs / 1000).toFixed(1)}s abort (bench cap)`);
+        await source.domainAbortJob(dom).catch(() => undefined);
+        return;
+      }
+      // The strategy looks at its own cadence, as its system does.
+      if (poll.elapsedMs - lastStepMs < strategy.pollMs) return;
+      lastStepMs = poll.elapsedMs;
+      const stepped = strategy.step(state, {
+        elapsedMs: poll.elapsedMs,
+        iteration: poll.stats?.memoryIteration ?? null,
+        remainingBytes: poll.stats?.dataRemaining ?? null,
+        bandwidthBps: poll.stats?.memoryBps ?? null,
+        postcopy: poll.postcopy,
+      });
+      state = stepped.state;
+      const at = `${(poll.elapsedMs / 1000).toFixed(1)}s`;
+      // A refused act is recorded once per message (a strategy may ask again at every look).
+      const refused = (a: SteerAction) => (err: Error) => {
+        const line = `${describe(a)} refused: ${err.message}`;
+        if (!actions.some((x) => x.endsWith(line))) actions.push(`${at} ${line}`);
+      };
+      for (const a of stepped.actions) {
+        if (!(a.kind === 'start-postcopy' && actions.some((x) => x.endsWith(' start-postcopy')))) actions.push(`${at} ${describe(a)}`);
+        if (a.kind === 'set-max-downtime') await source.domainMigrateSetMaxDowntime(dom, a.ms).catch(refused(a));
+        else if (a.kind === 'start-postcopy') await source.domainMigrateStartPostCopy(dom).catch(refused(a));
+        else if (a.kind === 'suspend') await source.domainSuspend(dom).catch(refused(a));
+        else if (a.kind === 'abort') {
+          abortReason = a.reason;
+          await source.domainAbortJob(dom).catch(refused(a));
+        }
+      }
+    },
+  });
+  const outcome = r.outcome === 'completed' ? 'completed' : capped ? 'capped' : abortReason ? 'aborted' : 'failed';
+  return {
+    outcome,
+    why: capped ? `not finished within the cap (${Math.round(ctx.capMs / 1000)} s)` : abortReason ?? r.error,
+    mode: r.mode,
+    totalMs: r.totalMs,
+    downtimeMs: r.downtimeMs,
+    bytes: r.bytes,
+    iterations: r.completed?.memoryIteration ?? (r.iterations.length ? Math.max(...r.iterations) : null),
+    degradedMs: degradedSinceMs === null ? 0 : Math.max(0, r.totalMs - degradedSinceMs),
+    actions,
+  };
+}
+
+async function runFerry(vm: { name: string; uuid: string }, ctx: CellContext): Promise<Omit<RunMetrics, 'guest' | 'strategy' | 'run' | 'guestStallMs'>> {
+  const client = ctx.ferry!.client;
+  const t0 = Date.now();
+  const handle = await client.startMigration({ vm: vm.name, destination: { host: ctx.destination }, policy: ctx.ferry!.policy, requestedBy: 'bench/policy' }, vm.uuid);
+  const capTimer = setTimeout(() => void client.abort(handle.workflowId, 'bench cap').catch(() => undefined), ctx.capMs);
+  try {
+    const o = await client.result(handle.workflowId);
+    const requestToOutcomeMs = Date.now() - t0;
+    // The migrate call (startMigration scheduled) -> the job ended (the last watch round): the
+    // same span rawMigrate times for the other strategies.
+    const wt = await workflowTimes(client.handle(handle.workflowId));
+    const started = wt.activities.find((a) => a.activityType === 'startMigration')?.scheduledMs;
+    const watched = wt.activities.filter((a) => a.activityType === 'watchMigration' || a.activityType === 'startMigration').map((a) => a.endedMs);
+    const totalMs = started !== undefined && watched.length ? Math.max(...watched) - started : requestToOutcomeMs;
+    const postcopyAt = o.decisions.find((d) => d.action === 'start-postcopy')?.atMs;
+    return {
+      outcome: o.outcome === 'completed' ? 'completed' : o.outcome === 'failed' ? 'failed' : 'aborted',
+      why: o.error?.message ?? (o.outcome === 'completed' ? null : o.decisions.at(-1)?.reason ?? null),
+      mode: o.mode === 'postcopy' ? 'postcopy' : 'precopy',
+      totalMs,
+      requestToOutcomeMs,
+      downtimeMs: o.downtimeMs,
+      bytes: o.bytes,
+      iterations: o.iterations,
+      // In post-copy from the switch (atMs: since the workflow started) to the job's end.
+      degradedMs: postcopyAt === undefined ? 0 : Math.max(0, (watched.length ? Math.max(...watched) - wt.startedMs : o.totalMs) - postcopyAt),
+      actions: o.decisions.map((d) => `${(d.atMs / 1000).toFixed(1)}s ${d.action}`),
+    };
+  } finally {
+    clearTimeout(capTimer);
+  }
+}
+
+export async function runCell(profile: GuestProfile, strategy: Strategy | 'ferry', run: number, ctx: CellContext): Promise<RunMetrics> {
+  const id = strategy === 'ferry' ? 'ferry' : strategy.id;
+  const name = `bp-${profile.id}-${id}-${run}`.slice(0, 63);
+  const vm = await createLabVm({
+    name, host: ctx.source, memoryMiB: profile.memoryMiB, rateMiBps: profile.rateMiBps, wssMiB: profile.wssMiB, driftMiBps: profile.driftMiBps,
+  });
+  try {
+    await sleep(WARM_UP_MS); // calibrated and dirtying at its steady rate
+    const mark = await guestMark(name);
+    const m = strategy === 'ferry' ? await runFerry(vm, ctx) : await runRaw(name, strategy, profile, ctx);
+    const guestStall = await guestStallMs(name, mark);
+    return { guest: profile.id, strategy: id, run, guestStallMs: guestStall, ...m };
+  } finally {
+    await deleteLabVm(name).catch(() => undefined);
+  }
+}

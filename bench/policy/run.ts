@@ -1,0 +1,116 @@
+/**
+ * bench/policy: how well each anchor's convergence policy moves the same guests over the same
+ * capped link, side by side in one run, against ferry's default (through its workflow).
+ *
+ *   node bin/ferry lab up --hosts 3 --accel tcg
+ *   npx tsx bench/policy/run.ts                       # every guest x every strategy, 3 runs each
+ *   npx tsx bench/policy/run.ts --guests above,hot16 --strategies ferry,postcopy-at-once --runs 3
+ *
+ * Runs are interleaved (run 1 of every cell, then run 2, ...) so that the machine's noise spreads
+ * over all strategies alike. The link is measured by a raw transfer at the start and at the end.
+ * Prints the table, then one JSON line; --out writes every run as it ends.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { Command } from 'commander';
+import { setLinkCap } from '../../lab/network';
+import { requireLabState } from '../../lab/state';
+import { itClient, startWorkerProcess, type WorkerProcess } from '../../test/integration/support/lab-processes';
+import type { FerryClient } from '../../client/ferry-client';
+import { runCell, type RunMetrics } from './cell';
+import { GUESTS, guestById } from './guests';
+import { measureLinkBps } from './link';
+import { formatTable, summarizeCells } from './report';
+import { RAW_STRATEGIES, type Strategy } from './strategies';
+
+const BENCH_TASK_QUEUE = 'ferry-bench';
+const STRATEGY_IDS = [...RAW_STRATEGIES.map((s) => s.id), 'ferry'];
+
+function pickStrategies(list: string): Array<Strategy | 'ferry'> {
+  return list.split(',').map((id) => {
+    if (id === 'ferry') return 'ferry' as const;
+    const s = RAW_STRATEGIES.find((x) => x.id === id);
+    if (!s) throw new Error(`--strategies: unknown strategy '${id}'; known: ${STRATEGY_IDS.join(', ')}`);
+    return s;
+  });
+}
+
+async function main(): Promise<void> {
+  const o = new Command()
+    .option('--guests <ids>', `comma-separated: ${GUESTS.map((g) => g.id).join(', ')}`, GUESTS.map((g) => g.id).join(','))
+    .option('--strategies <ids>', `comma-separated: ${STRATEGY_IDS.join(', ')}`, STRATEGY_IDS.join(','))
+    .option('--runs <n>', 'runs per cell', '3')
+    .option('--link-mbps <n>', 'link cap on the source, Mbit/s', '400')
+    .option('--cap-factor <n>', 'a run still going after this many times the physical limit is aborted and reported as capped', '20')
+    .option('--from <host>', 'source host', 'host-a')
+    .option('--to <host>', 'destination host', 'host-b')
+    .option('--out <file>', 'write the runs as JSON (rewritten after every run)')
+    .parse()
+    .opts<{ guests: string; strategies: string; runs: string; linkMbps: string; capFactor: string; from: string; to: string; out?: string }>();
+
+  const guests = o.guests.split(',').map(guestById);
+  const strategies = pickStrategies(o.strategies);
+  const runs = Number(o.runs);
+  const linkMbps = Number(o.linkMbps);
+  const capFactor = Number(o.capFactor);
+  if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a whole number >= 1, got '${o.runs}'`);
+  if (!(linkMbps > 0)) throw new Error(`--link-mbps must be a positive number, got '${o.linkMbps}'`);
+  if (!(capFactor >= 1)) throw new Error(`--cap-factor must be at least 1, got '${o.capFactor}'`);
+  const state = requireLabState();
+  const dest = state.hosts.find((h) => h.name === o.to);
+  if (!state.hosts.some((h) => h.name === o.from) || !dest || o.from === o.to) {
+    throw new Error(`--from and --to must be two different lab hosts (${state.hosts.map((h) => h.name).join(', ')})`);
+  }
+  const memoryBytes = Math.max(...guests.map((g) => g.memoryMiB)) * 1024 * 1024;
+
+  let worker: WorkerProcess | undefined;
+  let client: FerryClient | undefined;
+  const all: RunMetrics[] = [];
+  const startedAt = new Date().toISOString();
+  await setLinkCap(o.from, linkMbps);
+  try {
+    const bwStart = await measureLinkBps(o.from, dest, memoryBytes);
+    const physicalLimitMs = (memoryBytes / bwStart) * 1000;
+    const capMs = Math.round(physicalLimitMs * capFactor);
+    console.log(`link ${o.from} -> ${o.to} capped at ${linkMbps} Mbit/s: ${(bwStart / 1048576).toFixed(1)} MiB/s measured; physical limit ${(physicalLimitMs / 1000).toFixed(2)} s; cap ${(capMs / 1000).toFixed(1)} s`);
+    if (strategies.includes('ferry')) {
+      worker = await startWorkerProcess('bench-policy', { taskQueue: BENCH_TASK_QUEUE });
+      client = await itClient(BENCH_TASK_QUEUE);
+    }
+    for (let run = 1; run <= runs; run++) {
+      for (const guest of guests) {
+        for (const strategy of strategies) {
+          const m = await runCell(guest, strategy, run, { source: o.from, destination: o.to, capMs, ferry: client ? { client } : null });
+          all.push(m);
+          console.log(`run ${run} ${m.guest} ${m.strategy}: ${m.outcome} ${(m.totalMs / 1000).toFixed(2)} s, downtime ${m.downtimeMs ?? '-'} ms, stall ${m.guestStallMs ?? '-'} ms, ${m.mode}${m.why ? `, ${m.why}` : ''}`);
+          if (o.out) {
+            fs.mkdirSync(path.dirname(path.resolve(o.out)), { recursive: true });
+            fs.writeFileSync(o.out, JSON.stringify({ startedAt, linkMbps, bandwidthBps: bwStart, physicalLimitMs, capMs, runs: all }, null, 1));
+          }
+        }
+      }
+    }
+    const bwEnd = await measureLinkBps(o.from, dest, memoryBytes);
+    const bandwidthBps = (bwStart + bwEnd) / 2;
+    const limitMs = (memoryBytes / bandwidthBps) * 1000;
+    const cells = summarizeCells(all, limitMs);
+    console.log('');
+    console.log(`link measured ${(bwStart / 1048576).toFixed(1)} MiB/s at the start, ${(bwEnd / 1048576).toFixed(1)} at the end`);
+    console.log(formatTable(cells, { physicalLimitMs: limitMs, bandwidthMiBps: bandwidthBps / 1048576, capMs }));
+    const result = { bench: 'policy', startedAt, endedAt: new Date().toISOString(), linkMbps, bandwidthBps, physicalLimitMs: limitMs, capMs, runsPerCell: runs, cells };
+    if (o.out) fs.writeFileSync(o.out, JSON.stringify({ ...result, runs: all }, null, 1));
+    console.log(JSON.stringify(result));
+  } finally {
+    await client?.close().catch(() => undefined);
+    await worker?.kill().catch(() => undefined);
+    await setLinkCap(o.from, null).catch(() => undefined);
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: Error) => {
+    console.error(`bench/policy: ${err.message}`);
+    process.exit(1);
+  },
+);
