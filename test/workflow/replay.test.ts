@@ -66,7 +66,8 @@ describe('recorded lab histories replay deterministically', () => {
 
   it('covers both sides of the situation-table-v2 patch: histories recorded before it and after it', () => {
     const marker = (f: string) => load(f).events.some((e) => e.eventType === 'EVENT_TYPE_MARKER_RECORDED');
-    const before = files.filter((f) => !f.startsWith('house-') && !f.startsWith('id-check-'));
+    // Histories recorded after later patches carry the table's marker too: only the four oldest are "before".
+    const before = files.filter((f) => !f.startsWith('house-') && !f.startsWith('id-check-') && !f.startsWith('stall-alongside-'));
     const after = files.filter((f) => f.startsWith('house-'));
     expect(before.length).toBeGreaterThanOrEqual(4);
     expect(before.filter(marker)).toEqual([]);
@@ -89,6 +90,19 @@ describe('recorded lab histories replay deterministically', () => {
     expect(activities('id-check-before-malformed-id.json')).toEqual(['checkSource']);
     expect(patches('id-check-after-malformed-id.json')).toEqual(['refuse-malformed-workflow-id']);
     expect(activities('id-check-after-malformed-id.json')).toEqual([]);
+  });
+
+  it('covers both sides of the finish-stall-alongside patch: the stall read after the finish, and scheduled before it', () => {
+    const activities = (f: string) => load(f).events.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
+    const patchIds = (f: string) => JSON.stringify(load(f)).includes(Buffer.from('{"id":"finish-stall-alongside"').toString('base64').slice(0, 40));
+    const older = activities('house-precopy-completed.json'); // recorded before finishOnHosts: finishMigration did both
+    expect(older.indexOf('finishMigration')).toBeGreaterThanOrEqual(0);
+    expect(older.indexOf('guestStallSince')).toBeGreaterThan(older.indexOf('finishMigration'));
+    expect(patchIds('house-precopy-completed.json')).toBe(false);
+    const newer = activities('stall-alongside-precopy-completed.json');
+    expect(newer.indexOf('guestStallSince')).toBeGreaterThanOrEqual(0);
+    expect(newer.indexOf('guestStallSince')).toBeLessThan(newer.indexOf('finishOnHosts'));
+    expect(patchIds('stall-alongside-precopy-completed.json')).toBe(true);
   });
 
   it.each(files)('%s', async (file) => {
