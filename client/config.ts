@@ -1,5 +1,5 @@
 import { DEFAULT_NAMESPACE, LAB_TEMPORAL_ADDRESS } from '../config/temporal-defaults';
-import { loadTemporalSettings, TemporalConfigError, type TemporalSettings } from '../config/temporal-env';
+import { temporalSettingsOrProblems, type TemporalSettings } from '../config/temporal-env';
 import { UnavailableError } from './errors';
 
 /**
@@ -25,13 +25,7 @@ export const DEFAULT_TEMPORAL_NAMESPACE = DEFAULT_NAMESPACE;
 /** `defaultTaskQueue` is workflows/definitions.ts's TASK_QUEUE (passed in: this file stays light). */
 export function loadClientConfig(defaultTaskQueue: string, env: NodeJS.ProcessEnv = process.env): ClientConfig {
   const problems: string[] = [];
-  let temporal: TemporalSettings | undefined;
-  try {
-    temporal = loadTemporalSettings(env);
-  } catch (err) {
-    if (!(err instanceof TemporalConfigError)) throw err;
-    problems.push(...err.problems);
-  }
+  const temporal = temporalSettingsOrProblems(env, problems);
   const queue = env.FERRY_TASK_QUEUE;
   if (queue !== undefined && queue.trim() === '') problems.push('FERRY_TASK_QUEUE is set but empty');
   if (problems.length > 0 || temporal === undefined) {

@@ -166,3 +166,17 @@ function readConfigFile(file: { path: string; explicit: boolean }, problems: str
     return undefined;
   }
 }
+
+/**
+ * The settings, or undefined with their problems added to `problems`: for a caller that reports
+ * every configuration problem (its own and Temporal's) in one error.
+ */
+export function temporalSettingsOrProblems(env: Env, problems: string[]): TemporalSettings | undefined {
+  try {
+    return loadTemporalSettings(env);
+  } catch (err) {
+    if (!(err instanceof TemporalConfigError)) throw err;
+    problems.push(...err.problems);
+    return undefined;
+  }
+}

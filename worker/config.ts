@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { unknownFerryVariables } from '../config/ferry-env';
-import { loadTemporalSettings, TemporalConfigError, type TemporalSettings } from '../config/temporal-env';
+import { temporalSettingsOrProblems, type TemporalSettings } from '../config/temporal-env';
 
 /**
  * ferry's own settings of the worker (config/ferry-env.ts lists them all), validated once at start.
@@ -25,13 +25,7 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
   const ferryOwn = Object.fromEntries(Object.keys(WorkerSettingsSchema.shape).filter((k) => env[k] !== undefined).map((k) => [k, env[k]]));
   const parsed = WorkerSettingsSchema.safeParse(ferryOwn);
   if (!parsed.success) problems.push(...parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`));
-  let temporal: TemporalSettings | undefined;
-  try {
-    temporal = loadTemporalSettings(env);
-  } catch (err) {
-    if (!(err instanceof TemporalConfigError)) throw err;
-    problems.push(...err.problems);
-  }
+  const temporal = temporalSettingsOrProblems(env, problems);
   if (problems.length > 0 || !parsed.success || temporal === undefined) {
     throw new Error(`invalid worker configuration: ${problems.join('; ')}`);
   }
