@@ -141,6 +141,11 @@ export function requireLabVm(name: string, state = requireLabState()): LabVm {
 }
 
 /** The guest's serial log as written on every host it ran on, merged. */
+/** One host's own serial log of the VM (not merged with the others': see guest/continuity.ts). */
+export async function vmSerialOn(name: string, host: string): Promise<ParsedSerial> {
+  return readGuestSerial(hostPath(host, serialInside(name)), { missingOk: true });
+}
+
 export async function vmSerial(name: string, state = requireLabState()): Promise<ParsedSerial> {
   const logs = await Promise.all(
     state.hosts.map((h) => readGuestSerial(hostPath(h.name, serialInside(name)), { missingOk: true })),

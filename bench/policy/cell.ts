@@ -7,7 +7,8 @@
 import { markNow, stallSince, type GuestMark } from '../../lab/guest/serial';
 import { sleep } from '../../lab/proc';
 import { rawMigrate } from '../../lab/raw-migration';
-import { createLabVm, deleteLabVm, vmSerial } from '../../lab/vms';
+import { moveContinuity } from '../../lab/guest/continuity';
+import { createLabVm, deleteLabVm, vmSerial, vmSerialOn } from '../../lab/vms';
 import type { FerryClient } from '../../client/ferry-client';
 import type { PolicyOverrides } from '../../model/types';
 import { workflowTimes } from '../overhead/history';
@@ -37,6 +38,11 @@ export interface RunMetrics {
    * is the migrate call -> job ended, as for the raw strategies; the rest is bench/overhead's.
    */
   requestToOutcomeMs?: number;
+  /**
+   * Heartbeats the guest went back on the destination (0: it went on from where it was). Not 0
+   * means the destination resumed from older memory than the source had (lab/guest/continuity.ts).
+   */
+  regressedBy?: number;
 }
 
 export interface CellContext {
@@ -181,7 +187,10 @@ export async function runCell(profile: GuestProfile, strategy: Strategy | 'ferry
     const mark = await guestMark(name);
     const m = strategy === 'ferry' ? await runFerry(vm, ctx) : await runRaw(name, strategy, profile, ctx);
     const guestStall = await guestStallMs(name, mark);
-    return { guest: profile.id, strategy: id, run, guestStallMs: guestStall, ...m };
+    const continuity = m.outcome === 'completed'
+      ? moveContinuity(await vmSerialOn(name, ctx.source), await vmSerialOn(name, ctx.destination))
+      : null;
+    return { guest: profile.id, strategy: id, run, guestStallMs: guestStall, ...m, regressedBy: continuity?.regressedBy };
   } finally {
     await deleteLabVm(name).catch(() => undefined);
   }
