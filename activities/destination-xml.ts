@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { VmFacts } from '../model/activity-contract';
-import { describeXmlChange } from '../model/redact-secrets';
+import { describeXmlChange, redactSecrets } from '../model/redact-secrets';
 import type { ActivityDeps } from './deps';
 import { DomainXmlFlags } from './libvirt';
 import { DestinationXmlError, prepareDestinationXml } from './libvirt/dest-xml';
@@ -44,7 +44,8 @@ export async function buildDestinationXml(deps: ActivityDeps, t: DestinationXmlT
     const prepared = prepareDestinationXml(xml, facts);
     return { xml: prepared.xml, changes: prepared.changes.map(describeXmlChange), fingerprint: destinationXmlFingerprint(prepared.xml) };
   } catch (err) {
-    if (err instanceof DestinationXmlError) throw refuse(`cannot prepare ${t.vm.name} for ${t.destination}: ${err.message}`);
+    // The problems may quote the XML; the refusal goes to the history.
+    if (err instanceof DestinationXmlError) throw refuse(redactSecrets(`cannot prepare ${t.vm.name} for ${t.destination}: ${err.message}`));
     throw err;
   }
 }
