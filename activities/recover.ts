@@ -1,9 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Context, heartbeat } from '@temporalio/activity';
+import { Context, heartbeat, log } from '@temporalio/activity';
 import type { RecoverInput, RecoverResult } from '../model/activity-contract';
 import { NOT_AN_ATTEMPT, classifyResumeError, decideRecovery, type RecoveryStep } from '../model/postcopy-recovery';
+import { redactSecrets } from '../model/redact-secrets';
 import { describeHost } from '../model/situation';
 import type { ActivityDeps } from './deps';
+import { destinationXmlFor } from './destination-xml';
 import { guarded, type Target } from './guard';
 import { readHost } from './host-view';
 import { AbortJobFlags, MigrateFlags, buildMigrationParams } from './libvirt';
@@ -91,9 +93,19 @@ export function recoverActivities(deps: ActivityDeps) {
     const { c, dom } = await sourceDomain(deps, input.source, input.vm.uuid);
     // The same stream address as the migration it resumes (the destination's, from the inventory).
     const migrationUri = deps.inventory.get(input.destination).migrationUri;
-    const params = buildMigrationParams({ ...(migrationUri ? { uri: migrationUri } : {}), destXml: input.destXml, persistXml: input.destXml });
     const beat = setInterval(() => heartbeat({ resuming: true }), 1_000);
     try {
+      // Rebuilt here, never carried in the history. A broken post-copy is recovered, never given up:
+      // if the source's definition changed since prepare, the fresh build is what a new prepare
+      // would give, and the destination already runs the guest (the XML only becomes its persistent
+      // definition), so the resume goes on with it and the mismatch is logged (fingerprints only).
+      const destXml = await destinationXmlFor(deps, input, (built, expected) => {
+        log.warn('ferry: destination XML rebuilt for the post-copy resume differs from the one prepared; resuming with the fresh build', {
+          vm: input.vm.name, prepared: expected, rebuilt: built.fingerprint,
+        });
+        return built.xml;
+      });
+      const params = buildMigrationParams({ ...(migrationUri ? { uri: migrationUri } : {}), destXml, persistXml: destXml });
       await c.domainMigratePerform3Params(dom, {
         dconnuri: deps.inventory.get(input.destination).peerUri,
         params,
@@ -102,7 +114,8 @@ export function recoverActivities(deps: ActivityDeps) {
       });
       return undefined;
     } catch (err) {
-      return (err as Error).message;
+      // Into the history (the result's errors): libvirt's message may quote the XML.
+      return redactSecrets((err as Error).message);
     } finally {
       clearInterval(beat);
     }

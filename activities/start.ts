@@ -1,9 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { heartbeat, log } from '@temporalio/activity';
 import type { StartInput, StartResult } from '../model/activity-contract';
+import { redactSecrets } from '../model/redact-secrets';
 import { classifySituation, jobViewOf } from '../model/situation';
 import type { ActivityDeps } from './deps';
 import { hostView } from './host-view';
+import { destinationXmlFor } from './destination-xml';
 import { buildMigrationParams, isLibvirtError } from './libvirt';
 import { refuse } from './refusal';
 import { migrationFlags, sourceDomain } from './source-domain';
@@ -18,11 +20,22 @@ export function startActivities(deps: ActivityDeps) {
     const { c, dom } = await sourceDomain(deps, input.source, input.vm.uuid);
     if ((await c.domainGetJobStats(dom)).typeName === 'Unbounded') return { outcome: 'already-running' };
 
+    // Rebuilt here, not carried by the workflow (it would put the console password in the history).
+    // A different build than the one prepared means the source's definition changed since: refused,
+    // not sent, since nobody saw what the destination would run; the rollback undoes the claim and
+    // migrating again prepares from the new definition.
+    const destXml = await destinationXmlFor(deps, input, (built, expected) => {
+      throw refuse(
+        `the destination XML of ${input.vm.name} rebuilt for the start (${built.fingerprint}) is not the one prepared (${expected}): ` +
+          `its definition on ${input.source} changed since; migrate again to prepare it anew`,
+        undefined, 'DestinationXmlChanged',
+      );
+    });
     const migrationUri = deps.inventory.get(input.destination).migrationUri;
     const params = buildMigrationParams({
       ...(migrationUri ? { uri: migrationUri } : {}),
-      destXml: input.destXml,
-      persistXml: input.destXml,
+      destXml,
+      persistXml: destXml,
       ...(input.bandwidthMiBps ? { bandwidthMiBs: input.bandwidthMiBps } : {}),
     });
     let failure: Error | undefined;
@@ -32,14 +45,15 @@ export function startActivities(deps: ActivityDeps) {
     c.domainMigratePerform3Params(dom, { dconnuri: deps.inventory.get(input.destination).peerUri, params, flags: migrationFlags(input.postcopy) })
       .catch((err: Error) => {
         failure = err;
-        deps.connections.recordMigrateError(input.vm.uuid, err.message);
-        log.info('migrate call ended with an error', { vm: input.vm.name, error: err.message });
+        // Both reach the history or the log: libvirt's message may quote the XML.
+        deps.connections.recordMigrateError(input.vm.uuid, redactSecrets(err.message));
+        log.info('migrate call ended with an error', { vm: input.vm.name, error: redactSecrets(err.message) });
       });
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline) {
       if (failure) {
         throw isLibvirtError(failure)
-          ? refuse(`libvirt refused the migration of ${input.vm.name} to ${input.destination}: ${failure.message}`)
+          ? refuse(`libvirt refused the migration of ${input.vm.name} to ${input.destination}: ${redactSecrets(failure.message)}`)
           : failure;
       }
       const stats = await c.domainGetJobStats(dom).catch(() => undefined);

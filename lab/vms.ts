@@ -32,6 +32,8 @@ export interface CreateVmOptions {
   wssMiB?: number;
   /** MiB/s the working set slides through RAM (needs wssMiB). */
   driftMiBps?: number;
+  /** A VNC console with this password (tests of secrets kept out of history and logs). */
+  graphicsPassword?: string;
 }
 
 export function validateCreateVm(o: CreateVmOptions, state: LabState): void {
@@ -107,6 +109,7 @@ export async function createLabVm(o: CreateVmOptions): Promise<LabVm> {
     wssMiB: vm.wssMiB ?? undefined,
     driftMiBps: o.driftMiBps,
     serialLogPath: serialInside(vm.name),
+    ...(o.graphicsPassword !== undefined ? { graphicsPassword: o.graphicsPassword } : {}),
   });
   await withHostClient(o.host, async (c) => {
     const dom = await c.domainDefineXml(xml);

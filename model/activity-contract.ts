@@ -123,9 +123,26 @@ export const PLACEMENT_STUCK_FAILURES = ['PlacementInconsistent', 'PlacementReje
 
 // ---- prepare and start ----------------------------------------------------------------------------
 
-export const PrepareInputSchema = z.object({ vm: VmFactsSchema, source: z.string(), destination: z.string() });
+/**
+ * The destination XML never crosses this boundary on the current path: it carries VNC/SPICE
+ * passwords and whatever crosses lands in Temporal's history. Its sha256 `fingerprint` does, and
+ * the activities that need the XML rebuild it (activities/destination-xml.ts). `destXml` stays for
+ * runs begun before (their workflow, without `xmlOutOfHistory`, still expects it).
+ */
+export const DestXmlFingerprintSchema = z.string().regex(/^sha256:[0-9a-f]{64}$/);
+export const PrepareInputSchema = z.object({
+  vm: VmFactsSchema, source: z.string(), destination: z.string(),
+  /** Set by the current workflow: return the fingerprint only, never the XML. */
+  xmlOutOfHistory: z.boolean().optional(),
+});
 export type PrepareInput = z.infer<typeof PrepareInputSchema>;
-export const PrepareResultSchema = z.object({ destXml: z.string().min(1), changes: z.array(z.string()) });
+export const PrepareResultSchema = z.object({
+  /** Only for runs begun before the XML left the history. */
+  destXml: z.string().min(1).optional(),
+  fingerprint: DestXmlFingerprintSchema.optional(),
+  /** What was rewritten, without any secret value (model/redact-secrets.ts). */
+  changes: z.array(z.string()),
+}).refine((r) => r.destXml !== undefined || r.fingerprint !== undefined, { message: 'either destXml or fingerprint' });
 export type PrepareResult = z.infer<typeof PrepareResultSchema>;
 
 export const StartInputSchema = z.object({
@@ -133,7 +150,10 @@ export const StartInputSchema = z.object({
   vm: VmFactsSchema,
   source: z.string(),
   destination: z.string(),
-  destXml: z.string().min(1),
+  /** Runs begun before the XML left the history (their retries); the current path sends the fingerprint. */
+  destXml: z.string().min(1).optional(),
+  /** The prepared XML's fingerprint: the activity rebuilds the XML and checks it is the same. */
+  destXmlFingerprint: DestXmlFingerprintSchema.optional(),
   postcopy: z.boolean(),
   bandwidthMiBps: z.number().positive().nullable(),
   initialMaxDowntimeMs: z.number().int().positive().nullable(),
@@ -197,7 +217,9 @@ export const RecoverInputSchema = z.object({
   vm: VmFactsSchema,
   source: z.string(),
   destination: z.string(),
-  destXml: z.string(),
+  /** Runs begun before the XML left the history; the current path sends the fingerprint. */
+  destXml: z.string().optional(),
+  destXmlFingerprint: DestXmlFingerprintSchema.optional(),
   /** Resume attempts the workflow has already spent on this migration (refusals meaning "not yet" are not spent). */
   attemptsSoFar: z.number().int().nonnegative().optional(),
   /** The bound: once spent, the activity returns 'escalate' (attempts-exhausted) and never destroys either side. */

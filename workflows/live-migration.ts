@@ -11,7 +11,7 @@ import { ConvergencePolicySchema } from '../model/convergence-policy';
 import { malformedWorkflowIdRefusal, parseMigrationRequest, type MigrationRequest, type Outcome } from '../model/types';
 import { initialControllerState } from './convergence';
 import { MigrationRecord } from './migration-record';
-import { postcopyMayHaveBegun, type Migration, type MigrationInFlight } from './migration-state';
+import { postcopyMayHaveBegun, prepared, type Migration, type MigrationInFlight } from './migration-state';
 import { registerOperatorHandlers } from './operator-handlers';
 import { claim } from './steps/claim';
 import { finish } from './steps/finish';
@@ -40,7 +40,7 @@ export async function liveMigration(input: unknown, resume?: MigrationInFlight):
     const { src, dest } = await preChecks(m);
     const migrationId = await claim(m, src.vm, src.source, dest.destination);
     flight = {
-      migrationId, vm: src.vm, source: src.source, destination: dest.destination, destXml: '', postcopyEligible: m.postcopyEligible,
+      migrationId, vm: src.vm, source: src.source, destination: dest.destination, postcopyEligible: m.postcopyEligible,
       guestMark: null, startedAtMs: m.rec.startedAtMs, controller: m.controller, percent: 0, decisions: [], lastIteration: null, pausedByUs: false,
     };
   }
@@ -60,9 +60,9 @@ export async function liveMigration(input: unknown, resume?: MigrationInFlight):
 /** Prepare and start (unless done already), then watch and decide until the job has ended. */
 async function untilTheJobEnds(m: Migration, flight: MigrationInFlight): Promise<Ended> {
   try {
-    if (!flight.destXml) {
+    if (!prepared(flight)) {
       if (operatorAborted(m)) return abortedBeforeStart(m);
-      flight.destXml = await prepare(m, flight);
+      Object.assign(flight, await prepare(m, flight));
       if (operatorAborted(m)) return abortedBeforeStart(m);
       flight.guestMark = await start(m, flight);
     }

@@ -17,7 +17,14 @@ export interface MigrationInFlight {
   vm: VmFacts;
   source: string;
   destination: string;
-  destXml: string;
+  /**
+   * The destination XML, as runs begun before 'dest-xml-out-of-history' carried it (it holds the
+   * console password: the current path never sets it). Empty or absent: not prepared, or prepared
+   * the current way (destXmlFingerprint).
+   */
+  destXml?: string;
+  /** The prepared XML's fingerprint (sha256): start and recovery rebuild the XML and check it. */
+  destXmlFingerprint?: string;
   postcopyEligible: boolean;
   guestMark: Record<string, unknown> | null;
   startedAtMs: number;
@@ -55,6 +62,17 @@ export interface FlightLimits {
   escalatedObserveMs?: number;
   /** While escalated, the run continues as new once its history holds this many events (or Temporal suggests it). */
   escalatedHistoryEvents?: number;
+}
+
+/** The destination has been prepared (either way). */
+export function prepared(flight: MigrationInFlight): boolean {
+  return Boolean(flight.destXml) || Boolean(flight.destXmlFingerprint);
+}
+
+/** What start and recovery receive to get the destination XML: the old run's XML, else the fingerprint. */
+export function destXmlRef(flight: MigrationInFlight): { destXml: string } | { destXmlFingerprint: string } {
+  if (flight.destXml) return { destXml: flight.destXml };
+  return { destXmlFingerprint: flight.destXmlFingerprint ?? '' };
 }
 
 /** The migration as the steps see it. */

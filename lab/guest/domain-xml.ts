@@ -1,5 +1,5 @@
 /**
- * libvirt domain XML for the lab guest: diskless, no NIC, no graphics, no balloon, COM1 logged to a
+ * libvirt domain XML for the lab guest: diskless, no NIC, no graphics (unless asked), no balloon, COM1 logged to a
  * file. Nothing in it blocks live migration or post-copy.
  */
 export interface GuestDomainOptions {
@@ -21,6 +21,11 @@ export interface GuestDomainOptions {
    * migration the destination writes its own copy at the same path. Use /var/log/libvirt/qemu/….
    */
   serialLogPath: string;
+  /**
+   * A VNC console with this password (absent: no graphics). Tests use it to check that a secret of
+   * the guest's XML never reaches Temporal's history or a log (test/integration/secrets.test.ts).
+   */
+  graphicsPassword?: string;
 }
 
 export function escapeXml(s: string): string {
@@ -95,7 +100,8 @@ export function guestDomainXml(opts: GuestDomainOptions): string {
       <source path='${e(opts.serialLogPath)}' append='on'/>
       <target type='serial' port='0'/>
     </console>
-    <memballoon model='none'/>
+    <memballoon model='none'/>${opts.graphicsPassword === undefined ? '' : `
+    <graphics type='vnc' port='-1' autoport='yes' listen='127.0.0.1' passwd='${e(opts.graphicsPassword)}'/>`}
   </devices>
 </domain>
 `;

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConvergencePolicy } from '../../workflows/convergence';
 import { OutcomeSchema } from '../../model/types';
 import {
-  endedOnDestination, fakeActivities, hardFailure, postcopy, postcopyBroken, precopy, setup, type ActivityName,
+  FAKE_DEST_XML_FINGERPRINT, endedOnDestination, fakeActivities, hardFailure, postcopy, postcopyBroken, precopy, setup, type ActivityName,
 } from './support/fake-activities';
 import { migrationFailure, runMigration, startWorkflowTestContext, type WorkflowTestContext } from './support/workflow-env';
 
@@ -73,7 +73,7 @@ describe('LiveMigration: pre-copy to completion', () => {
     expect(claim!.migrationId).toBe(outcome.migrationId);
     expect(start).toMatchObject({
       migrationId: outcome.migrationId, source: 'host-c', destination: 'host-a', postcopy: false,
-      destXml: '<domain><name>web-7</name></domain>', bandwidthMiBps: null, initialMaxDowntimeMs: 100,
+      destXmlFingerprint: FAKE_DEST_XML_FINGERPRINT, bandwidthMiBps: null, initialMaxDowntimeMs: 100,
     });
     expect(finish).toMatchObject({ migrationId: outcome.migrationId, source: 'host-c', destination: 'host-a' });
     expect(fake.inputsOf('chooseDestinationHost')[0]!.requested).toEqual({ host: 'host-a', mode: 'check' });
@@ -135,7 +135,7 @@ describe('LiveMigration: post-copy', () => {
     });
     const outcome = await runMigration(ctx, fake, { vm: 'web-7', destination: 'host-a' });
     expect(fake.count('recoverPostcopy')).toBe(1);
-    expect(fake.inputsOf('recoverPostcopy')[0]).toMatchObject({ source: 'host-c', destination: 'host-a', destXml: '<domain><name>web-7</name></domain>' });
+    expect(fake.inputsOf('recoverPostcopy')[0]).toMatchObject({ source: 'host-c', destination: 'host-a', destXmlFingerprint: FAKE_DEST_XML_FINGERPRINT });
     expect(outcome).toMatchObject({ outcome: 'completed', mode: 'postcopy' });
     const actions = outcome.decisions.map((d) => d.action);
     expect(actions.indexOf('recover-postcopy')).toBeGreaterThan(actions.indexOf('start-postcopy'));

@@ -1,16 +1,24 @@
+import { ApplicationFailure, patched } from '@temporalio/workflow';
 import { guestStallMark, prepareDestination, startMigration } from '../activity-proxies';
 import { postcopyUsable } from '../convergence';
-import { enterPhase, type Migration, type MigrationInFlight } from '../migration-state';
+import { destXmlRef, enterPhase, type Migration, type MigrationInFlight } from '../migration-state';
 
 /**
  * Step 3: the destination XML, prepared on the source from facts the destination reported.
- * Returns the XML the migration (and a post-copy recovery) will use.
+ * Returns what the flight keeps of it: its fingerprint (start and recovery rebuild the XML, which
+ * carries the console password and so must stay out of the history), or, for runs begun before
+ * (their history holds the XML already), the XML itself.
  */
-export async function prepare(m: Migration, flight: MigrationInFlight): Promise<string> {
+export async function prepare(m: Migration, flight: MigrationInFlight): Promise<Pick<MigrationInFlight, 'destXml' | 'destXmlFingerprint'>> {
   enterPhase(m, 'preparing');
-  const prep = await prepareDestination({ vm: flight.vm, source: flight.source, destination: flight.destination });
+  const outOfHistory = patched('dest-xml-out-of-history');
+  const prep = await prepareDestination({
+    vm: flight.vm, source: flight.source, destination: flight.destination, ...(outOfHistory ? { xmlOutOfHistory: true } : {}),
+  });
   m.rec.decide(Date.now(), 'prepare-destination', prep.changes.length ? `destination XML: ${prep.changes.join('; ')}` : 'destination XML: nothing host-specific to rewrite');
-  return prep.destXml;
+  if (!outOfHistory) return { destXml: prep.destXml ?? '' };
+  if (!prep.fingerprint) throw ApplicationFailure.nonRetryable('prepareDestination returned no fingerprint of the destination XML (a bug in ferry)', 'Bug');
+  return { destXmlFingerprint: prep.fingerprint };
 }
 
 /**
@@ -22,7 +30,7 @@ export async function start(m: Migration, flight: MigrationInFlight): Promise<Re
   enterPhase(m, 'pre-copy');
   const usable = postcopyUsable(m.policy, m.postcopyEligible).usable;
   const started = await startMigration({
-    migrationId: flight.migrationId, vm: flight.vm, source: flight.source, destination: flight.destination, destXml: flight.destXml,
+    migrationId: flight.migrationId, vm: flight.vm, source: flight.source, destination: flight.destination, ...destXmlRef(flight),
     postcopy: usable, bandwidthMiBps: m.req.bandwidthMiBps ?? null, initialMaxDowntimeMs: m.policy.downtime.initialMs,
   });
   m.rec.decide(Date.now(), 'start', `peer-to-peer ${usable ? 'pre-copy, post-copy enabled' : 'pre-copy'}: ${started.outcome}`);

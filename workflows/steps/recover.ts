@@ -3,7 +3,7 @@ import { FerryPhase } from '../../model/search-attributes';
 import type { MigrationSample, RecoverResult } from '../../model/activity-contract';
 import { recoverPostcopy } from '../activity-proxies';
 import type { MigrationRecord } from '../migration-record';
-import { continueFlight, enterPhase, showEscalation, type Migration, type MigrationInFlight, type RecoveryInFlight } from '../migration-state';
+import { continueFlight, destXmlRef, enterPhase, showEscalation, type Migration, type MigrationInFlight, type RecoveryInFlight } from '../migration-state';
 
 /** Resume attempts before the recovery escalates (each preceded by a fresh look at both hosts). */
 const MAX_RESUME_ATTEMPTS = 10;
@@ -68,7 +68,7 @@ export async function recover(m: Migration, flight: MigrationInFlight, s: Migrat
     m.rec.decide(Date.now(), 'recover-postcopy', `post-copy broke (source ${JSON.stringify(s?.source.domain)}, destination ${JSON.stringify(s?.destination.domain)}): recovering it (both hosts observed before every act)`);
     if (!patched('postcopy-recovery-observed')) {
       // Histories recorded before the observed recovery: one call, its result recorded as it came.
-      const r: unknown = await recoverPostcopy({ vm: flight.vm, source: flight.source, destination: flight.destination, destXml: flight.destXml });
+      const r: unknown = await recoverPostcopy({ vm: flight.vm, source: flight.source, destination: flight.destination, ...destXmlRef(flight) });
       m.rec.decide(Date.now(), 'recovered', typeof r === 'string' ? r : (r as RecoverResult).why);
       enterPhase(m, 'post-copy');
       return;
@@ -97,7 +97,7 @@ export async function recover(m: Migration, flight: MigrationInFlight, s: Migrat
   if (carried && m.rec.resumeRecoveryRequested) operatorResumes();
   for (;;) {
     const r = await recoverPostcopy({
-      vm: flight.vm, source: flight.source, destination: flight.destination, destXml: flight.destXml,
+      vm: flight.vm, source: flight.source, destination: flight.destination, ...destXmlRef(flight),
       attemptsSoFar: attempts, maxAttempts: MAX_RESUME_ATTEMPTS, maxWaitMs: RECOVER_CALL_MAX_WAIT_MS,
       patienceMs: NOT_YET_PATIENCE_MS, ...(notYetSinceMs !== undefined ? { notYetSinceMs } : {}),
     });

@@ -117,6 +117,13 @@ describe('guestDomainXml', () => {
     expect(one(d, 'os/cmdline').text).toBe('rate=max wss=64');
   });
 
+  it('has no graphics unless asked, and a loopback VNC console with the (escaped) password when asked', () => {
+    expect(guestDomainXml(base)).not.toContain('<graphics');
+    const xml = guestDomainXml({ ...base, graphicsPassword: "pw'&x" });
+    expect(xml).toContain("<graphics type='vnc' port='-1' autoport='yes' listen='127.0.0.1' passwd='pw&apos;&amp;x'/>");
+    expect(() => parseXml(xml)).not.toThrow();
+  });
+
   it('escapes paths', () => {
     const xml = guestDomainXml({ ...base, kernelPath: "/tmp/a&b/<x>'.elf" });
     expect(one(parseXml(xml), 'os/kernel').text).toBe("/tmp/a&b/<x>'.elf");

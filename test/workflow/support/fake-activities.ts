@@ -104,6 +104,14 @@ export class Gate {
 
 export type WatchStep = MigrationSample | Gate;
 
+/** A console password the fake's destination XML carries: it must never reach the history. */
+export const FAKE_CONSOLE_PASSWORD = 'fake-vnc-pw-7f3a9c';
+/** What prepareDestination would return as the XML (runs begun before it left the history). */
+export function fakeDestXml(vmName: string): string {
+  return `<domain><name>${vmName}</name><devices><graphics type='vnc' passwd='${FAKE_CONSOLE_PASSWORD}'/></devices></domain>`;
+}
+export const FAKE_DEST_XML_FINGERPRINT = `sha256:${'5e'.repeat(32)}`;
+
 export interface FakeScript {
   vm?: Partial<VmFacts>;
   source?: string;
@@ -183,8 +191,10 @@ export function fakeActivities(script: FakeScript): FakeActivities {
     claim: fake('claim', async (input: ClaimInput): Promise<ClaimResult> => ({ outcome: 'claimed', detail: `claimed on ${input.destination}` })),
     revertClaim: fake('revertClaim', async (_input: { migrationId: string; vmUuid: string }): Promise<string> => 'reverted'),
     dropMigrationClaim: fake('dropMigrationClaim', async (_input: { migrationId: string }): Promise<boolean> => true),
-    prepareDestination: fake('prepareDestination', async (_input: PrepareInput): Promise<PrepareResult> => ({
-      destXml: `<domain><name>${vm.name}</name></domain>`, changes: ['graphics listen 10.77.0.13 -> 10.77.0.11'],
+    // As the real activity: the XML only for a workflow that does not ask to keep it out of the history.
+    prepareDestination: fake('prepareDestination', async (input: PrepareInput): Promise<PrepareResult> => ({
+      ...(input.xmlOutOfHistory ? {} : { destXml: fakeDestXml(vm.name) }),
+      fingerprint: FAKE_DEST_XML_FINGERPRINT, changes: ['graphics listen 10.77.0.13 -> 10.77.0.11'],
     })),
     startMigration: fake('startMigration', async (_input: StartInput): Promise<StartResult> => ({ outcome: 'started' })),
     watchMigration: fake('watchMigration', async (_input: WatchInput): Promise<MigrationSample> => {
