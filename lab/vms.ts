@@ -55,6 +55,9 @@ export function validateCreateVm(o: CreateVmOptions, state: LabState): void {
   if (o.driftMiBps !== undefined && !(Number.isInteger(o.driftMiBps) && o.driftMiBps >= 0 && o.driftMiBps <= 4096)) {
     throw new Error(`--drift must be a whole number of MiB/s from 0 to 4096, got ${o.driftMiBps}`);
   }
+  if (o.graphicsPassword !== undefined && !/^[\x21-\x7e]{1,8}$/.test(o.graphicsPassword)) {
+    throw new Error('graphicsPassword must be 1 to 8 printable characters (libvirt refuses longer VNC passwords)');
+  }
   if (o.driftMiBps && o.wssMiB === undefined) {
     throw new Error('--drift needs --wss: a working set that covers all RAM has nowhere to move');
   }

@@ -67,7 +67,7 @@ describe('recorded lab histories replay deterministically', () => {
   it('covers both sides of the situation-table-v2 patch: histories recorded before it and after it', () => {
     const marker = (f: string) => load(f).events.some((e) => e.eventType === 'EVENT_TYPE_MARKER_RECORDED');
     // Histories recorded after later patches carry the table's marker too: only the four oldest are "before".
-    const before = files.filter((f) => !f.startsWith('house-') && !f.startsWith('id-check-') && !f.startsWith('stall-alongside-'));
+    const before = files.filter((f) => !f.startsWith('house-') && !f.startsWith('id-check-') && !f.startsWith('stall-alongside-') && !f.startsWith('xml-out-of-history-'));
     const after = files.filter((f) => f.startsWith('house-'));
     expect(before.length).toBeGreaterThanOrEqual(4);
     expect(before.filter(marker)).toEqual([]);
@@ -103,6 +103,17 @@ describe('recorded lab histories replay deterministically', () => {
     expect(newer.indexOf('guestStallSince')).toBeGreaterThanOrEqual(0);
     expect(newer.indexOf('guestStallSince')).toBeLessThan(newer.indexOf('finishOnHosts'));
     expect(patchIds('stall-alongside-precopy-completed.json')).toBe(true);
+  });
+
+  it('histories recorded with dest-xml-out-of-history hold no domain XML in any payload', () => {
+    const decoded = (f: string) => [...JSON.stringify(load(f)).matchAll(/"data":\s*"([A-Za-z0-9+/=]+)"/g)].map((m) => Buffer.from(m[1]!, 'base64').toString('utf8'));
+    for (const f of ['xml-out-of-history-precopy-completed.json', 'xml-out-of-history-postcopy-completed.json']) {
+      const payloads = decoded(f);
+      expect(payloads.some((p) => p.includes('"id":"dest-xml-out-of-history"'))).toBe(true);
+      expect(payloads.filter((p) => p.includes('<domain'))).toEqual([]);
+    }
+    // The scan does read payloads: an older lab history carries the XML in them.
+    expect(decoded('house-precopy-completed.json').some((p) => p.includes('<domain'))).toBe(true);
   });
 
   it.each(files)('%s', async (file) => {
