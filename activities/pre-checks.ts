@@ -139,6 +139,9 @@ export function destinationChecks(deps: ActivityDeps) {
     const recovery = { packed: 8_005_000 };
     const postcopySupported = versionAtLeast(srcLib, recovery) && versionAtLeast(dstLib, recovery);
     checks.push({ check: 'postcopy-support', ok: postcopySupported, detail: postcopySupported ? 'post-copy with recovery is supported on both hosts' : 'libvirt older than 8.5 on one end: no post-copy recovery, so no post-copy' });
-    return { checks, postcopySupported };
+    return {
+      checks, postcopySupported,
+      stacks: { source: { libvirt: srcLib.packed, qemu: srcQemu.packed }, destination: { libvirt: dstLib.packed, qemu: dstQemu.packed } },
+    };
   };
 }

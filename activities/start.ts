@@ -6,7 +6,7 @@ import { classifySituation, jobViewOf } from '../model/situation';
 import type { ActivityDeps } from './deps';
 import { hostView } from './host-view';
 import { destinationXmlFor } from './destination-xml';
-import { buildMigrationParams, isLibvirtError } from './libvirt';
+import { buildMigrationParams, isLibvirtError, MigrateFlags } from './libvirt';
 import { refuse } from './refusal';
 import { migrationFlags, sourceDomain } from './source-domain';
 
@@ -37,12 +37,15 @@ export function startActivities(deps: ActivityDeps) {
       destXml,
       persistXml: destXml,
       ...(input.bandwidthMiBps ? { bandwidthMiBs: input.bandwidthMiBps } : {}),
+      ...(input.dataPath?.parallelConnections ? { parallelConnections: input.dataPath.parallelConnections } : {}),
+      ...(input.dataPath?.switchoverBandwidthMiBps ? { availableSwitchoverBandwidthMiBs: input.dataPath.switchoverBandwidthMiBps } : {}),
     });
+    const flags = migrationFlags(input.postcopy) | (input.dataPath?.parallelConnections ? MigrateFlags.Parallel : 0);
     let failure: Error | undefined;
     deps.connections.clearMigrateError(input.vm.uuid);
     // Not awaited: the call returns when the migration ends, which the watch activity observes.
     // The source daemon owns the job; this worker dying does not stop it (field notes).
-    c.domainMigratePerform3Params(dom, { dconnuri: deps.inventory.get(input.destination).peerUri, params, flags: migrationFlags(input.postcopy) })
+    c.domainMigratePerform3Params(dom, { dconnuri: deps.inventory.get(input.destination).peerUri, params, flags })
       .catch((err: Error) => {
         failure = err;
         // Both reach the history or the log: libvirt's message may quote the XML.

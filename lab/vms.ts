@@ -34,6 +34,8 @@ export interface CreateVmOptions {
   driftMiBps?: number;
   /** A VNC console with this password (tests of secrets kept out of history and logs). */
   graphicsPassword?: string;
+  /** The QEMU binary, absolute (absent: the host's own); lab/legacy-qemu.ts installs Debian 12's. */
+  emulator?: string;
 }
 
 export function validateCreateVm(o: CreateVmOptions, state: LabState): void {
@@ -57,6 +59,9 @@ export function validateCreateVm(o: CreateVmOptions, state: LabState): void {
   }
   if (o.graphicsPassword !== undefined && !/^[\x21-\x7e]{1,8}$/.test(o.graphicsPassword)) {
     throw new Error('graphicsPassword must be 1 to 8 printable characters (libvirt refuses longer VNC passwords)');
+  }
+  if (o.emulator !== undefined && !(o.emulator.startsWith('/') && fs.existsSync(o.emulator))) {
+    throw new Error(`emulator must be the absolute path of a QEMU binary that exists, got '${o.emulator}'`);
   }
   if (o.driftMiBps && o.wssMiB === undefined) {
     throw new Error('--drift needs --wss: a working set that covers all RAM has nowhere to move');
@@ -113,6 +118,7 @@ export async function createLabVm(o: CreateVmOptions): Promise<LabVm> {
     driftMiBps: o.driftMiBps,
     serialLogPath: serialInside(vm.name),
     ...(o.graphicsPassword !== undefined ? { graphicsPassword: o.graphicsPassword } : {}),
+    ...(o.emulator !== undefined ? { emulator: o.emulator } : {}),
   });
   await withHostClient(o.host, async (c) => {
     const dom = await c.domainDefineXml(xml);

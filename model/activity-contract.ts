@@ -5,6 +5,7 @@
  * the other: both import this file.
  */
 import { z } from 'zod';
+import { DataPathSchema, PairStacksSchema } from './data-path';
 import type { HostView } from './situation';
 
 // ---- shared pieces ------------------------------------------------------------------------------
@@ -95,6 +96,8 @@ export const DestinationCheckResultSchema = z.object({
   checks: z.array(CheckResultSchema),
   /** Post-copy is possible on this path (QEMU/libvirt support on both ends). */
   postcopySupported: z.boolean(),
+  /** Both hosts' libvirt and QEMU versions (absent in runs recorded before they were reported). */
+  stacks: PairStacksSchema.optional(),
 });
 export type DestinationCheckResult = z.infer<typeof DestinationCheckResultSchema>;
 
@@ -157,6 +160,8 @@ export const StartInputSchema = z.object({
   postcopy: z.boolean(),
   bandwidthMiBps: z.number().positive().nullable(),
   initialMaxDowntimeMs: z.number().int().positive().nullable(),
+  /** What the stream uses beyond plain pre-copy (model/data-path.ts); absent: plain, as before. */
+  dataPath: DataPathSchema.optional(),
 });
 export type StartInput = z.infer<typeof StartInputSchema>;
 export const StartResultSchema = z.object({ outcome: z.enum(['started', 'already-running', 'already-done']) });

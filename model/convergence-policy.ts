@@ -91,6 +91,18 @@ export const PlacementPolicySchema = z
   })
   .prefault({});
 
+export const DataPathPolicySchema = z
+  .object({
+    /**
+     * Parallel connections (multifd) where both hosts have them and post-copy is not combined with
+     * them (model/data-path.ts). 0: one stream. Off by default: on a link one stream fills, extra
+     * connections cost CPU on both hosts and buy nothing; they pay on fast links where a single
+     * migration thread is the limit.
+     */
+    parallelConnections: z.number().int().min(0).max(32).default(0),
+  })
+  .prefault({});
+
 export const ConvergencePolicySchema = z.object({
   postcopy: PostcopyPolicySchema,
   downtime: DowntimePolicySchema,
@@ -98,6 +110,7 @@ export const ConvergencePolicySchema = z.object({
   completion: CompletionPolicySchema,
   pause: PausePolicySchema,
   placement: PlacementPolicySchema,
+  dataPath: DataPathPolicySchema,
 });
 
 export type ConvergencePolicy = z.infer<typeof ConvergencePolicySchema>;

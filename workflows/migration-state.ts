@@ -6,6 +6,7 @@
 import { allHandlersFinished, condition, continueAsNew, upsertSearchAttributes } from '@temporalio/workflow';
 import type { VmFacts } from '../model/activity-contract';
 import type { ConvergencePolicy } from '../model/convergence-policy';
+import type { PairStacks } from '../model/data-path';
 import { FerryPhase } from '../model/search-attributes';
 import type { MigrationRequest, Phase } from '../model/types';
 import type { ControllerState, OperatorInput } from './convergence';
@@ -86,6 +87,8 @@ export interface Migration {
   postcopyEligible: boolean;
   /** A sample showed post-copy (evidence for the outcome's mode). */
   sawPostcopy: boolean;
+  /** Both hosts' libvirt and QEMU (pre-checks); the data path is chosen from them. */
+  stacks?: PairStacks;
 }
 
 /** Enters a phase: the record (progress query) and the FerryPhase search attribute agree. */

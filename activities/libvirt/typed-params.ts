@@ -138,6 +138,8 @@ export const MigrateParam = {
   AutoConvergeInitial: 'auto_converge.initial',
   AutoConvergeIncrement: 'auto_converge.increment',
   ParallelConnections: 'parallel.connections',
+  /** VIR_MIGRATE_PARAM_BANDWIDTH_AVAIL_SWITCHOVER (libvirt 10.0): QEMU's avail-switchover-bandwidth, MiB/s. */
+  AvailableSwitchoverBandwidth: 'bandwidth.avail.switchover',
   TlsDestination: 'tls.destination',
 } as const;
 
@@ -170,6 +172,8 @@ export interface MigrationParamOptions {
   autoConvergeInitial?: number;
   autoConvergeIncrement?: number;
   parallelConnections?: number;
+  /** MiB/s the switch-over may count on (QEMU then decides with it instead of its own estimate). */
+  availableSwitchoverBandwidthMiBs?: number;
   tlsDestination?: string;
 }
 
@@ -197,6 +201,7 @@ export function buildMigrationParams(o: MigrationParamOptions): TypedParam[] {
   int(MigrateParam.AutoConvergeInitial, o.autoConvergeInitial);
   int(MigrateParam.AutoConvergeIncrement, o.autoConvergeIncrement);
   int(MigrateParam.ParallelConnections, o.parallelConnections);
+  ull(MigrateParam.AvailableSwitchoverBandwidth, o.availableSwitchoverBandwidthMiBs);
   str(MigrateParam.TlsDestination, o.tlsDestination);
   return out;
 }

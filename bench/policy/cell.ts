@@ -181,6 +181,7 @@ export async function runCell(profile: GuestProfile, strategy: Strategy | 'ferry
   const name = `bp-${profile.id}-${id}-${run}`.slice(0, 63);
   const vm = await createLabVm({
     name, host: ctx.source, memoryMiB: profile.memoryMiB, rateMiBps: profile.rateMiBps, wssMiB: profile.wssMiB, driftMiBps: profile.driftMiBps,
+    ...(profile.emulator ? { emulator: profile.emulator } : {}),
   });
   try {
     await sleep(WARM_UP_MS); // calibrated and dirtying at its steady rate

@@ -9,6 +9,13 @@ export interface GuestProfile {
   rateMiBps: number | 'max';
   wssMiB?: number;
   driftMiBps?: number;
+  /** The QEMU binary (absent: the lab's own, QEMU 10); set by --qemu debian12 (lab/legacy-qemu.ts). */
+  emulator?: string;
+}
+
+/** The same guest run by Debian 12's QEMU 7.2 (no post-copy preemption): id suffixed '-q72'. */
+export function onLegacyQemu(g: GuestProfile, emulator: string): GuestProfile {
+  return { ...g, id: `${g.id}-q72`, label: `${g.label}, on QEMU 7.2`, emulator };
 }
 
 export const GUEST_MEMORY_MIB = 128;

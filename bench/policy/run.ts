@@ -5,6 +5,7 @@
  *   node bin/ferry lab up --hosts 3 --accel tcg
  *   npx tsx bench/policy/run.ts                       # every guest x every strategy, 3 runs each
  *   npx tsx bench/policy/run.ts --guests above,hot16 --strategies ferry,postcopy-at-once --runs 3
+ *   npx tsx bench/policy/run.ts --guests hot16 --qemu lab,debian12     # with and without post-copy preemption
  *
  * Runs are interleaved (run 1 of every cell, then run 2, ...) so that the machine's noise spreads
  * over all strategies alike. The link is measured by a raw transfer at the start and at the end.
@@ -18,7 +19,8 @@ import { requireLabState } from '../../lab/state';
 import { itClient, startWorkerProcess, type WorkerProcess } from '../../test/integration/support/lab-processes';
 import type { FerryClient } from '../../client/ferry-client';
 import { runCell, type RunMetrics } from './cell';
-import { GUESTS, guestById } from './guests';
+import { installLegacyQemu } from '../../lab/legacy-qemu';
+import { GUESTS, guestById, onLegacyQemu } from './guests';
 import { measureLinkBps } from './link';
 import { formatTable, summarizeCells } from './report';
 import { RAW_STRATEGIES, type Strategy } from './strategies';
@@ -44,11 +46,18 @@ async function main(): Promise<void> {
     .option('--cap-factor <n>', 'a run still going after this many times the physical limit is aborted and reported as capped', '20')
     .option('--from <host>', 'source host', 'host-a')
     .option('--to <host>', 'destination host', 'host-b')
+    .option('--qemu <list>', "comma-separated: lab (the hosts' QEMU 10, post-copy preemption), debian12 (Debian 12's QEMU 7.2 under the same libvirt, none)", 'lab')
     .option('--out <file>', 'write the runs as JSON (rewritten after every run)')
     .parse()
-    .opts<{ guests: string; strategies: string; runs: string; linkMbps: string; capFactor: string; from: string; to: string; out?: string }>();
+    .opts<{ guests: string; strategies: string; qemu: string; runs: string; linkMbps: string; capFactor: string; from: string; to: string; out?: string }>();
 
-  const guests = o.guests.split(',').map(guestById);
+  const qemus = o.qemu.split(',');
+  for (const q of qemus) if (q !== 'lab' && q !== 'debian12') throw new Error(`--qemu: unknown '${q}'; known: lab, debian12`);
+  const legacy = qemus.includes('debian12') ? await installLegacyQemu() : null;
+  const guests = o.guests.split(',').map(guestById).flatMap((g) => [
+    ...(qemus.includes('lab') ? [g] : []),
+    ...(legacy ? [onLegacyQemu(g, legacy)] : []),
+  ]);
   const strategies = pickStrategies(o.strategies);
   const runs = Number(o.runs);
   const linkMbps = Number(o.linkMbps);

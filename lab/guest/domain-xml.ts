@@ -22,6 +22,12 @@ export interface GuestDomainOptions {
    */
   serialLogPath: string;
   /**
+   * The QEMU binary (absent: the host's default). The bench runs Debian 12's QEMU 7.2 beside the
+   * lab's QEMU 10 under the same libvirt (lab/legacy-qemu.ts): same guest, same link, with and
+   * without post-copy preemption.
+   */
+  emulator?: string;
+  /**
    * A VNC console with this password (absent: no graphics). Tests use it to check that a secret of
    * the guest's XML never reaches Temporal's history or a log (test/integration/secrets.test.ts).
    */
@@ -71,6 +77,7 @@ export function guestDomainXml(opts: GuestDomainOptions): string {
   }
   if (!Number.isInteger(vcpus) || vcpus < 1) throw new Error(`vcpus must be a positive integer, got ${vcpus}`);
   if (!opts.kernelPath.startsWith('/')) throw new Error(`kernelPath must be absolute: ${opts.kernelPath}`);
+  if (opts.emulator !== undefined && !opts.emulator.startsWith('/')) throw new Error(`emulator must be absolute: ${opts.emulator}`);
   if (!opts.serialLogPath.startsWith('/')) throw new Error(`serialLogPath must be absolute: ${opts.serialLogPath}`);
   const e = escapeXml;
   const cmdline = guestCmdline(opts.rateMiBps, opts.wssMiB, opts.driftMiBps);
@@ -90,7 +97,8 @@ export function guestDomainXml(opts: GuestDomainOptions): string {
   <on_poweroff>destroy</on_poweroff>
   <on_reboot>destroy</on_reboot>
   <on_crash>destroy</on_crash>
-  <devices>
+  <devices>${opts.emulator === undefined ? '' : `
+    <emulator>${e(opts.emulator)}</emulator>`}
     <controller type='usb' model='none'/>
     <serial type='file'>
       <source path='${e(opts.serialLogPath)}' append='on'/>

@@ -30,6 +30,7 @@ export async function preChecks(m: Migration): Promise<PreChecked> {
   const dchk = await checkDestination({ vm: src.vm, source: src.source, destination: dest.destination });
 
   m.postcopyEligible = src.postcopyBlockers.length === 0 && dchk.postcopySupported;
+  if (dchk.stacks) m.stacks = dchk.stacks;
   const usable = postcopyUsable(m.policy, m.postcopyEligible);
   const blockers = src.postcopyBlockers.length ? ` (${src.postcopyBlockers.join(', ')})` : '';
   m.rec.decide(Date.now(), 'resolve-policy', `pre-checks passed; ${usable.why}${blockers}`, {

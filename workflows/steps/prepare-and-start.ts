@@ -1,5 +1,6 @@
 import { ApplicationFailure, patched } from '@temporalio/workflow';
 import { guestStallMark, prepareDestination, startMigration } from '../activity-proxies';
+import { chooseDataPath, type DataPath } from '../../model/data-path';
 import { postcopyUsable } from '../convergence';
 import { destXmlRef, enterPhase, type Migration, type MigrationInFlight } from '../migration-state';
 
@@ -29,10 +30,27 @@ export async function start(m: Migration, flight: MigrationInFlight): Promise<Re
   const guestMark = await guestStallMark({ vmName: flight.vm.name });
   enterPhase(m, 'pre-copy');
   const usable = postcopyUsable(m.policy, m.postcopyEligible).usable;
+  const dataPath = patched('data-path-by-capability') ? decideDataPath(m, usable) : undefined;
   const started = await startMigration({
     migrationId: flight.migrationId, vm: flight.vm, source: flight.source, destination: flight.destination, ...destXmlRef(flight),
     postcopy: usable, bandwidthMiBps: m.req.bandwidthMiBps ?? null, initialMaxDowntimeMs: m.policy.downtime.initialMs,
+    ...(dataPath ? { dataPath } : {}),
   });
   m.rec.decide(Date.now(), 'start', `peer-to-peer ${usable ? 'pre-copy, post-copy enabled' : 'pre-copy'}: ${started.outcome}`);
   return guestMark;
+}
+
+/** The best data path both hosts offer (model/data-path.ts), recorded with why each part is used or not. */
+function decideDataPath(m: Migration, postcopy: boolean): DataPath | undefined {
+  if (!m.stacks) return undefined;
+  const dataPath = chooseDataPath(m.stacks, {
+    postcopy,
+    parallelConnections: m.policy.dataPath.parallelConnections,
+    switchoverBandwidthMiBps: m.req.bandwidthMiBps ?? null,
+  });
+  m.rec.decide(Date.now(), 'data-path', dataPath.why.join('; '), {
+    postcopyPreempt: dataPath.postcopyPreempt, parallelConnections: dataPath.parallelConnections,
+    switchoverBandwidthMiBps: dataPath.switchoverBandwidthMiBps,
+  });
+  return dataPath;
 }

@@ -10,6 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import type { FerryActivities } from '../../../model/activity-contract';
+import type { PairStacks } from '../../../model/data-path';
 import type {
   ApplyActionInput, ChooseDestinationInput, ChooseDestinationResult, ClaimInput, ClaimResult, DestinationCheckInput,
   DestinationCheckResult, FinishInput, FinishResult, GuestMeterMark, HostDomainView, MigrationSample, PrepareInput, PrepareResult,
@@ -119,6 +120,8 @@ export interface FakeScript {
   defaultDestination?: string;
   postcopyBlockers?: string[];
   postcopySupported?: boolean;
+  /** Both hosts' libvirt/QEMU, as the real pre-check reports them (absent: not reported, as before). */
+  stacks?: PairStacks;
   /** What the watch returns, in order; after the last step it repeats the last sample every `repeatDelayMs`. */
   samples: WatchStep[];
   /** Delay before each scripted sample (ms), e.g. so that the workflow's clock advances. */
@@ -182,6 +185,7 @@ export function fakeActivities(script: FakeScript): FakeActivities {
     })),
     checkDestination: fake('checkDestination', async (_input: DestinationCheckInput): Promise<DestinationCheckResult> => ({
       checks: [{ check: 'cpu', ok: true, detail: 'compatible' }], postcopySupported: script.postcopySupported ?? true,
+      ...(script.stacks ? { stacks: script.stacks } : {}),
     })),
     chooseDestinationHost: fake('chooseDestinationHost', async (input: ChooseDestinationInput): Promise<ChooseDestinationResult> => (
       input.requested
