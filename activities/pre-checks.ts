@@ -5,6 +5,7 @@ import type { ActivityDeps } from './deps';
 import { guestCpuXml, lookupVm, sizeFromXml } from './domain-facts';
 import { postcopyBlockers } from './libvirt/dest-xml';
 import { DomainXmlFlags, type LibvirtClient, type Version } from './libvirt';
+import { qemuVersionFromMachine } from '../model/data-path';
 import { findVm } from './locate';
 import { refuse } from './refusal';
 
@@ -107,12 +108,12 @@ export function destinationChecks(deps: ActivityDeps) {
     const dom = await lookupVm(src, input.vm.uuid);
     if (!dom) throw refuse(`VM '${input.vm.name}' vanished from ${input.source} during the pre-checks`);
     const xml = await src.domainGetXmlDesc(dom, DomainXmlFlags.Migratable);
+    const arch = /<type[^>]*arch=['"]([\w-]+)['"]/.exec(xml)?.[1];
+    const machine = /<type[^>]*machine=['"]([\w.-]+)['"]/.exec(xml)?.[1];
+    const virtType = /<domain[^>]*type=['"](\w+)['"]/.exec(xml)?.[1];
+    const emulator = /<emulator>([^<]+)<\/emulator>/.exec(xml)?.[1];
     const cpu = guestCpuXml(xml);
     if (cpu) {
-      const arch = /<type[^>]*arch=['"]([\w-]+)['"]/.exec(xml)?.[1];
-      const machine = /<type[^>]*machine=['"]([\w.-]+)['"]/.exec(xml)?.[1];
-      const virtType = /<domain[^>]*type=['"](\w+)['"]/.exec(xml)?.[1];
-      const emulator = /<emulator>([^<]+)<\/emulator>/.exec(xml)?.[1];
       const q = { emulator, arch, machine, virtType };
       const [onSource, onDest] = [await src.connectCompareHypervisorCpu(cpu, q), await dst.connectCompareHypervisorCpu(cpu, q)];
       if (onDest === CPU_INCOMPATIBLE && onSource !== CPU_INCOMPATIBLE) {
@@ -139,9 +140,29 @@ export function destinationChecks(deps: ActivityDeps) {
     const recovery = { packed: 8_005_000 };
     const postcopySupported = versionAtLeast(srcLib, recovery) && versionAtLeast(dstLib, recovery);
     checks.push({ check: 'postcopy-support', ok: postcopySupported, detail: postcopySupported ? 'post-copy with recovery is supported on both hosts' : 'libvirt older than 8.5 on one end: no post-copy recovery, so no post-copy' });
-    return {
-      checks, postcopySupported,
-      stacks: { source: { libvirt: srcLib.packed, qemu: srcQemu.packed }, destination: { libvirt: dstLib.packed, qemu: dstQemu.packed } },
+    const guestQemu = { emulatorBin: emulator, arch, virtType };
+    const stacks = {
+      source: { libvirt: srcLib.packed, qemu: await qemuRunningGuest(src, guestQemu, srcQemu) },
+      destination: { libvirt: dstLib.packed, qemu: await qemuRunningGuest(dst, guestQemu, dstQemu) },
     };
+    return { checks, postcopySupported, stacks };
   };
+}
+
+/**
+ * The version of the QEMU that runs (or will run) this guest on a host: the host's default QEMU
+ * (virConnectGetVersion) unless the guest names another <emulator>, whose own default machine type
+ * (domain capabilities) tells its version. What it supports decides the data path, not the host's
+ * default binary.
+ */
+async function qemuRunningGuest(c: LibvirtClient, q: { emulatorBin?: string; arch?: string; virtType?: string }, hostDefault: Version): Promise<number> {
+  if (!q.emulatorBin) return hostDefault.packed;
+  const caps = await c.getDomainCapabilities({
+    emulatorBin: q.emulatorBin, ...(q.arch ? { arch: q.arch } : {}), ...(q.virtType ? { virtType: q.virtType } : {}),
+  }).catch(() => null);
+  const machine = caps ? /<machine>([^<]+)<\/machine>/.exec(caps)?.[1] : undefined;
+  const version = machine ? qemuVersionFromMachine(machine) : null;
+  if (version === null) return hostDefault.packed;
+  // The same major.minor as the host's default: that binary, whose micro version libvirt knows.
+  return Math.floor(version / 1_000) === Math.floor(hostDefault.packed / 1_000) ? hostDefault.packed : version;
 }

@@ -6,9 +6,9 @@
  *
  *   npx tsx lab/legacy-qemu.ts install     # prints the binary's path
  *
- * The binary is relocatable: it finds its ROMs and firmware relative to itself, so its own
- * qemu-system-data is unpacked beside it, and the firmware other packages ship (SeaBIOS, iPXE),
- * the same for both QEMUs, is linked in from the system.
+ * The binary is relocatable: it finds its modules (TCG among them), ROMs and firmware relative to
+ * itself, so its own qemu-system-common and qemu-system-data are unpacked beside it, and the
+ * firmware other packages ship (SeaBIOS, iPXE), the same for both QEMUs, is linked in.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -17,7 +17,7 @@ import { run } from './proc';
 import { toolsDir } from './paths';
 
 const SUITE = 'bookworm';
-const PACKAGES = ['qemu-system-x86', 'qemu-system-data'];
+const PACKAGES = ['qemu-system-x86', 'qemu-system-common', 'qemu-system-data'];
 const SHARED_FIRMWARE = ['usr/share/seabios', 'usr/lib/ipxe'];
 
 export function legacyQemuDir(): string {

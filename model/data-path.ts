@@ -5,11 +5,13 @@ import { z } from 'zod';
  * both hosts reported in the pre-checks (facts), and how ferry uses it.
  *
  * The minimum versions are where libvirt and QEMU first shipped each feature; both ends must have
- * it, since libvirt negotiates every capability with the destination. Seen on the lab: Debian 12's
- * libvirt 9.0 / QEMU 7.2 (QEMU 7.2 has preemption only as the experimental x-postcopy-preempt,
- * which libvirt does not use) and bookworm-backports' libvirt 11.3 / QEMU 10.0 (libvirt turns
- * post-copy preemption on by itself whenever it starts post-copy; QEMU 10.0 refuses multifd
- * together with post-copy: "Postcopy is not yet compatible with multifd").
+ * it, since libvirt negotiates every capability with the destination. Seen on the lab, libvirt
+ * 11.3 from bookworm-backports: it turns QEMU's postcopy-preempt capability on by itself for a
+ * post-copy migration, for Debian 12's QEMU 7.2 (where the capability is still marked unstable) as
+ * for QEMU 10.0 (read from the source QEMU during the job, test/integration/data-path.test.ts);
+ * QEMU 10.0 refuses multifd together with post-copy ("Postcopy is not yet compatible with
+ * multifd"). Debian 12's own libvirt 9.0 was not observed with preemption; the minimum below is
+ * the libvirt release that reworked post-copy (recovery), an assumption where not observed.
  */
 
 /** libvirt's and QEMU's versions packed as major * 1e6 + minor * 1e3 + micro (virConnectGet*Version). */
@@ -28,8 +30,8 @@ const v = (major: number, minor: number, micro = 0) => major * 1_000_000 + minor
 export const FEATURE_MINIMUMS = {
   /** VIR_MIGRATE_POSTCOPY_RESUME: recovering a broken post-copy instead of losing the guest. */
   postcopyRecovery: { libvirt: v(8, 5), qemu: v(3, 0) },
-  /** QEMU's postcopy-preempt (a second channel for faulted pages); libvirt enables it itself. */
-  postcopyPreempt: { libvirt: v(8, 5), qemu: v(8, 0) },
+  /** QEMU's postcopy-preempt (a second channel for faulted pages, QEMU 7.1); libvirt enables it itself. */
+  postcopyPreempt: { libvirt: v(8, 5), qemu: v(7, 1) },
   /** VIR_MIGRATE_PARALLEL (QEMU multifd). */
   multifd: { libvirt: v(5, 2), qemu: v(4, 0) },
   /** Multifd in the same migration as post-copy. */
@@ -42,6 +44,17 @@ export type DataPathFeature = keyof typeof FEATURE_MINIMUMS;
 export function pairHas(stacks: PairStacks, feature: DataPathFeature): boolean {
   const min = FEATURE_MINIMUMS[feature];
   return [stacks.source, stacks.destination].every((h) => h.libvirt >= min.libvirt && h.qemu >= min.qemu);
+}
+
+/**
+ * The QEMU version a machine type names (pc-i440fx-7.2, pc-q35-10.0 -> 7.2.0, 10.0.0): what libvirt's
+ * domain capabilities report as the default machine of one emulator binary, so a guest whose
+ * <emulator> is not the host's default QEMU is judged by its own QEMU. Null for names without a
+ * version (distribution machine types such as pc-q35-rhel9.4.0).
+ */
+export function qemuVersionFromMachine(machine: string): number | null {
+  const m = /^(?:pc-i440fx|pc-q35|pc|q35|virt)-(\d+)\.(\d+)$/.exec(machine);
+  return m ? v(Number(m[1]), Number(m[2])) : null;
 }
 
 export function formatVersion(packed: number): string {
@@ -78,7 +91,7 @@ export function chooseDataPath(stacks: PairStacks, wish: DataPathWish): DataPath
   if (!wish.postcopy) why.push('post-copy preemption: not needed (no post-copy in this migration)');
   else why.push(preempt
     ? 'post-copy preemption: on (libvirt enables it with post-copy; faulted pages skip the bulk stream)'
-    : `post-copy preemption: unavailable on ${pair} (needs libvirt 8.5 and QEMU 8.0 on both ends)`);
+    : `post-copy preemption: unavailable on ${pair} (needs libvirt 8.5 and QEMU 7.1 on both ends)`);
 
   let parallel: number | null = null;
   if (wish.parallelConnections < 2) why.push('multifd: not asked for (policy dataPath.parallelConnections)');

@@ -18,6 +18,9 @@ rm -f test-results/*.json test-results/lab-up.log
 # CLI first (the workflow tests run their own server from it), then Placement and the 3-host lab.
 step "Temporal CLI (pinned)"
 npx tsx lab/temporal.ts install >/dev/null || exit 1
+# Debian 12's QEMU 7.2, unpacked under .tools beside the lab's QEMU 10 (test/integration/data-path.test.ts).
+step "Debian 12's QEMU 7.2 (unpacked, not installed)"
+npx tsx lab/legacy-qemu.ts install >/dev/null || exit 1
 step "lab up, in the background (test-results/lab-up.log)"
 node bin/ferry lab up --hosts 3 --accel tcg > test-results/lab-up.log 2>&1 &
 lab_up=$!

@@ -30,7 +30,7 @@ describe('LiveMigration: the data path from both hosts\' versions', () => {
     expect(outcome.decisions.map((d) => d.action).indexOf('data-path')).toBeLessThan(outcome.decisions.map((d) => d.action).indexOf('start'));
   });
 
-  it("Debian 12's stack with multifd asked for and post-copy not eligible: multifd used, no preemption", async () => {
+  it("Debian 12's stack with multifd asked for and post-copy not eligible: multifd used, no preemption (no post-copy)", async () => {
     const fake = fakeActivities({ stacks: both('debian12'), postcopySupported: false, samples: samples() });
     await runMigration(ctx, fake, { vm: 'web-7', destination: 'host-a', policy: { dataPath: { parallelConnections: 2 } } });
     expect(fake.inputsOf('startMigration')[0]!.dataPath).toMatchObject({ postcopyPreempt: false, parallelConnections: 2, switchoverBandwidthMiBps: null });

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { chooseDataPath, formatVersion, HostStackSchema, pairHas, type HostStack, type PairStacks } from '../../../model/data-path';
+import { chooseDataPath, formatVersion, HostStackSchema, pairHas, qemuVersionFromMachine, type HostStack, type PairStacks } from '../../../model/data-path';
 
 const fixture = (name: string): HostStack =>
   HostStackSchema.parse(JSON.parse(fs.readFileSync(path.join(__dirname, '../../fixtures/stacks', `${name}.json`), 'utf8')));
@@ -23,17 +23,25 @@ describe('the data path a host pair offers', () => {
     expect(p.why.join('\n')).toMatch(/preemption: on/);
   });
 
-  it("Debian 12's own stack: no preemption and no switch-over hint, each with the versions that lack it", () => {
+  it("Debian 12's own stack: preemption (QEMU 7.2 has it) but no switch-over hint, named with the versions that lack it", () => {
     const p = chooseDataPath(pair(debian12, debian12), { ...wish, switchoverBandwidthMiBps: 50 });
-    expect(p).toMatchObject({ postcopyPreempt: false, switchoverBandwidthMiBps: null });
-    expect(p.why.join('\n')).toMatch(/preemption: unavailable on libvirt 9\.0\.0\/9\.0\.0, QEMU 7\.2\.0\/7\.2\.0/);
-    expect(p.why.join('\n')).toMatch(/switch-over bandwidth hint: unavailable/);
+    expect(p).toMatchObject({ postcopyPreempt: true, switchoverBandwidthMiBps: null });
+    expect(p.why.join('\n')).toMatch(/switch-over bandwidth hint: unavailable on libvirt 9\.0\.0\/9\.0\.0, QEMU 7\.2\.0\/7\.2\.0/);
   });
 
   it('a mixed pair gets only what both ends have (old source, new destination and the reverse)', () => {
     for (const p of [pair(debian12, backports), pair(backports, debian12)]) {
-      expect(chooseDataPath(p, { ...wish, switchoverBandwidthMiBps: 50 })).toMatchObject({ postcopyPreempt: false, switchoverBandwidthMiBps: null });
+      expect(chooseDataPath(p, { ...wish, switchoverBandwidthMiBps: 50 })).toMatchObject({ switchoverBandwidthMiBps: null });
       expect(pairHas(p, 'postcopyRecovery')).toBe(true);
+    }
+  });
+
+  it('a QEMU before 7.1 on either end: no preemption, saying what it needs', () => {
+    const old = { libvirt: 9_000_000, qemu: 7_000_000 };
+    for (const p of [pair(old, backports), pair(backports, old)]) {
+      const d = chooseDataPath(p, wish);
+      expect(d.postcopyPreempt).toBe(false);
+      expect(d.why.join('\n')).toMatch(/preemption: unavailable on .*needs libvirt 8\.5 and QEMU 7\.1/);
     }
   });
 
@@ -49,5 +57,16 @@ describe('the data path a host pair offers', () => {
 
   it('no post-copy: preemption is not claimed, whatever the stack', () => {
     expect(chooseDataPath(pair(backports, backports), { ...wish, postcopy: false }).postcopyPreempt).toBe(false);
+  });
+});
+
+describe("a guest's own QEMU, from the machine type its emulator defaults to", () => {
+  it('reads the version from upstream machine type names', () => {
+    expect(qemuVersionFromMachine('pc-i440fx-7.2')).toBe(7_002_000);
+    expect(qemuVersionFromMachine('pc-q35-10.0')).toBe(10_000_000);
+  });
+  it('gives none for names without a version, so the host default is used', () => {
+    expect(qemuVersionFromMachine('pc-q35-rhel9.4.0')).toBeNull();
+    expect(qemuVersionFromMachine('pc')).toBeNull();
   });
 });
