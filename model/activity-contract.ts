@@ -6,6 +6,11 @@
  */
 import { z } from 'zod';
 import type { HostView } from './situation';
+import {
+  GatherDrainFactsInputSchema, ReleaseRoomInputSchema, ReserveRoomInputSchema, ReserveRoomResultSchema, SetHostMaintenanceInputSchema,
+  SetHostMaintenanceResultSchema,
+} from './drain/activity-io';
+import { DrainFactsSchema } from './drain/schemas';
 
 // ---- shared pieces ------------------------------------------------------------------------------
 
@@ -343,6 +348,11 @@ export const ACTIVITY_CONTRACT = {
   rollbackMigration: { input: RollbackInputSchema, output: RollbackResultSchema },
   guestStallMark: { input: GuestStallMarkInputSchema, output: GuestMeterMarkSchema },
   guestStallSince: { input: GuestStallSinceInputSchema, output: z.number().nullable() },
+  // The drain (workflows/drain-host.ts): its facts, the host's maintenance mark, the room it holds.
+  gatherDrainFacts: { input: GatherDrainFactsInputSchema, output: DrainFactsSchema },
+  setHostMaintenance: { input: SetHostMaintenanceInputSchema, output: SetHostMaintenanceResultSchema },
+  reserveRoom: { input: ReserveRoomInputSchema, output: ReserveRoomResultSchema },
+  releaseRoom: { input: ReleaseRoomInputSchema, output: z.boolean() },
 } as const;
 
 export type ActivityName = keyof typeof ACTIVITY_CONTRACT;

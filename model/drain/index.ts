@@ -5,3 +5,4 @@ export * from './plan';
 export * from './progress';
 export * from './retry';
 export * from './schemas';
+export * from './maintenance';
