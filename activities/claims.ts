@@ -122,7 +122,10 @@ export function placementActivities(deps: ActivityDeps) {
     return typed(`claim ${dest.name} for ${input.vm.name} (migration ${input.migrationId})`, async () => {
       let r;
       try {
-        r = await claimForMigration(placement, { vmUuid: input.vm.uuid, migrationUuid: input.migrationId, destinationRpUuid: dest.rp });
+        r = await claimForMigration(placement, {
+          vmUuid: input.vm.uuid, migrationUuid: input.migrationId, destinationRpUuid: dest.rp,
+          ...(input.reservationId !== undefined ? { reservationUuid: input.reservationId } : {}),
+        });
       } catch (err) {
         if (err instanceof PlacementStateError && (err.code === 'ferry.placement.no_source_allocation' || err.code === 'ferry.placement.no_destination_provider')) {
           throw refuse(err.message);

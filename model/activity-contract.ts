@@ -105,7 +105,11 @@ export type DestinationCheckResult = z.infer<typeof DestinationCheckResultSchema
 
 // ---- claim in Placement ---------------------------------------------------------------------------
 
-export const ClaimInputSchema = z.object({ migrationId: z.string().uuid(), vm: VmFactsSchema, source: z.string(), destination: z.string() });
+export const ClaimInputSchema = z.object({
+  migrationId: z.string().uuid(), vm: VmFactsSchema, source: z.string(), destination: z.string(),
+  /** A drain's reservation consumer holding the room on the destination: the claim takes it over (one atomic write). */
+  reservationId: z.string().uuid().optional(),
+});
 export type ClaimInput = z.infer<typeof ClaimInputSchema>;
 export const ClaimResultSchema = z.object({ outcome: z.enum(['claimed', 'already-claimed']), detail: z.string() });
 export type ClaimResult = z.infer<typeof ClaimResultSchema>;

@@ -24,9 +24,13 @@ export function afterFailedAttempt(
   state: { attempts: number; triedDestinations: readonly string[]; lastEnd: AttemptEnd; lastError: string | null; cancelRequested: boolean },
 ): RetryVerdict {
   const last = state.lastError ? `: ${state.lastError}` : '';
+  // The child was rolled back on request (ferry abort, or the drain's cancel with abortInFlight):
+  // a decision, not a failure to retry.
+  if (state.lastEnd === 'rolled_back') {
+    const by = state.cancelRequested ? 'as the drain was cancelled (abort in flight)' : 'by an operator';
+    return { kind: 'give-up', status: 'aborted', reason: `its migration was aborted ${by}${last}` };
+  }
   if (state.cancelRequested) return { kind: 'give-up', status: 'cancelled', reason: `the drain was cancelled after attempt ${state.attempts}${last}` };
-  // An operator rolled the child back (ferry abort): that is a decision, not a failure to retry.
-  if (state.lastEnd === 'rolled_back') return { kind: 'give-up', status: 'aborted', reason: `its migration was aborted by an operator${last}` };
   if (state.attempts >= retry.maxAttempts) {
     return {
       kind: 'give-up', status: 'failed',

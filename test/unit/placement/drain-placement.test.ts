@@ -112,3 +112,39 @@ describe('room reserved for a planned move', () => {
     expect(err.nonRetryable).toBe(false);
   });
 });
+
+describe('the migration\'s claim takes the drain\'s reservation over', () => {
+  const MIG = '33333333-3333-4333-8333-333333333333';
+  const claimInput = { migrationId: MIG, vm, source: 'host-a', destination: 'host-b' };
+
+  it('in one write: the room is counted once, and the reservation is empty after', async () => {
+    // host-b has room for exactly one such VM: the reservation fills it.
+    const { fake, drain, claims } = setup({ VCPU: 2, MEMORY_MB: 1024 });
+    await drain.reserveRoom({ reservationId: RES, vmUuid: VM, destination: 'host-b', resources: HELD });
+    // Without the reservation's id, the claim finds no room: the reservation really holds it.
+    const refused = await failure(claims.claim(claimInput));
+    expect(refused.message).toMatch(/host-b has no room/);
+    expect(fake.consumers.get(RES)).toBeDefined();
+
+    const writesBefore = fake.writes().length;
+    const r = await claims.claim({ ...claimInput, reservationId: RES });
+    expect(r.outcome).toBe('claimed');
+    expect(fake.writes().length - writesBefore).toBe(1); // one atomic POST /allocations
+    expect(fake.consumers.get(VM)!.allocations).toEqual({ [DST]: HELD });
+    expect(fake.consumers.get(MIG)!.allocations).toEqual({ [SRC]: HELD });
+    expect(fake.consumers.has(RES)).toBe(false);
+    expect(fake.usages(DST)).toEqual(HELD);
+    // Idempotent: a retry finds it done; releasing the (empty) reservation changes nothing.
+    expect((await claims.claim({ ...claimInput, reservationId: RES })).outcome).toBe('already-claimed');
+    expect(await drain.releaseRoom({ reservationId: RES })).toBe(false);
+    expect(fake.usages(DST)).toEqual(HELD);
+  });
+
+  it('a reservation of other resources is not taken: the claim asks Placement as usual', async () => {
+    const { fake, drain, claims } = setup();
+    await drain.reserveRoom({ reservationId: RES, vmUuid: VM, destination: 'host-b', resources: { VCPU: 1, MEMORY_MB: 512 } });
+    expect((await claims.claim({ ...claimInput, reservationId: RES })).outcome).toBe('claimed');
+    expect(fake.consumers.get(RES)!.allocations).toEqual({ [DST]: { VCPU: 1, MEMORY_MB: 512 } });
+    expect(fake.usages(DST)).toEqual({ VCPU: 3, MEMORY_MB: 1536 });
+  });
+});
