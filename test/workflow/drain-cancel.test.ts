@@ -7,7 +7,7 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { maintenanceRefusal } from '../../model/drain';
-import { cancelDrainUpdate, drainProgressQuery } from '../../workflows/definitions';
+import { cancelDrainUpdate, drainProgressQuery, progressQuery } from '../../workflows/definitions';
 import { DRAINED, drainFakes, drainVm, room, type DrainFake } from './support/drain-fakes';
 import { withDrainWorker } from './support/drain-env';
 import { fakeActivities, hardFailure, refusal } from './support/fake-activities';
@@ -67,6 +67,32 @@ describe('DrainHost: cancel', () => {
     expect(fake.inputsOf('applyAction').map((x) => x.action.kind)).toContain('abort');
     expect(fake.count('rollbackMigration')).toBe(1);
     expectNothingHeld(fake);
+  });
+
+  it('with abortInFlight past the switch to post-copy: the abort is refused there, the move finishes and is reported moved', async () => {
+    const fake = threeVms();
+    fake.hold('a', 'postcopy');
+    const report = await withDrainWorker(ctx, fake, async (start) => {
+      const handle = await start({ host: DRAINED, limits: { maxParallel: 1 } });
+      await fake.inFlight('a');
+      // Let the child see post-copy before the abort arrives.
+      const child = ctx.env.client.workflow.getHandle(`migrate-${fake.uuidOf('a')}`);
+      for (let i = 0; (await child.query(progressQuery)).phase !== 'post-copy'; i++) {
+        if (i > 200) throw new Error('the child never reached post-copy');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      await handle.executeUpdate(cancelDrainUpdate, { args: [{ abortInFlight: true }] });
+      await new Promise((r) => setTimeout(r, 500));
+      fake.release('a');
+      return handle.result();
+    });
+    expect(report.vms.map((v) => [v.vm.name, v.status])).toEqual([['a', 'moved'], ['b', 'cancelled'], ['c', 'cancelled']]);
+    expect(fake.inputsOf('applyAction').map((x) => x.action.kind)).not.toContain('abort');
+    expect(fake.count('rollbackMigration')).toBe(0);
+    expectNothingHeld(fake);
+    // The refusal is where an operator looks: the migration's own decisions.
+    const outcome = await ctx.env.client.workflow.getHandle(`migrate-${fake.uuidOf('a')}`).result() as { decisions: Array<{ action: string; reason: string }> };
+    expect(outcome.decisions.find((d) => d.action === 'abort-from-drain-refused')?.reason).toMatch(/abort refused: the migration is in post-copy/);
   });
 
   it('a cancel once the drain is over is refused, saying so', async () => {

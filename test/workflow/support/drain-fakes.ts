@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { DrainDestination, DrainVm } from '../../../model/drain';
-import { endedOnDestination, endedOnSource, fakeActivities, hardFailure, precopy, type FakeActivities } from './fake-activities';
+import { endedOnDestination, endedOnSource, fakeActivities, hardFailure, postcopy, precopy, type FakeActivities } from './fake-activities';
 
 export const DRAINED = 'host-c';
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -30,8 +30,8 @@ export interface DrainScript {
 }
 
 export interface DrainFake extends FakeActivities {
-  /** Hold a VM's migration in pre-copy until released. */
-  hold(name: string): void;
+  /** Hold a VM's migration in pre-copy (or post-copy) until released. */
+  hold(name: string, mode?: 'precopy' | 'postcopy'): void;
   release(name: string): void;
   /** Resolves once the VM's migration is being watched (it is in flight). */
   inFlight(name: string): Promise<void>;
@@ -40,7 +40,7 @@ export interface DrainFake extends FakeActivities {
 
 export function drainFakes(script: DrainScript): DrainFake {
   const byUuid = new Map(script.vms.map((v) => [v.uuid, v]));
-  const held = new Set<string>();
+  const held = new Map<string, 'precopy' | 'postcopy'>();
   const aborted = new Set<string>();
   const watched = new Map<string, () => void>();
   const watchedP = new Map<string, Promise<void>>();
@@ -66,14 +66,16 @@ export function drainFakes(script: DrainScript): DrainFake {
         watched.get(input.vm.name)?.();
         await sleep(script.moveMs ?? 50);
         if (aborted.has(input.vm.name)) return endedOnSource();
-        if (held.has(input.vm.name)) return precopy(1, 100);
+        const mode = held.get(input.vm.name);
+        if (mode === 'precopy') return precopy(1, 100);
+        if (mode === 'postcopy') return postcopy(2, 50);
         return endedOnDestination();
       },
     },
   });
   return {
     ...fake,
-    hold: (name) => { held.add(name); },
+    hold: (name, mode = 'precopy') => { held.set(name, mode); },
     release: (name) => { held.delete(name); },
     inFlight: (name) => watchedP.get(name)!,
     uuidOf: (name) => script.vms.find((v) => v.name === name)!.uuid,
