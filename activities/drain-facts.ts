@@ -5,6 +5,7 @@ import { guestCpuXml, sizeFromXml } from './domain-facts';
 import type { HostEntry } from './hosts';
 import { DomainXmlFlags, ListAllDomainsFlags, type LibvirtClient } from './libvirt';
 import { postcopyBlockers } from './libvirt/dest-xml';
+import { placementFailure } from './claims';
 import { inMaintenance, totalResources } from './placement';
 import { refuse } from './refusal';
 
@@ -21,6 +22,15 @@ export function drainFactsActivities(deps: ActivityDeps) {
   async function gatherDrainFacts(input: GatherDrainFactsInput): Promise<DrainFacts> {
     const unknown = deps.inventory.unknownHost(input.host);
     if (unknown) throw refuse(`host: ${unknown}`);
+    try {
+      return await gather(input);
+    } catch (err) {
+      // Placement's errors typed as the claim's (PlacementUnavailable: retried; ...); libvirt's as they come.
+      throw placementFailure(err, `gather the facts of a drain of ${input.host}`);
+    }
+  }
+
+  async function gather(input: GatherDrainFactsInput): Promise<DrainFacts> {
     const source = deps.inventory.get(input.host);
     const src = await deps.connections.get(source.name);
     const vms: Array<DrainVm & { cpuXml: string | undefined; query: CpuQuery }> = [];
@@ -31,7 +41,7 @@ export function drainFactsActivities(deps: ActivityDeps) {
       const held = await deps.placement.getAllocations(dom.uuid);
       const unmovable = st.stateName === 'paused'
         ? `paused (${st.reasonName}): ferry live-migrates running guests; resume it first`
-        : job.typeName !== 'None' ? `it has a ${job.typeName.toLowerCase()} job (another migration, a save or a dump)`
+        : job.typeName !== 'None' ? `it has a job running (${job.typeName.toLowerCase()}: another migration, a save or a dump)`
           : /<hostdev[\s>]/.test(xml) ? 'it has a <hostdev> (VFIO/PCI passthrough) device, which cannot be live-migrated'
             : null;
       vms.push({

@@ -4,7 +4,7 @@
  * room given back, then moved, retried on another destination after a backoff, or reported).
  */
 import {
-  ChildWorkflowCancellationType, ChildWorkflowFailure, ParentClosePolicy, startChild, uuid4,
+  ChildWorkflowCancellationType, ParentClosePolicy, startChild, uuid4,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { chooseFor, consume, wantedBy } from '../../model/drain/plan';
@@ -140,10 +140,9 @@ export async function releaseReservation(run: DrainRun, uuid: string): Promise<v
   run.released.push(held.id);
 }
 
-/** The innermost failure's message (a child's ApplicationFailure under ChildWorkflowFailure, ...). */
+/** The innermost failure's message (a child's ApplicationFailure under its ChildWorkflowFailure, ...). */
 export function rootMessage(err: unknown): string {
   let e: unknown = err;
   while (e instanceof Error && (e as Error & { cause?: unknown }).cause instanceof Error) e = (e as Error & { cause?: unknown }).cause;
-  if (err instanceof ChildWorkflowFailure && e === err) return err.message;
   return e instanceof Error ? e.message : String(e);
 }
