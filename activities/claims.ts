@@ -3,9 +3,10 @@ import type {
   ChooseDestinationInput, ChooseDestinationResult, ClaimInput, ClaimResult, DropMigrationClaimInput, RevertClaimInput,
 } from '../model/activity-contract';
 import { chooseDestination } from '../model/destination-choice';
+import { MAINTENANCE_TRAIT, maintenanceRefusal } from '../model/drain/maintenance';
 import type { ActivityDeps } from './deps';
 import {
-  claimForMigration, dropMigrationAllocation, hasAllocations, PlacementError, PlacementProtocolError, PlacementStateError,
+  claimForMigration, dropMigrationAllocation, hasAllocations, inMaintenance, PlacementError, PlacementProtocolError, PlacementStateError,
   PlacementUnavailableError, revertMigrationAllocation, totalResources, type PlacementClient, type Resources,
 } from './placement';
 import { refuse } from './refusal';
@@ -79,6 +80,8 @@ export function placementActivities(deps: ActivityDeps) {
         if (host.name === input.source) {
           throw refuse(`destination ${host.name} is the host the VM runs on: choose another host`);
         }
+        // A host in maintenance (drained or draining) takes no VM, forced or not.
+        if (await inMaintenance(placement, host.rp)) throw refuse(maintenanceRefusal(host.name));
         if (input.requested.mode === 'force') {
           return { destination: host.name, how: 'forced', detail: 'forced by the operator; Placement still checks capacity when claiming' };
         }
@@ -93,11 +96,18 @@ export function placementActivities(deps: ActivityDeps) {
       const c = await placement.getAllocationCandidates({ resources });
       // A candidate may use nested providers: it belongs to the host whose tree it is in.
       const rootOf = (rp: string) => c.providerSummaries[rp]?.rootProviderUuid ?? rp;
+      // A host in maintenance is no candidate: its root provider's summary carries the trait.
+      const marked = (rp: string) => c.providerSummaries[rp]?.traits?.includes(MAINTENANCE_TRAIT) ?? false;
       const candidates = inventory.hosts
+        .filter((h) => !marked(h.rp))
         .filter((h) => c.allocationRequests.some((r) => Object.keys(r.allocations).some((rp) => rootOf(rp) === h.rp)))
         .map((h) => ({ host: h.name, rp: h.rp }));
       const chosen = chooseDestination(candidates, c.providerSummaries, [input.source]);
-      if (!chosen) throw refuse(`no host other than ${input.source} has room for ${fmt(resources)} in Placement`);
+      if (!chosen) {
+        const resting = inventory.hosts.filter((h) => marked(h.rp)).map((h) => h.name);
+        throw refuse(`no host other than ${input.source} has room for ${fmt(resources)} in Placement` +
+          (resting.length ? ` (in maintenance, so left out: ${resting.join(', ')})` : ''));
+      }
       return { destination: chosen.host, how: 'placement', detail: `Placement candidates for ${fmt(resources)}: ${candidates.map((x) => x.host).join(', ') || 'none'}; chose ${chosen.host}` };
     });
   }
@@ -112,7 +122,10 @@ export function placementActivities(deps: ActivityDeps) {
     return typed(`claim ${dest.name} for ${input.vm.name} (migration ${input.migrationId})`, async () => {
       let r;
       try {
-        r = await claimForMigration(placement, { vmUuid: input.vm.uuid, migrationUuid: input.migrationId, destinationRpUuid: dest.rp });
+        r = await claimForMigration(placement, {
+          vmUuid: input.vm.uuid, migrationUuid: input.migrationId, destinationRpUuid: dest.rp,
+          ...(input.reservationId !== undefined ? { reservationUuid: input.reservationId } : {}),
+        });
       } catch (err) {
         if (err instanceof PlacementStateError && (err.code === 'ferry.placement.no_source_allocation' || err.code === 'ferry.placement.no_destination_provider')) {
           throw refuse(err.message);

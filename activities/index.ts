@@ -11,6 +11,8 @@ import { rollbackActivities } from './rollback';
 import { startActivities } from './start';
 import { steerActivities } from './steer';
 import { destinationChecks, sourceChecks } from './pre-checks';
+import { drainFactsActivities } from './drain-facts';
+import { drainPlacementActivities } from './drain-placement';
 import { watchActivities } from './watch';
 
 /**
@@ -31,6 +33,8 @@ export function createActivities(deps: ActivityDeps): FerryActivities {
     ...recoverActivities(deps),
     ...finishActivities(deps),
     ...rollbackActivities(deps),
+    ...drainFactsActivities(deps),
+    ...drainPlacementActivities(deps),
     guestStallMark: async (input) => (deps.guestMeter ? deps.guestMeter.mark(input.vmName) : null),
     guestStallSince: async (input) =>
       deps.guestMeter && input.mark ? deps.guestMeter.stallSinceMs(input.vmName, input.mark) : null,

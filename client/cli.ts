@@ -8,6 +8,7 @@ import path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { ferryVariablesHelp, unknownFerryVariables } from '../config/ferry-env';
 import { DEFAULT_NAMESPACE as DEFAULT_TEMPORAL_NAMESPACE, LAB_TEMPORAL_ADDRESS as DEFAULT_TEMPORAL_ADDRESS } from '../config/temporal-defaults';
+import { registerDrainCommands } from './commands/drain';
 import { registerMigrationCommands } from './commands/migration';
 import { registerSetupCommand } from './commands/setup';
 import { EXIT, EXIT_CODE_TABLE, type ExitCode } from './exit-codes';
@@ -61,6 +62,7 @@ export function buildCli(groups: CommandGroup[] = []): Command {
     // Before any command runs (help and --version excepted, so the list stays readable).
     .hook('preAction', () => refuseUnknownFerryVariables(process.env));
   registerMigrationCommands(program);
+  registerDrainCommands(program);
   registerSetupCommand(program);
   for (const add of groups) add(program);
   return program;

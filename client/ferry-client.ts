@@ -310,8 +310,8 @@ export class FerryClient {
     }, workflowId);
   }
 
-  /** Maps what Temporal answers to FerryErrors: not reachable, no such namespace, no such migration. */
-  private async rpc<T>(fn: () => Promise<T>, workflowId?: string): Promise<T> {
+  /** Maps what Temporal answers to FerryErrors: not reachable, no such namespace, no such migration (drain-client.ts uses it too). */
+  async rpc<T>(fn: () => Promise<T>, workflowId?: string): Promise<T> {
     try {
       return await fn();
     } catch (err) {

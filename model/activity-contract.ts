@@ -7,6 +7,11 @@
 import { z } from 'zod';
 import { DataPathSchema, PairStacksSchema } from './data-path';
 import type { HostView } from './situation';
+import {
+  GatherDrainFactsInputSchema, ReleaseRoomInputSchema, ReserveRoomInputSchema, ReserveRoomResultSchema, SetHostMaintenanceInputSchema,
+  SetHostMaintenanceResultSchema,
+} from './drain/activity-io';
+import { DrainFactsSchema } from './drain/schemas';
 
 // ---- shared pieces ------------------------------------------------------------------------------
 
@@ -103,7 +108,11 @@ export type DestinationCheckResult = z.infer<typeof DestinationCheckResultSchema
 
 // ---- claim in Placement ---------------------------------------------------------------------------
 
-export const ClaimInputSchema = z.object({ migrationId: z.string().uuid(), vm: VmFactsSchema, source: z.string(), destination: z.string() });
+export const ClaimInputSchema = z.object({
+  migrationId: z.string().uuid(), vm: VmFactsSchema, source: z.string(), destination: z.string(),
+  /** A drain's reservation consumer holding the room on the destination: the claim takes it over (one atomic write). */
+  reservationId: z.string().uuid().optional(),
+});
 export type ClaimInput = z.infer<typeof ClaimInputSchema>;
 export const ClaimResultSchema = z.object({ outcome: z.enum(['claimed', 'already-claimed']), detail: z.string() });
 export type ClaimResult = z.infer<typeof ClaimResultSchema>;
@@ -348,6 +357,11 @@ export const ACTIVITY_CONTRACT = {
   rollbackMigration: { input: RollbackInputSchema, output: RollbackResultSchema },
   guestStallMark: { input: GuestStallMarkInputSchema, output: GuestMeterMarkSchema },
   guestStallSince: { input: GuestStallSinceInputSchema, output: z.number().nullable() },
+  // The drain (workflows/drain-host.ts): its facts, the host's maintenance mark, the room it holds.
+  gatherDrainFacts: { input: GatherDrainFactsInputSchema, output: DrainFactsSchema },
+  setHostMaintenance: { input: SetHostMaintenanceInputSchema, output: SetHostMaintenanceResultSchema },
+  reserveRoom: { input: ReserveRoomInputSchema, output: ReserveRoomResultSchema },
+  releaseRoom: { input: ReleaseRoomInputSchema, output: z.boolean() },
 } as const;
 
 export type ActivityName = keyof typeof ACTIVITY_CONTRACT;

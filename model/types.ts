@@ -196,6 +196,13 @@ export const MigrationRequestSchema = strictObject(
       .optional()
       .describe('Migration bandwidth limit in MiB/s (1..1000000); absent: unlimited or the policy default.'),
     requestedBy: z.string().min(1).max(256).optional().describe('Who asked for the migration (for the audit).'),
+    reservation: z
+      .uuid({ error: 'must be the UUID of a reservation consumer in Placement' })
+      .optional()
+      .describe(
+        "Set by a drain: the Placement consumer holding this move's room on the destination. The claim takes that room " +
+          'over in the same atomic write (so it is never counted twice); absent or empty: the claim asks Placement for room.',
+      ),
   },
   'an object { vm, source?, destination?, policy?, bandwidthMiBps?, requestedBy? }',
 ).superRefine((request, ctx) => {

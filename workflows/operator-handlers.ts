@@ -6,7 +6,7 @@
 import { setHandler } from '@temporalio/workflow';
 import { explainForceComplete, type ControllerState, type ConvergencePolicy } from './convergence';
 import {
-  abortUpdate, decisionsQuery, forceCompleteUpdate, policyQuery, progressQuery, resumeRecoveryUpdate, setBandwidthUpdate,
+  abortFromDrainSignal, abortUpdate, decisionsQuery, forceCompleteUpdate, policyQuery, progressQuery, resumeRecoveryUpdate, setBandwidthUpdate,
   setMaxDowntimeUpdate,
 } from './definitions';
 import type { MigrationRecord } from './migration-record';
@@ -30,6 +30,15 @@ export function registerOperatorHandlers({ rec, policy, controller, postcopyElig
   setHandler(progressQuery, () => rec.progress);
   setHandler(policyQuery, () => policy);
   setHandler(decisionsQuery, () => rec.decisions);
+  /** Why an abort may not be taken now, or null (the abort update's and the drain's signal's rule). */
+  const abortRefusal = (): string | null => {
+    if (NO_ABORT_PHASES.includes(rec.phase) || inPostcopy()) {
+      const where = rec.phase === 'done' ? 'over' : `in ${inPostcopy() ? 'post-copy' : rec.phase}`;
+      return `abort refused: the migration is ${where}; after the switch to post-copy the VM can only move forward (ferry finishes or recovers it)`;
+    }
+    if (rec.abortRequested) return 'abort refused: an abort is already under way';
+    return null;
+  };
   setHandler(abortUpdate, (raw: AbortInput | undefined): UpdateResult => {
     const a = AbortInputSchema.parse(raw ?? {});
     rec.abortRequested = { reason: a.reason ?? 'operator requested abort' };
@@ -37,12 +46,22 @@ export function registerOperatorHandlers({ rec, policy, controller, postcopyElig
   }, {
     validator: (raw: AbortInput | undefined) => {
       assertValid(AbortInputSchema, raw ?? {}, 'abort input');
-      if (NO_ABORT_PHASES.includes(rec.phase) || inPostcopy()) {
-        const where = rec.phase === 'done' ? 'over' : `in ${inPostcopy() ? 'post-copy' : rec.phase}`;
-        throw new Error(`abort refused: the migration is ${where}; after the switch to post-copy the VM can only move forward (ferry finishes or recovers it)`);
-      }
-      if (rec.abortRequested) throw new Error('abort refused: an abort is already under way');
+      const refusal = abortRefusal();
+      if (refusal) throw new Error(refusal);
     },
+  });
+  // A new handler only (no command, nothing changes until the signal comes): runs begun before
+  // replay unchanged, since they never received it. A refusal cannot be answered to a signal: it
+  // is recorded where an operator looks (the decisions), and the migration goes on.
+  setHandler(abortFromDrainSignal, (raw: AbortInput | undefined) => {
+    const parsed = AbortInputSchema.safeParse(raw ?? {});
+    const reason = (parsed.success ? parsed.data.reason : undefined) ?? 'the drain was cancelled with abort in flight';
+    const refusal = abortRefusal();
+    if (refusal) {
+      rec.decide(Date.now(), 'abort-from-drain-refused', `${refusal} (${reason})`);
+      return;
+    }
+    rec.abortRequested = { reason };
   });
   setHandler(forceCompleteUpdate, (_raw: ForceCompleteInput | undefined): UpdateResult => {
     rec.operator = { ...rec.operator, forceComplete: true };

@@ -11,6 +11,8 @@ import {
   type Inventories,
   inventoriesSchema,
   type Inventory,
+  providerTraitsSchema,
+  type ProviderTraits,
   type ResourceProvider,
   resourceProviderListSchema,
   resourceProviderSchema,
@@ -181,6 +183,28 @@ export class PlacementClient {
 
   async getUsages(rpUuid: string): Promise<Usages> {
     return this.http.json('GET', `/resource_providers/${enc(rpUuid)}/usages`, usagesSchema);
+  }
+
+  // ---- traits ------------------------------------------------------------------------------
+
+  /** The provider's traits and generation; undefined when Placement has no such provider. */
+  async getProviderTraits(rpUuid: string): Promise<ProviderTraits | undefined> {
+    this.http.requireMicroversion('1.6', 'getProviderTraits');
+    return this.http.jsonOrUndefined('GET', `/resource_providers/${enc(rpUuid)}/traits`, providerTraitsSchema, [404]);
+  }
+
+  /** Replaces the provider's traits with the generation just read; a stale one gets 409 placement.concurrent_update. */
+  async putProviderTraits(rpUuid: string, generation: number, traits: string[]): Promise<ProviderTraits> {
+    this.http.requireMicroversion('1.6', 'putProviderTraits');
+    return this.http.json('PUT', `/resource_providers/${enc(rpUuid)}/traits`, providerTraitsSchema, {
+      body: { resource_provider_generation: generation, traits },
+    });
+  }
+
+  /** Creates the custom trait (CUSTOM_*) unless it exists: 201 or 204. */
+  async ensureTrait(name: string): Promise<void> {
+    this.http.requireMicroversion('1.6', 'ensureTrait');
+    await this.http.send('PUT', `/traits/${enc(name)}`);
   }
 
   // ---- allocations -------------------------------------------------------------------------

@@ -4,5 +4,7 @@ export * from './errors';
 export { compareMicroversions, DEFAULT_MICROVERSION, type Microversion, PlacementHttp, type PlacementHttpOptions } from './http';
 export * from './migration';
 export { retryOnConcurrentUpdate, type RetryOptions } from './retry';
-export type { Inventories, Inventory, ResourceProvider, Usages } from './schemas';
+export type { Inventories, Inventory, ProviderTraits, ResourceProvider, Usages } from './schemas';
+export * from './maintenance';
+export * from './reservation';
 export * from './seed';

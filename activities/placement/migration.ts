@@ -10,7 +10,7 @@
  * retried by re-reading both consumers and deciding again, never by overwriting blindly. Each step
  * is idempotent, so a Temporal retry after a lost answer finds the work done and says so.
  */
-import type { AllocationMap, ConsumerAllocations, PlacementClient, Resources } from './client';
+import type { AllocationMap, AllocationWrite, ConsumerAllocations, PlacementClient, Resources } from './client';
 import { PlacementError, PlacementStateError } from './errors';
 import { retryOnConcurrentUpdate, type RetryOptions } from './retry';
 
@@ -146,7 +146,7 @@ export async function claimDestination(
  */
 export async function claimForMigration(
   client: PlacementClient,
-  c: { vmUuid: string; migrationUuid: string; destinationRpUuid: string },
+  c: { vmUuid: string; migrationUuid: string; destinationRpUuid: string; reservationUuid?: string },
   retry: RetryOptions = {},
 ): Promise<MigrationClaimResult> {
   if (c.vmUuid === c.migrationUuid) throw new Error('the migration consumer UUID must differ from the VM UUID');
@@ -160,6 +160,24 @@ export async function claimForMigration(
   return retryOnConcurrentUpdate(`claim provider ${c.destinationRpUuid} for VM ${c.vmUuid} (migration ${c.migrationUuid})`, retry, async () => {
     const vm = await client.getAllocations(c.vmUuid);
     const migration = await client.getAllocations(c.migrationUuid);
+    const reservation = c.reservationUuid === undefined ? undefined : await client.getAllocations(c.reservationUuid);
+    /**
+     * The room a drain holds for this move (a reservation consumer on the destination), when it is
+     * exactly what the VM needs: the claim takes it over in the same write, emptying the
+     * reservation, so the room is never counted twice nor free for a moment in between.
+     */
+    const reserved = (resources: Resources): { allocations: AllocationMap; release: Record<string, AllocationWrite> } | undefined => {
+      if (!reservation || !hasAllocations(reservation) || !withinTree(reservation.allocations, tree)) return undefined;
+      if (!sameResources(totalResources(reservation.allocations), resources)) return undefined;
+      return {
+        allocations: reservation.allocations,
+        release: {
+          [reservation.consumerUuid]: {
+            allocations: {}, ...owner(reservation, 'reservation'), consumerGeneration: reservation.consumerGeneration, consumerType: 'MIGRATION',
+          },
+        },
+      };
+    };
 
     if (hasAllocations(migration)) {
       const resources = totalResources(migration.allocations);
@@ -178,15 +196,18 @@ export async function claimForMigration(
         await revertMigrationAllocation(client, c.migrationUuid, c.vmUuid, retry);
         return { outcome: 'no-room', resources, reason, movedBack: true };
       };
-      const candidate = await destinationCandidate(client, resources, c.destinationRpUuid);
+      const held = reserved(resources);
+      const candidate = held?.allocations ?? await destinationCandidate(client, resources, c.destinationRpUuid);
       if (!candidate) return refusedBecause('no allocation candidate in its tree');
       try {
-        await client.putAllocations(c.vmUuid, {
+        const claimWrite: AllocationWrite = {
           allocations: candidate,
           ...owner(migration, 'migration'),
           consumerGeneration: vm.consumerGeneration,
           consumerType: 'INSTANCE',
-        });
+        };
+        if (held) await client.postAllocations({ [c.vmUuid]: claimWrite, ...held.release });
+        else await client.putAllocations(c.vmUuid, claimWrite);
       } catch (err) {
         if (isCapacityRefusal(err)) return refusedBecause(err.detail);
         throw err;
@@ -203,11 +224,13 @@ export async function claimForMigration(
       );
     }
     const resources = totalResources(vm.allocations);
-    const candidate = await destinationCandidate(client, resources, c.destinationRpUuid);
+    const held = reserved(resources);
+    const candidate = held?.allocations ?? await destinationCandidate(client, resources, c.destinationRpUuid);
     if (!candidate) return { outcome: 'no-room', resources, reason: 'no allocation candidate in its tree', movedBack: false };
     const who = owner(vm, 'VM');
     try {
       await client.postAllocations({
+        ...held?.release,
         [c.vmUuid]: { allocations: candidate, ...who, consumerGeneration: vm.consumerGeneration, consumerType: 'INSTANCE' },
         [c.migrationUuid]: {
           allocations: vm.allocations,

@@ -49,6 +49,13 @@ export const usagesSchema = z.object({
 });
 export type Usages = z.infer<typeof usagesSchema>;
 
+/** GET|PUT /resource_providers/{uuid}/traits (microversion >= 1.6). */
+export const providerTraitsSchema = z.object({
+  traits: z.array(z.string()),
+  resource_provider_generation: z.number().int(),
+});
+export type ProviderTraits = z.infer<typeof providerTraitsSchema>;
+
 /** GET /allocations/{consumer}: an unknown consumer answers `{"allocations": {}}` only. */
 export const consumerAllocationsSchema = z.object({
   allocations: z.record(

@@ -167,7 +167,7 @@ const rawRows: RawRow[] = [
       `\\(8-4-4-4-12 hexadecimal digits\\); start it again with --workflow-id migrate-<the UUID of VM '${lit(VM)}'>`,
   ), () => 'migrate-1234-not-a-uuid'],
   ['vm of the wrong type', () => j({ vm: 12345 }), invalid('vm: must be a string: a libvirt domain name or UUID \\(got 12345\\)')],
-  ['unknown field', () => j({ vm: VM, colour: 'blue' }), invalid('colour: unknown field \\(allowed fields: vm, source, destination, policy, bandwidthMiBps, requestedBy\\)')],
+  ['unknown field', () => j({ vm: VM, colour: 'blue' }), invalid('colour: unknown field \\(allowed fields: vm, source, destination, policy, bandwidthMiBps, requestedBy, reservation\\)')],
   ['negative bandwidth', () => j({ vm: VM, bandwidthMiBps: -1 }), invalid('bandwidthMiBps: must be at least 1 \\(got -1\\)')],
   ['absurd bandwidth', () => j({ vm: VM, bandwidthMiBps: 1e12 }), invalid('bandwidthMiBps: must be at most 1000000 \\(got 1000000000000\\)')],
   ['bandwidth of the wrong type', () => j({ vm: VM, bandwidthMiBps: 'fast' }), invalid('bandwidthMiBps: must be a number \\(got "fast"\\)')],

@@ -67,7 +67,7 @@ describe('recorded lab histories replay deterministically', () => {
   it('covers both sides of the situation-table-v2 patch: histories recorded before it and after it', () => {
     const marker = (f: string) => load(f).events.some((e) => e.eventType === 'EVENT_TYPE_MARKER_RECORDED');
     // Histories recorded after later patches carry the table's marker too: only the four oldest are "before".
-    const before = files.filter((f) => !f.startsWith('house-') && !f.startsWith('id-check-') && !f.startsWith('stall-alongside-') && !f.startsWith('xml-out-of-history-'));
+    const before = files.filter((f) => !f.startsWith('house-') && !f.startsWith('id-check-') && !f.startsWith('stall-alongside-') && !f.startsWith('xml-out-of-history-') && !f.startsWith('drain-'));
     const after = files.filter((f) => f.startsWith('house-'));
     expect(before.length).toBeGreaterThanOrEqual(4);
     expect(before.filter(marker)).toEqual([]);
@@ -103,6 +103,17 @@ describe('recorded lab histories replay deterministically', () => {
     expect(newer.indexOf('guestStallSince')).toBeGreaterThanOrEqual(0);
     expect(newer.indexOf('guestStallSince')).toBeLessThan(newer.indexOf('finishOnHosts'));
     expect(patchIds('stall-alongside-precopy-completed.json')).toBe(true);
+  });
+
+  it('covers the drain: a DrainHost run with a retry, and a child migration whose claim took the drain\'s reservation over', () => {
+    const drain = load('drain-host-partial-with-retry.json');
+    expect(workflowIdOf(drain)).toBe('drain-host-c');
+    const children = drain.events.filter((e) => e.eventType === 'EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED');
+    expect(children).toHaveLength(3); // web-1, then flaky on host-a (failed) and on host-b
+    const child = load('drain-child-reservation-precopy-completed.json');
+    const payloads = [...JSON.stringify(child).matchAll(/"data":\s*"([A-Za-z0-9+/=]+)"/g)].map((m) => Buffer.from(m[1]!, 'base64').toString('utf8'));
+    expect(payloads.some((p) => p.includes('"id":"claim-takes-over-reservation"'))).toBe(true);
+    expect(payloads.some((p) => /"reservationId":"[0-9a-f-]{36}"/.test(p))).toBe(true);
   });
 
   it('histories recorded with dest-xml-out-of-history hold no domain XML in any payload', () => {

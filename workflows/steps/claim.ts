@@ -24,7 +24,9 @@ export async function claim(m: Migration, vm: VmFacts, source: string, destinati
   }
   const shown = patched('placement-wait-claim');
   try {
-    const input = { migrationId, vm, source, destination };
+    // A drain's move: the claim takes over the room the drain reserved (runs begun before this never carry one).
+    const reservation = m.req.reservation !== undefined && patched('claim-takes-over-reservation') ? { reservationId: m.req.reservation } : {};
+    const input = { migrationId, vm, source, destination, ...reservation };
     const claimed = shown
       ? await waitForPlacement(m, `claiming ${destination} for ${vm.name}`, () => claimQuick(input), {
         meaning: 'nothing has changed on either host; the migration starts once the claim is made',

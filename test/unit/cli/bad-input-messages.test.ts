@@ -82,7 +82,7 @@ describe("the workflow's refusal of a bad request (bad-input rawRows refused at 
   it.each([
     ['destination = source', { vm: VM, source: 'host-a', destination: 'host-a' }, 'destination.host: must differ from source (both are "host-a") (got "host-a")'],
     ['vm of the wrong type', { vm: 12345 }, 'vm: must be a string: a libvirt domain name or UUID (got 12345)'],
-    ['unknown field', { vm: VM, colour: 'blue' }, 'colour: unknown field (allowed fields: vm, source, destination, policy, bandwidthMiBps, requestedBy)'],
+    ['unknown field', { vm: VM, colour: 'blue' }, 'colour: unknown field (allowed fields: vm, source, destination, policy, bandwidthMiBps, requestedBy, reservation)'],
     ['negative bandwidth', { vm: VM, bandwidthMiBps: -1 }, 'bandwidthMiBps: must be at least 1 (got -1)'],
     ['absurd bandwidth', { vm: VM, bandwidthMiBps: 1e12 }, 'bandwidthMiBps: must be at most 1000000 (got 1000000000000)'],
     ['bandwidth of the wrong type', { vm: VM, bandwidthMiBps: 'fast' }, 'bandwidthMiBps: must be a number (got "fast")'],

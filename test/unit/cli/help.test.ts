@@ -35,8 +35,11 @@ describe('ferry --help', () => {
 
   it('every operator command takes --output and --json', () => {
     const program = buildCli();
-    const names = ['migrate', 'status', 'list', 'history', 'abort', 'force-complete', 'resume-recovery', 'set', 'schema', 'setup'];
+    const names = ['migrate', 'status', 'list', 'history', 'abort', 'force-complete', 'resume-recovery', 'set', 'schema', 'drain', 'host', 'setup'];
     expect(program.commands.map((c) => c.name())).toEqual(names);
-    for (const c of program.commands) expect(c.options.map((o) => o.long)).toEqual(expect.arrayContaining(['--output', '--json']));
+    // A group (ferry host ...) has no action of its own: its commands take them.
+    const leaves = program.commands.flatMap((c) => (c.commands.length > 0 ? c.commands : [c]));
+    expect(leaves.map((c) => c.name())).toContain('release');
+    for (const c of leaves) expect(c.options.map((o) => o.long)).toEqual(expect.arrayContaining(['--output', '--json']));
   });
 });

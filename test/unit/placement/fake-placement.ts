@@ -27,12 +27,15 @@ interface Provider {
   name: string;
   generation: number;
   inventories: Record<string, { total: number }>;
+  traits?: string[];
 }
 
 export class FakePlacement {
   readonly requests: RecordedRequest[] = [];
   readonly consumers = new Map<string, Consumer>();
   readonly providers = new Map<string, Provider>();
+  /** Traits Placement knows (standard ones are not listed: the fake accepts them). */
+  readonly customTraits = new Set<string>();
   /** Called before each request is served; may mutate state (a concurrent writer) or return a canned response. */
   onRequest?: (req: RecordedRequest, n: number) => Response | void;
 
@@ -126,6 +129,27 @@ export class FakePlacement {
       if (!rp) return error(404, 'Not Found', 'No resource provider');
       return json(200, { resource_provider_generation: rp.generation, usages: this.usages(uuid) });
     }
+    if ((m = path.match(/^\/traits\/([^/]+)$/)) && method === 'PUT') {
+      const name = decodeURIComponent(m[1]!);
+      const existed = this.customTraits.has(name);
+      this.customTraits.add(name);
+      return new Response(null, { status: existed ? 204 : 201 });
+    }
+    if ((m = path.match(/^\/resource_providers\/([^/]+)\/traits$/))) {
+      const rp = this.providers.get(decodeURIComponent(m[1]!));
+      if (!rp) return error(404, 'Not Found', 'No resource provider');
+      if (method === 'PUT') {
+        const b = body as { resource_provider_generation: number; traits: string[] };
+        if (b.resource_provider_generation !== rp.generation) {
+          return error(409, 'Conflict', 'resource provider generation conflict', 'placement.concurrent_update');
+        }
+        const unknown = b.traits.filter((t) => t.startsWith('CUSTOM_') && !this.customTraits.has(t));
+        if (unknown.length) return error(400, 'Bad Request', `No such trait(s): ${unknown.join(', ')}`);
+        rp.traits = [...b.traits];
+        rp.generation += 1;
+      }
+      return json(200, { traits: rp.traits ?? [], resource_provider_generation: rp.generation });
+    }
     if ((m = path.match(/^\/resource_providers\/([^/]+)\/inventories$/))) {
       const rp = this.providers.get(decodeURIComponent(m[1]!));
       if (!rp) return error(404, 'Not Found', 'No resource provider');
@@ -201,7 +225,7 @@ export class FakePlacement {
           const used = this.usages(uuid);
           const inv = this.providers.get(uuid)!.inventories;
           const resources = Object.fromEntries(Object.entries(inv).map(([rc, i]) => [rc, { capacity: i.total, used: used[rc] ?? 0 }]));
-          return [uuid, { resources, traits: [], parent_provider_uuid: null, root_provider_uuid: uuid }];
+          return [uuid, { resources, traits: this.providers.get(uuid)!.traits ?? [], parent_provider_uuid: null, root_provider_uuid: uuid }];
         }),
       ),
     });

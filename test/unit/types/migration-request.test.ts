@@ -100,7 +100,7 @@ describe('MigrationRequest: every refusal names the field and what is allowed', 
   it('refuses unknown fields by name, listing the allowed ones, at every level', () => {
     expect(errorsOf({ vm: 'a', dest: 'b', destination: { host: 'b', force: true } })).toEqual([
       'destination.force: unknown field (allowed fields: host, mode)',
-      'dest: unknown field (allowed fields: vm, source, destination, policy, bandwidthMiBps, requestedBy)',
+      'dest: unknown field (allowed fields: vm, source, destination, policy, bandwidthMiBps, requestedBy, reservation)',
     ]);
   });
 

@@ -232,6 +232,11 @@ export function fakeActivities(script: FakeScript): FakeActivities {
     })),
     guestStallMark: fake('guestStallMark', async (_input: { vmName: string }): Promise<Record<string, unknown> | null> => ({ line: 7 })),
     guestStallSince: fake('guestStallSince', async (_input: { vmName: string; mark: GuestMeterMark }): Promise<number | null> => 55),
+    // The drain's activities (drain tests script them through overrides: test/workflow/support/drain-fakes.ts).
+    gatherDrainFacts: fake('gatherDrainFacts', async (input) => ({ host: input.host, maxOutgoing: null, vms: [], destinations: [], unreachable: [] })),
+    setHostMaintenance: fake('setHostMaintenance', async (input) => ({ host: input.host, inMaintenance: input.on, changed: true })),
+    reserveRoom: fake('reserveRoom', async (input) => ({ outcome: 'reserved' as const, detail: `held on ${input.destination}` })),
+    releaseRoom: fake('releaseRoom', async (_input) => true),
   };
 
   return {
