@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { unknownFerryVariables } from '../config/ferry-env';
 import { temporalSettingsOrProblems, type TemporalSettings } from '../config/temporal-env';
+import { parseMetricsAddress } from './metrics/address';
 
 /**
  * ferry's own settings of the worker (config/ferry-env.ts lists them all), validated once at start.
@@ -14,6 +15,18 @@ export const WorkerSettingsSchema = z.object({
   /** Placement endpoint; absent: the embedded lab's. */
   FERRY_PLACEMENT_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as http://placement.example:8778' }).optional(),
   FERRY_PLACEMENT_TOKEN: z.string().default('admin'),
+  /** The Prometheus endpoint: IP:PORT or 'off' (metrics/address.ts); absent: its default. */
+  FERRY_METRICS_ADDRESS: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      const a = parseMetricsAddress(v);
+      if ('problem' in a) {
+        ctx.addIssue({ code: 'custom', message: a.problem });
+        return z.NEVER;
+      }
+      return 'off' in a ? undefined : a.bindAddress;
+    }),
 });
 export type WorkerSettings = z.infer<typeof WorkerSettingsSchema>;
 

@@ -1,4 +1,4 @@
-import { NativeConnection, Worker, type ActivityInterceptorsFactory, type WorkerOptions } from '@temporalio/worker';
+import { NativeConnection, Runtime, Worker, type ActivityInterceptorsFactory, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { HostConnections } from '../activities/connections';
 import type { GuestMeter } from '../activities/deps';
@@ -7,6 +7,8 @@ import { PlacementClient } from '../activities/placement';
 import type { WorkerConfig } from './config';
 import { temporalConnectionOptions } from '../config/temporal-connection';
 import { describeWrongTypes, searchAttributeState, type SearchAttributeOperator } from '../model/search-attribute-registration';
+import type { MetricMeter } from '@temporalio/common';
+import { reportMigrationsInFlight } from './metrics/in-flight';
 import { prebuiltWorkflowBundle } from './workflow-bundle';
 
 /**
@@ -32,6 +34,8 @@ export interface WorkerSetup {
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Activity interceptors (the fault matrix holds an activity at its start to inflict a fault there). */
   activityInterceptors?: ActivityInterceptorsFactory[];
+  /** Where the gauge of migrations in flight goes (the runtime's meter when metrics are served); absent: not counted. */
+  inFlightMeter?: MetricMeter;
 }
 
 /** What the worker was built from, for its start-up log. */
@@ -76,9 +80,13 @@ export async function createFerryWorker(setup: WorkerSetup): Promise<{ worker: W
       ...(bundle ? { workflowBundle: bundle } : { workflowsPath: require.resolve('../workflows') }),
     });
     const conn = connection;
+    const stopInFlight = setup.inFlightMeter
+      ? reportMigrationsInFlight(conn, c.temporal.namespace, setup.inFlightMeter, Runtime.instance().logger)
+      : () => undefined;
     return {
       worker,
       close: async () => {
+        stopInFlight();
         await connections.closeAll();
         await conn.close();
       },

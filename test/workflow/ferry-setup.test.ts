@@ -30,6 +30,8 @@ beforeAll(async () => {
     FERRY_HOSTS_FILE: hostsFile,
     FERRY_PLACEMENT_URL: 'http://127.0.0.1:9/placement',
     FERRY_TASK_QUEUE: 'ferry-setup-test',
+    // No metrics endpoint: the lab's worker may hold the default port.
+    FERRY_METRICS_ADDRESS: 'off',
   });
 }, 90_000);
 afterAll(async () => {

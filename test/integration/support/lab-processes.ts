@@ -46,7 +46,8 @@ export async function startWorkerProcess(tag: string, opts: { taskQueue?: string
   fs.mkdirSync(path.dirname(logFile), { recursive: true });
   const out = fs.openSync(logFile, 'a');
   const child = spawn(process.execPath, opts.argv ?? [path.join(repoRoot, 'bin', 'ferry'), 'worker'], {
-    env: { ...process.env, TEMPORAL_ADDRESS: await labTemporalAddress(), FERRY_TASK_QUEUE: opts.taskQueue ?? IT_TASK_QUEUE },
+    // No metrics endpoint: several test workers run at once, and the lab's worker may hold the default port.
+    env: { ...process.env, TEMPORAL_ADDRESS: await labTemporalAddress(), FERRY_TASK_QUEUE: opts.taskQueue ?? IT_TASK_QUEUE, FERRY_METRICS_ADDRESS: 'off' },
     stdio: ['ignore', out, out],
   });
   fs.closeSync(out);
