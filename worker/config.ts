@@ -15,6 +15,11 @@ export const WorkerSettingsSchema = z.object({
   /** Placement endpoint; absent: the embedded lab's. */
   FERRY_PLACEMENT_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as http://placement.example:8778' }).optional(),
   FERRY_PLACEMENT_TOKEN: z.string().default('admin'),
+  FERRY_LOG_LEVEL: z
+    .string()
+    .transform((v) => v.trim().toUpperCase())
+    .pipe(z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'], { error: 'must be one of TRACE, DEBUG, INFO, WARN, ERROR' }))
+    .default('INFO'),
   /** The Prometheus endpoint: IP:PORT or 'off' (metrics/address.ts); absent: its default. */
   FERRY_METRICS_ADDRESS: z
     .string()

@@ -3,6 +3,7 @@
  * on SIGINT/SIGTERM (a second signal stops at once). Loaded by `ferry worker` when it runs.
  */
 import { loadWorkerConfig, type WorkerConfig } from './config';
+import { createJsonLogger } from './logging/json-logger';
 import { installWorkerRuntime } from './runtime';
 import { chooseTemporalAddress } from './temporal-address';
 import { createFerryWorker, type WorkerFallback, type WorkerSetup } from './worker';
@@ -25,7 +26,7 @@ export async function runWorker(opts: RunWorkerOptions): Promise<void> {
   }
   let runtime: ReturnType<typeof installWorkerRuntime>;
   try {
-    runtime = installWorkerRuntime({ metricsAddress: config.FERRY_METRICS_ADDRESS });
+    runtime = installWorkerRuntime({ metricsAddress: config.FERRY_METRICS_ADDRESS, logger: createJsonLogger({ level: config.FERRY_LOG_LEVEL }) });
   } catch (err) {
     throw opts.unavailable((err as Error).message);
   }

@@ -8,14 +8,27 @@ export interface WorkerRuntimeOptions {
 }
 
 /**
- * Installs the process's Temporal runtime (once per process, before any connection): its logger
- * and its Prometheus endpoint. A busy or forbidden address stops the worker with an error that
- * names FERRY_METRICS_ADDRESS, not a silent worker without metrics.
+ * The runtime's options: the logger, which then receives the native core's lines too (else the
+ * core prints its own format to stderr), and the Prometheus endpoint.
+ */
+export function workerRuntimeOptions(opts: WorkerRuntimeOptions): RuntimeOptions {
+  return {
+    ...(opts.logger ? { logger: opts.logger } : {}),
+    telemetryOptions: {
+      ...(opts.metricsAddress ? prometheusTelemetry(opts.metricsAddress) : {}),
+      ...(opts.logger ? { logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} } } : {}),
+    },
+  };
+}
+
+/**
+ * Installs the process's Temporal runtime (once per process, before any connection). A busy or
+ * forbidden metrics address stops the worker with an error that names FERRY_METRICS_ADDRESS, not a
+ * silent worker without metrics.
  */
 export function installWorkerRuntime(opts: WorkerRuntimeOptions): Runtime {
-  const telemetryOptions = opts.metricsAddress ? prometheusTelemetry(opts.metricsAddress) : {};
   try {
-    return Runtime.install({ ...(opts.logger ? { logger: opts.logger } : {}), telemetryOptions });
+    return Runtime.install(workerRuntimeOptions(opts));
   } catch (err) {
     if (!opts.metricsAddress) throw err;
     throw new Error(

@@ -9,6 +9,7 @@ import { temporalConnectionOptions } from '../config/temporal-connection';
 import { describeWrongTypes, searchAttributeState, type SearchAttributeOperator } from '../model/search-attribute-registration';
 import type { MetricMeter } from '@temporalio/common';
 import { reportMigrationsInFlight } from './metrics/in-flight';
+import { bundleAtStart } from './bundle-at-start';
 import { prebuiltWorkflowBundle } from './workflow-bundle';
 
 /**
@@ -44,7 +45,7 @@ export interface WorkerFacts {
   hostsFrom: string;
   placementUrl: string;
   placementFrom: string;
-  workflows: 'prebuilt bundle' | 'bundled at start';
+  workflows: string;
 }
 
 /** Builds the worker: Temporal connection, activities with their dependencies, workflows. */
@@ -63,11 +64,12 @@ export async function createFerryWorker(setup: WorkerSetup): Promise<{ worker: W
     placement: new PlacementClient({ baseUrl: placementUrl, token: c.FERRY_PLACEMENT_TOKEN }),
     guestMeter: fb?.guestMeter,
   });
-  const bundle = setup.workflowBundle ?? prebuiltWorkflowBundle();
+  const prebuilt = setup.workflowBundle ?? prebuiltWorkflowBundle();
   let connection: NativeConnection | undefined;
   try {
     connection = await NativeConnection.connect(temporalConnectionOptions(c.temporal, setup.temporalAddress));
     await refuseWithoutSearchAttributes(connection, c.temporal.namespace);
+    const bundle = prebuilt ?? (await bundleAtStart(require.resolve('../workflows'), Runtime.instance().logger));
     const worker = await Worker.create({
       connection,
       namespace: c.temporal.namespace,
@@ -77,7 +79,7 @@ export async function createFerryWorker(setup: WorkerSetup): Promise<{ worker: W
       // On SIGTERM, running activities get this long to return before they are cancelled
       // (all are idempotent: a cancelled one is retried by the next worker).
       shutdownGraceTime: '10 seconds',
-      ...(bundle ? { workflowBundle: bundle } : { workflowsPath: require.resolve('../workflows') }),
+      workflowBundle: bundle,
     });
     const conn = connection;
     const stopInFlight = setup.inFlightMeter
@@ -95,7 +97,7 @@ export async function createFerryWorker(setup: WorkerSetup): Promise<{ worker: W
         hostsFrom: c.FERRY_HOSTS_FILE ? `from FERRY_HOSTS_FILE ${c.FERRY_HOSTS_FILE}` : `from ${fb!.describe}`,
         placementUrl,
         placementFrom: c.FERRY_PLACEMENT_URL ? 'from FERRY_PLACEMENT_URL' : `from ${fb!.describe}`,
-        workflows: bundle ? 'prebuilt bundle' : 'bundled at start',
+        workflows: prebuilt ? 'prebuilt bundle' : 'bundled at start (the prebuilt one is stale or absent: npm run build)',
       },
     };
   } catch (err) {

@@ -104,6 +104,11 @@ describe('ferry setup and the worker against a namespace without ferry\'s search
     expect(JSON.parse(check.stdout)).toMatchObject({ added: [], found: ALL });
     const worker = await ferry(['worker'], /ferry worker started/);
     expect(worker.stderr + worker.stdout).toContain('ferry worker started');
+    // The worker writes JSON lines only (no webpack statistics, no native core format); nothing on stdout.
+    const lines = worker.stderr.split('\n').filter((l) => l !== '');
+    for (const line of lines) expect(() => JSON.parse(line), line).not.toThrow();
+    expect(worker.stdout).toBe('');
+    expect(lines.map((l) => JSON.parse(l) as { message: string }).find((l) => l.message === 'ferry worker started')).toMatchObject({ level: 'info', metrics: 'off (FERRY_METRICS_ADDRESS=off)' });
     expect(worker.stderr + worker.stdout).not.toContain('lacks ferry');
   }, 120_000);
 });

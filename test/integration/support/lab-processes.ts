@@ -53,7 +53,8 @@ export async function startWorkerProcess(tag: string, opts: { taskQueue?: string
   fs.closeSync(out);
   await waitFor(`the worker (${logFile}) to poll`, () => {
     if (child.exitCode !== null) throw new Error(`the worker exited: ${fs.readFileSync(logFile, 'utf8').slice(-2000)}`);
-    return /state: 'RUNNING'/.test(fs.readFileSync(logFile, 'utf8'));
+    // The worker logs JSON lines: the SDK's "Worker state changed" with {"state":"RUNNING"}.
+    return /"state":"RUNNING"/.test(fs.readFileSync(logFile, 'utf8'));
   }, { timeoutMs: 120_000, intervalMs: 250 });
   return {
     child,

@@ -106,3 +106,11 @@ describe("the worker's metrics endpoint (FERRY_METRICS_ADDRESS)", () => {
     expect(err).toContain(why);
   });
 });
+
+describe("the worker's log level (FERRY_LOG_LEVEL)", () => {
+  it('defaults to INFO; any case accepted; anything else refused naming what is allowed', () => {
+    expect(loadWorkerConfig({}).FERRY_LOG_LEVEL).toBe('INFO');
+    expect(loadWorkerConfig({ FERRY_LOG_LEVEL: 'debug' }).FERRY_LOG_LEVEL).toBe('DEBUG');
+    expect(() => loadWorkerConfig({ FERRY_LOG_LEVEL: 'verbose' })).toThrow('FERRY_LOG_LEVEL must be one of TRACE, DEBUG, INFO, WARN, ERROR');
+  });
+});
