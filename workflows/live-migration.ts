@@ -6,8 +6,9 @@
  * (activity-proxies.ts). Deterministic: decisions are pure functions (convergence controller,
  * situation table), and each is recorded with the numbers behind it.
  */
-import { ApplicationFailure, ContinueAsNew, patched, TemporalFailure, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, ContinueAsNew, patched, setCurrentDetails, TemporalFailure, workflowInfo } from '@temporalio/workflow';
 import { ConvergencePolicySchema } from '../model/convergence-policy';
+import { outcomeDetails, progressDetails } from '../model/migration-metadata';
 import { malformedWorkflowIdRefusal, parseMigrationRequest, type MigrationRequest, type Outcome } from '../model/types';
 import { initialControllerState } from './convergence';
 import { MigrationRecord } from './migration-record';
@@ -28,6 +29,7 @@ export async function liveMigration(input: unknown, resume?: MigrationInFlight):
   try {
     const outcome = await migrate(input, resume);
     recordOutcome(outcome);
+    setCurrentDetails(outcomeDetails(outcome));
     return outcome;
   } catch (err) {
     // A run that continues as new goes on; an error that is no TemporalFailure fails the workflow
@@ -120,7 +122,7 @@ function begin(input: unknown, resume: MigrationInFlight | undefined): Migration
   const malformed = resume ? null : malformedWorkflowIdRefusal(workflowInfo().workflowId, req.vm);
   if (malformed !== null && patched('refuse-malformed-workflow-id')) throw ApplicationFailure.nonRetryable(malformed, 'InvalidInput');
   const policy = ConvergencePolicySchema.parse(req.policy ?? {});
-  const rec = new MigrationRecord(resume?.startedAtMs ?? Date.now(), resume?.source ?? req.source ?? 'unknown');
+  const rec = new MigrationRecord(resume?.startedAtMs ?? Date.now(), resume?.source ?? req.source ?? 'unknown', (p) => setCurrentDetails(progressDetails(p)));
   if (resume) rec.decisions.push(...resume.decisions);
   if (resume?.abortRequested) rec.abortRequested = resume.abortRequested;
   if (resume?.operatorInput) rec.operator = resume.operatorInput;
