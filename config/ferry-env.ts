@@ -15,6 +15,7 @@ export const FERRY_VARIABLES = {
   FERRY_PLACEMENT_URL: "the worker's OpenStack Placement endpoint (default: the running lab's)",
   FERRY_PLACEMENT_TOKEN: 'the X-Auth-Token the worker sends to Placement (default "admin", the lab\'s noauth2)',
   FERRY_LOG_LEVEL: "the worker's log level: TRACE, DEBUG, INFO (default), WARN or ERROR (JSON lines on stderr)",
+  FERRY_TRACING: "the worker's OpenTelemetry traces: off (default), log (spans as JSON lines in its log) or an OTLP/HTTP traces URL",
   FERRY_METRICS_ADDRESS: 'where the worker serves Prometheus metrics at /metrics, IP:PORT or "off" (default 127.0.0.1:9464)',
   FERRY_LAB_ID: "a second lab's id, 1-6 lower-case letters or digits (prefix of its network namespaces)",
   FERRY_LAB_DIR: "where the lab keeps its state (default .lab/ in the checkout)",

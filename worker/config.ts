@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { unknownFerryVariables } from '../config/ferry-env';
 import { temporalSettingsOrProblems, type TemporalSettings } from '../config/temporal-env';
 import { parseMetricsAddress } from './metrics/address';
+import { parseTracingSetting, type TracingSetting } from './tracing/setting';
 
 /**
  * ferry's own settings of the worker (config/ferry-env.ts lists them all), validated once at start.
@@ -20,6 +21,18 @@ export const WorkerSettingsSchema = z.object({
     .transform((v) => v.trim().toUpperCase())
     .pipe(z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'], { error: 'must be one of TRACE, DEBUG, INFO, WARN, ERROR' }))
     .default('INFO'),
+  /** Where spans go (tracing/setting.ts); absent: off. */
+  FERRY_TRACING: z
+    .string()
+    .optional()
+    .transform((v, ctx): TracingSetting => {
+      const t = parseTracingSetting(v);
+      if ('problem' in t) {
+        ctx.addIssue({ code: 'custom', message: t.problem });
+        return z.NEVER;
+      }
+      return t;
+    }),
   /** The Prometheus endpoint: IP:PORT or 'off' (metrics/address.ts); absent: its default. */
   FERRY_METRICS_ADDRESS: z
     .string()

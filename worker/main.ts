@@ -5,6 +5,7 @@
 import { loadWorkerConfig, type WorkerConfig } from './config';
 import { createJsonLogger } from './logging/json-logger';
 import { installWorkerRuntime } from './runtime';
+import { tracingFor } from './tracing/tracing';
 import { chooseTemporalAddress } from './temporal-address';
 import { createFerryWorker, type WorkerFallback, type WorkerSetup } from './worker';
 
@@ -43,8 +44,9 @@ export async function runWorker(opts: RunWorkerOptions): Promise<void> {
     `task queue '${config.FERRY_TASK_QUEUE}'`;
   let built: Awaited<ReturnType<typeof createFerryWorker>>;
   try {
+    const tracing = tracingFor(config.FERRY_TRACING, runtime.logger);
     built = await createFerryWorker({
-      config, temporalAddress, fallback, activityInterceptors: opts.activityInterceptors,
+      config, temporalAddress, fallback, activityInterceptors: opts.activityInterceptors, tracing,
       ...(config.FERRY_METRICS_ADDRESS ? { inFlightMeter: runtime.metricMeter } : {}),
     });
   } catch (err) {
@@ -57,6 +59,7 @@ export async function runWorker(opts: RunWorkerOptions): Promise<void> {
     placement: `${facts.placementUrl} (${facts.placementFrom})`,
     workflows: facts.workflows,
     metrics: config.FERRY_METRICS_ADDRESS ? `http://${config.FERRY_METRICS_ADDRESS}/metrics` : 'off (FERRY_METRICS_ADDRESS=off)',
+    tracing: config.FERRY_TRACING.kind === 'otlp' ? `OTLP to ${config.FERRY_TRACING.url}` : config.FERRY_TRACING.kind,
   });
 
   let signals = 0;
