@@ -6,10 +6,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Runtime } from '@temporalio/worker';
 import { ferryMetric } from '../../model/metric-names';
-import { abortUpdate } from '../../workflows/definitions';
+import type { RecoverResult } from '../../model/activity-contract';
+import { abortUpdate, progressQuery, resumeRecoveryUpdate } from '../../workflows/definitions';
 import { reportMigrationsInFlight } from '../../worker/metrics/in-flight';
 import { prometheusTelemetry } from '../../worker/metrics/telemetry';
-import { Gate, endedOnDestination, fakeActivities, precopy, setup } from './support/fake-activities';
+import { Gate, endedOnDestination, fakeActivities, postcopy, postcopyBroken, precopy, setup } from './support/fake-activities';
 import { find, freeLoopbackPort, scrape, type Series } from './support/prometheus-scrape';
 import { startWorkflowTestContext, withWorker, type WorkflowTestContext } from './support/workflow-env';
 
@@ -84,4 +85,32 @@ describe("a worker's metrics endpoint", () => {
     expect(find(s, 'temporal_workflow_completed', { workflow_type: 'liveMigration' }).reduce((a, x) => a + x.value, 0)).toBe(2);
     expect(find(s, 'temporal_activity_execution_latency_count', { activity_type: 'claim' }).length).toBeGreaterThan(0);
   });
+
+  it('counts an escalated post-copy recovery and the recovery after the operator, and the post-copy outcome', async () => {
+    const hosts = { source: 'paused (PostcopyFailed)', destination: 'running (PostcopyFailed)' };
+    const exhausted: RecoverResult = { outcome: 'escalate', reason: 'attempts-exhausted', why: 'refused each time', attempts: 10, errors: [], hosts };
+    const resumed: RecoverResult = { outcome: 'resumed', why: 'post-copy runs again', attempts: 1, errors: [], hosts };
+    let operatorAsked = false;
+    const fake = fakeActivities({
+      samples: [precopy(1, 100), precopy(2, 60), postcopy(2, 30), postcopyBroken(2, 30), postcopy(2, 10), endedOnDestination()],
+      finalStats: { downtimeMs: 4, postcopyRequests: 12 },
+      overrides: { recoverPostcopy: async (input) => (operatorAsked && input.attemptsSoFar === 0 ? resumed : exhausted) },
+    });
+    const before = await scrape(address);
+    const outcome = await withWorker(ctx, fake, async (start) => {
+      const { handle } = await start({ vm: 'web-9', destination: 'host-a' });
+      for (let i = 0; i < 150 && (await handle.query(progressQuery)).phase !== 'escalated'; i++) await new Promise((r) => setTimeout(r, 100));
+      operatorAsked = true;
+      await handle.executeUpdate(resumeRecoveryUpdate, { args: [{}] });
+      return handle.result();
+    });
+    expect(outcome).toMatchObject({ outcome: 'completed', mode: 'postcopy', downtimeMs: 4 });
+    const after = await scrapeUntil((x) => value(x, ferryMetric.migrations, { mode: 'postcopy' }) === 1, 'the post-copy migration');
+    const delta = (name: string, labels: Record<string, string>) => value(after, name, labels) - value(before, name, labels);
+    expect(delta(ferryMetric.escalations, { where: 'postcopy-recovery' })).toBe(1);
+    expect(delta(ferryMetric.escalations, { where: 'situation' })).toBe(0);
+    expect(delta(ferryMetric.postcopyRecoveries, { how: 'resumed' })).toBe(1);
+    expect(delta(ferryMetric.migrations, { outcome: 'completed', mode: 'postcopy' })).toBe(1);
+    expect(delta(`${ferryMetric.downtime}_sum`, { mode: 'postcopy' })).toBe(4);
+  }, 60_000);
 });
