@@ -11,6 +11,8 @@ import {
 } from '@temporalio/client';
 import type { LocateVmResult } from '../model/activity-contract';
 import { FerryDestination, FerryOutcome, FerryPhase, FerrySource, FerryVmName, FerryVmUuid } from '../model/search-attributes';
+import { ConvergencePolicySchema } from '../model/convergence-policy';
+import { migrationStaticDetails, migrationSummary } from '../model/migration-metadata';
 import { migrationWorkflowId, type MigrationRequestInput, type Outcome } from '../model/types';
 import {
   abortUpdate, decisionsQuery, forceCompleteUpdate, resumeRecoveryUpdate, LIVE_MIGRATION_WORKFLOW_TYPE, LOCATE_VM_WORKFLOW_TYPE, policyQuery,
@@ -198,6 +200,7 @@ export class FerryClient {
     if (located) refuseDestinationIsSource(req, located.host);
     const uuid = located?.uuid ?? (vm as string).toLowerCase();
     const workflowId = migrationWorkflowId(uuid);
+    const policy = ConvergencePolicySchema.parse(req.policy ?? {});
     return this.rpc(async () => {
       try {
         return await this.client.workflow.start<LiveMigrationWorkflow>(LIVE_MIGRATION_WORKFLOW_TYPE, {
@@ -212,6 +215,11 @@ export class FerryClient {
                 { key: FerrySource, value: located.host },
               ]
             : [{ key: FerryVmUuid, value: uuid }],
+          // How the Temporal UI and CLI show it: one line, the request and policy in full, and a
+          // memo with both (the workflow adds post-copy eligibility once the pre-checks resolved it).
+          staticSummary: migrationSummary(req, located?.host ?? req.source, policy),
+          staticDetails: migrationStaticDetails(req, policy),
+          memo: { request: req, policy },
         });
       } catch (err) {
         if (err instanceof WorkflowExecutionAlreadyStartedError) throw new AlreadyMigratingError(workflowId);

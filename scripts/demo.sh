@@ -22,7 +22,7 @@ mkdir -p .lab
 node bin/ferry worker > .lab/demo-worker.log 2>&1 &
 worker=$!
 trap 'kill $worker 2>/dev/null; wait $worker 2>/dev/null' EXIT
-until grep -q "state: 'RUNNING'" .lab/demo-worker.log 2>/dev/null; do
+until grep -q '"state":"RUNNING"' .lab/demo-worker.log 2>/dev/null; do
   kill -0 $worker 2>/dev/null || { cat .lab/demo-worker.log; exit 1; }
   sleep 0.5
 done

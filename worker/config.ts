@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { unknownFerryVariables } from '../config/ferry-env';
 import { temporalSettingsOrProblems, type TemporalSettings } from '../config/temporal-env';
+import { parseMetricsAddress } from './metrics/address';
+import { parseTracingSetting, type TracingSetting } from './tracing/setting';
 
 /**
  * ferry's own settings of the worker (config/ferry-env.ts lists them all), validated once at start.
@@ -14,6 +16,35 @@ export const WorkerSettingsSchema = z.object({
   /** Placement endpoint; absent: the embedded lab's. */
   FERRY_PLACEMENT_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as http://placement.example:8778' }).optional(),
   FERRY_PLACEMENT_TOKEN: z.string().default('admin'),
+  FERRY_LOG_LEVEL: z
+    .string()
+    .transform((v) => v.trim().toUpperCase())
+    .pipe(z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'], { error: 'must be one of TRACE, DEBUG, INFO, WARN, ERROR' }))
+    .default('INFO'),
+  /** Where spans go (tracing/setting.ts); absent: off. */
+  FERRY_TRACING: z
+    .string()
+    .optional()
+    .transform((v, ctx): TracingSetting => {
+      const t = parseTracingSetting(v);
+      if ('problem' in t) {
+        ctx.addIssue({ code: 'custom', message: t.problem });
+        return z.NEVER;
+      }
+      return t;
+    }),
+  /** The Prometheus endpoint: IP:PORT or 'off' (metrics/address.ts); absent: its default. */
+  FERRY_METRICS_ADDRESS: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      const a = parseMetricsAddress(v);
+      if ('problem' in a) {
+        ctx.addIssue({ code: 'custom', message: a.problem });
+        return z.NEVER;
+      }
+      return 'off' in a ? undefined : a.bindAddress;
+    }),
 });
 export type WorkerSettings = z.infer<typeof WorkerSettingsSchema>;
 

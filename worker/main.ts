@@ -2,8 +2,10 @@
  * The worker process: configuration, connections, start-up and shutdown logs, and a graceful stop
  * on SIGINT/SIGTERM (a second signal stops at once). Loaded by `ferry worker` when it runs.
  */
-import { Runtime } from '@temporalio/worker';
 import { loadWorkerConfig, type WorkerConfig } from './config';
+import { createJsonLogger } from './logging/json-logger';
+import { installWorkerRuntime } from './runtime';
+import { tracingFor } from './tracing/tracing';
 import { chooseTemporalAddress } from './temporal-address';
 import { createFerryWorker, type WorkerFallback, type WorkerSetup } from './worker';
 
@@ -23,6 +25,12 @@ export async function runWorker(opts: RunWorkerOptions): Promise<void> {
   } catch (err) {
     throw opts.unavailable((err as Error).message);
   }
+  let runtime: ReturnType<typeof installWorkerRuntime>;
+  try {
+    runtime = installWorkerRuntime({ metricsAddress: config.FERRY_METRICS_ADDRESS, logger: createJsonLogger({ level: config.FERRY_LOG_LEVEL }) });
+  } catch (err) {
+    throw opts.unavailable((err as Error).message);
+  }
   const needsFallback = !config.FERRY_HOSTS_FILE || !config.FERRY_PLACEMENT_URL || config.temporal.address === undefined;
   const fallback = needsFallback ? await opts.fallback?.() : undefined;
   const labAddress = config.temporal.address === undefined ? await fallback?.temporalAddress?.() : undefined;
@@ -30,13 +38,17 @@ export async function runWorker(opts: RunWorkerOptions): Promise<void> {
     config.temporal,
     fallback && { describe: fallback.describe, ...(labAddress ? { address: labAddress } : {}) },
   );
-  const log = Runtime.instance().logger;
+  const log = runtime.logger;
   const where =
     `${temporalAddress} (${addressFrom}), namespace '${config.temporal.namespace}' (${config.temporal.origin.namespace}), ` +
     `task queue '${config.FERRY_TASK_QUEUE}'`;
   let built: Awaited<ReturnType<typeof createFerryWorker>>;
   try {
-    built = await createFerryWorker({ config, temporalAddress, fallback, activityInterceptors: opts.activityInterceptors });
+    const tracing = tracingFor(config.FERRY_TRACING, runtime.logger);
+    built = await createFerryWorker({
+      config, temporalAddress, fallback, activityInterceptors: opts.activityInterceptors, tracing,
+      ...(config.FERRY_METRICS_ADDRESS ? { inFlightMeter: runtime.metricMeter } : {}),
+    });
   } catch (err) {
     throw opts.unavailable(`ferry worker cannot start at ${where}: ${(err as Error).message}`);
   }
@@ -46,6 +58,8 @@ export async function runWorker(opts: RunWorkerOptions): Promise<void> {
     hosts: `${facts.hosts.join(', ')} (${facts.hostsFrom})`,
     placement: `${facts.placementUrl} (${facts.placementFrom})`,
     workflows: facts.workflows,
+    metrics: config.FERRY_METRICS_ADDRESS ? `http://${config.FERRY_METRICS_ADDRESS}/metrics` : 'off (FERRY_METRICS_ADDRESS=off)',
+    tracing: config.FERRY_TRACING.kind === 'otlp' ? `OTLP to ${config.FERRY_TRACING.url}` : config.FERRY_TRACING.kind,
   });
 
   let signals = 0;

@@ -1,4 +1,4 @@
-import { NativeConnection, Worker, type ActivityInterceptorsFactory, type WorkerOptions } from '@temporalio/worker';
+import { NativeConnection, Runtime, Worker, type ActivityInterceptorsFactory, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { HostConnections } from '../activities/connections';
 import type { GuestMeter } from '../activities/deps';
@@ -7,6 +7,10 @@ import { PlacementClient } from '../activities/placement';
 import type { WorkerConfig } from './config';
 import { temporalConnectionOptions } from '../config/temporal-connection';
 import { describeWrongTypes, searchAttributeState, type SearchAttributeOperator } from '../model/search-attribute-registration';
+import type { MetricMeter } from '@temporalio/common';
+import { reportMigrationsInFlight } from './metrics/in-flight';
+import { TRACING_WORKFLOW_MODULES, type WorkerTracing } from './tracing/tracing';
+import { bundleAtStart } from './bundle-at-start';
 import { prebuiltWorkflowBundle } from './workflow-bundle';
 
 /**
@@ -32,6 +36,10 @@ export interface WorkerSetup {
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Activity interceptors (the fault matrix holds an activity at its start to inflict a fault there). */
   activityInterceptors?: ActivityInterceptorsFactory[];
+  /** OpenTelemetry tracing (FERRY_TRACING): its interceptors and sink; the workflows are then bundled at start with its workflow interceptors. */
+  tracing?: WorkerTracing;
+  /** Where the gauge of migrations in flight goes (the runtime's meter when metrics are served); absent: not counted. */
+  inFlightMeter?: MetricMeter;
 }
 
 /** What the worker was built from, for its start-up log. */
@@ -40,7 +48,7 @@ export interface WorkerFacts {
   hostsFrom: string;
   placementUrl: string;
   placementFrom: string;
-  workflows: 'prebuilt bundle' | 'bundled at start';
+  workflows: string;
 }
 
 /** Builds the worker: Temporal connection, activities with their dependencies, workflows. */
@@ -59,26 +67,35 @@ export async function createFerryWorker(setup: WorkerSetup): Promise<{ worker: W
     placement: new PlacementClient({ baseUrl: placementUrl, token: c.FERRY_PLACEMENT_TOKEN }),
     guestMeter: fb?.guestMeter,
   });
-  const bundle = setup.workflowBundle ?? prebuiltWorkflowBundle();
+  // The prebuilt bundle has no tracing interceptors: with tracing on, the worker bundles its own.
+  const prebuilt = setup.workflowBundle ?? (setup.tracing ? undefined : prebuiltWorkflowBundle());
   let connection: NativeConnection | undefined;
   try {
     connection = await NativeConnection.connect(temporalConnectionOptions(c.temporal, setup.temporalAddress));
     await refuseWithoutSearchAttributes(connection, c.temporal.namespace);
+    const bundle = prebuilt ?? (await bundleAtStart(require.resolve('../workflows'), Runtime.instance().logger, setup.tracing ? TRACING_WORKFLOW_MODULES : []));
+    const activityInterceptors = [...(setup.activityInterceptors ?? []), ...(setup.tracing?.workerOptions.interceptors?.activity ?? [])];
     const worker = await Worker.create({
       connection,
       namespace: c.temporal.namespace,
       taskQueue: c.FERRY_TASK_QUEUE,
       activities,
-      ...(setup.activityInterceptors ? { interceptors: { activity: setup.activityInterceptors } } : {}),
+      ...(activityInterceptors.length > 0 ? { interceptors: { activity: activityInterceptors } } : {}),
+      ...(setup.tracing?.workerOptions.sinks ? { sinks: setup.tracing.workerOptions.sinks } : {}),
       // On SIGTERM, running activities get this long to return before they are cancelled
       // (all are idempotent: a cancelled one is retried by the next worker).
       shutdownGraceTime: '10 seconds',
-      ...(bundle ? { workflowBundle: bundle } : { workflowsPath: require.resolve('../workflows') }),
+      workflowBundle: bundle,
     });
     const conn = connection;
+    const stopInFlight = setup.inFlightMeter
+      ? reportMigrationsInFlight(conn, c.temporal.namespace, setup.inFlightMeter, Runtime.instance().logger)
+      : () => undefined;
     return {
       worker,
       close: async () => {
+        stopInFlight();
+        await setup.tracing?.shutdown();
         await connections.closeAll();
         await conn.close();
       },
@@ -87,7 +104,11 @@ export async function createFerryWorker(setup: WorkerSetup): Promise<{ worker: W
         hostsFrom: c.FERRY_HOSTS_FILE ? `from FERRY_HOSTS_FILE ${c.FERRY_HOSTS_FILE}` : `from ${fb!.describe}`,
         placementUrl,
         placementFrom: c.FERRY_PLACEMENT_URL ? 'from FERRY_PLACEMENT_URL' : `from ${fb!.describe}`,
-        workflows: bundle ? 'prebuilt bundle' : 'bundled at start',
+        workflows: prebuilt
+          ? 'prebuilt bundle'
+          : setup.tracing
+            ? 'bundled at start with the tracing interceptors (FERRY_TRACING)'
+            : 'bundled at start (the prebuilt one is stale or absent: npm run build)',
       },
     };
   } catch (err) {

@@ -6,11 +6,13 @@
  * (activity-proxies.ts). Deterministic: decisions are pure functions (convergence controller,
  * situation table), and each is recorded with the numbers behind it.
  */
-import { ApplicationFailure, ContinueAsNew, patched, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, ContinueAsNew, patched, setCurrentDetails, TemporalFailure, workflowInfo } from '@temporalio/workflow';
 import { ConvergencePolicySchema } from '../model/convergence-policy';
+import { outcomeDetails, progressDetails } from '../model/migration-metadata';
 import { malformedWorkflowIdRefusal, parseMigrationRequest, type MigrationRequest, type Outcome } from '../model/types';
 import { initialControllerState } from './convergence';
 import { MigrationRecord } from './migration-record';
+import { recordOutcome, recordWorkflowFailure } from './metrics';
 import { postcopyMayHaveBegun, prepared, type Migration, type MigrationInFlight } from './migration-state';
 import { registerOperatorHandlers } from './operator-handlers';
 import { claim } from './steps/claim';
@@ -24,6 +26,28 @@ import { watchAndDecide, type Ended } from './steps/watch-and-decide';
 export type { MigrationInFlight };
 
 export async function liveMigration(input: unknown, resume?: MigrationInFlight): Promise<Outcome> {
+  try {
+    const outcome = await migrate(input, resume);
+    recordOutcome(outcome);
+    setCurrentDetails(outcomeDetails(outcome));
+    return outcome;
+  } catch (err) {
+    // A run that continues as new goes on; an error that is no TemporalFailure fails the workflow
+    // task (retried), not the migration: neither has ended.
+    if (err instanceof TemporalFailure) recordWorkflowFailure(isRefusal(err) ? 'refused' : 'failed');
+    throw err;
+  }
+}
+
+/** Refused input or a refusal of a pre-check (ferry's own 'InvalidInput' and 'Refused' failures, at any depth). */
+function isRefusal(err: unknown): boolean {
+  for (let e: unknown = err; e instanceof Error; e = e.cause) {
+    if (e instanceof ApplicationFailure && (e.type === 'InvalidInput' || e.type === 'Refused')) return true;
+  }
+  return false;
+}
+
+async function migrate(input: unknown, resume: MigrationInFlight | undefined): Promise<Outcome> {
   const m = begin(input, resume);
   registerOperatorHandlers({
     rec: m.rec, policy: m.policy, controller: () => m.controller, postcopyEligible: () => m.postcopyEligible,
@@ -98,7 +122,7 @@ function begin(input: unknown, resume: MigrationInFlight | undefined): Migration
   const malformed = resume ? null : malformedWorkflowIdRefusal(workflowInfo().workflowId, req.vm);
   if (malformed !== null && patched('refuse-malformed-workflow-id')) throw ApplicationFailure.nonRetryable(malformed, 'InvalidInput');
   const policy = ConvergencePolicySchema.parse(req.policy ?? {});
-  const rec = new MigrationRecord(resume?.startedAtMs ?? Date.now(), resume?.source ?? req.source ?? 'unknown');
+  const rec = new MigrationRecord(resume?.startedAtMs ?? Date.now(), resume?.source ?? req.source ?? 'unknown', (p) => setCurrentDetails(progressDetails(p)));
   if (resume) rec.decisions.push(...resume.decisions);
   if (resume?.abortRequested) rec.abortRequested = resume.abortRequested;
   if (resume?.operatorInput) rec.operator = resume.operatorInput;

@@ -11,7 +11,7 @@ import type { Decision, Phase, Progress } from '../model/types';
 export class MigrationRecord {
   phase: Phase = 'validating';
   readonly decisions: Decision[] = [];
-  progress: Progress;
+  private current!: Progress;
   /** Operator commands accepted since the last decision point. */
   operator: OperatorInput = {};
   abortRequested: { reason: string } | null = null;
@@ -19,9 +19,14 @@ export class MigrationRecord {
   resumeRecoveryRequested = false;
   private abortDelivered = false;
 
+  /**
+   * `onProgress`: told each new progress (the workflow shows it as its current details in the
+   * Temporal UI: metadata, not a command, so it changes no history).
+   */
   constructor(
     readonly startedAtMs: number,
     source: string,
+    private readonly onProgress?: (progress: Progress) => void,
   ) {
     const at = new Date(startedAtMs).toISOString();
     this.progress = {
@@ -29,6 +34,15 @@ export class MigrationRecord {
       bandwidthBps: null, dirtyBps: null, expectedDowntimeMs: null, verdict: null, mode: null,
       source, destination: null, startedAt: at, updatedAt: at,
     };
+  }
+
+  get progress(): Progress {
+    return this.current;
+  }
+
+  set progress(next: Progress) {
+    this.current = next;
+    this.onProgress?.(next);
   }
 
   setPhase(phase: Phase, nowMs: number): void {

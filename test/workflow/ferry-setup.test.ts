@@ -6,12 +6,15 @@
  * Each command is the real `ferry` process.
  */
 import { spawn } from 'node:child_process';
+import net from 'node:net';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../../client/exit-codes';
 import { ferrySearchAttributes } from '../../model/search-attributes';
 import { startDevServer, type DevServer } from './support/dev-server';
+import { ferryMetric } from '../../model/metric-names';
+import { find, freeLoopbackPort, scrape, type Series } from './support/prometheus-scrape';
 
 const root = path.resolve(__dirname, '../..');
 const ALL = ferrySearchAttributes.map((k) => k.name);
@@ -30,6 +33,8 @@ beforeAll(async () => {
     FERRY_HOSTS_FILE: hostsFile,
     FERRY_PLACEMENT_URL: 'http://127.0.0.1:9/placement',
     FERRY_TASK_QUEUE: 'ferry-setup-test',
+    // No metrics endpoint: the lab's worker may hold the default port.
+    FERRY_METRICS_ADDRESS: 'off',
   });
 }, 90_000);
 afterAll(async () => {
@@ -102,6 +107,54 @@ describe('ferry setup and the worker against a namespace without ferry\'s search
     expect(JSON.parse(check.stdout)).toMatchObject({ added: [], found: ALL });
     const worker = await ferry(['worker'], /ferry worker started/);
     expect(worker.stderr + worker.stdout).toContain('ferry worker started');
+    // The worker writes JSON lines only (no webpack statistics, no native core format); nothing on stdout.
+    const lines = worker.stderr.split('\n').filter((l) => l !== '');
+    for (const line of lines) expect(() => JSON.parse(line), line).not.toThrow();
+    expect(worker.stdout).toBe('');
+    expect(lines.map((l) => JSON.parse(l) as { message: string }).find((l) => l.message === 'ferry worker started')).toMatchObject({ level: 'info', metrics: 'off (FERRY_METRICS_ADDRESS=off)' });
     expect(worker.stderr + worker.stdout).not.toContain('lacks ferry');
+  }, 120_000);
+});
+
+describe("the worker's metrics endpoint, as a process (after setup above)", () => {
+  it('a busy address stops the worker (exit 69) naming FERRY_METRICS_ADDRESS and the way out', async () => {
+    const busy = net.createServer();
+    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', () => r()));
+    const address = `127.0.0.1:${(busy.address() as net.AddressInfo).port}`;
+    try {
+      const r = await ferry(['worker'], undefined, { FERRY_METRICS_ADDRESS: address });
+      expect(r.code, r.stderr).toBe(EXIT.unavailable);
+      expect(r.stderr).toContain(`cannot serve metrics at ${address} (FERRY_METRICS_ADDRESS)`);
+      expect(r.stderr).toContain('FERRY_METRICS_ADDRESS=off');
+    } finally {
+      busy.close();
+    }
+  }, 120_000);
+
+  it('a malformed address is refused before anything starts (exit 69), naming what is allowed', async () => {
+    const r = await ferry(['worker'], undefined, { FERRY_METRICS_ADDRESS: 'localhost:9464' });
+    expect(r.code, r.stderr).toBe(EXIT.unavailable);
+    expect(r.stderr).toContain("FERRY_METRICS_ADDRESS must be IP:PORT (e.g. 127.0.0.1:9464, 0.0.0.0:9464, [::1]:9464) or 'off'");
+  });
+
+  it('a free address: the running worker answers /metrics with the SDK runtime series and the in-flight gauge', async () => {
+    const address = `127.0.0.1:${await freeLoopbackPort()}`;
+    const running = spawn(process.execPath, [path.join(root, 'bin', 'ferry'), 'worker'], { cwd: root, env: { ...env, FERRY_METRICS_ADDRESS: address }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    running.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+    let scraped: Series[] = [];
+    try {
+      for (let i = 0; i < 300 && running.exitCode === null; i++) {
+        scraped = await scrape(address).catch(() => []);
+        if (find(scraped, ferryMetric.inFlight).length > 0 && find(scraped, 'temporal_worker_task_slots_available').length > 0) break;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    } finally {
+      running.kill('SIGTERM');
+      if (running.exitCode === null) await new Promise((r) => running.once('close', r));
+    }
+    expect(stderr).toContain(`"metrics":"http://${address}/metrics"`);
+    expect(find(scraped, ferryMetric.inFlight, { namespace: 'default' }).map((s) => s.value), stderr).toEqual([0]);
+    expect(find(scraped, 'temporal_worker_task_slots_available', { task_queue: 'ferry-setup-test' }).length).toBeGreaterThan(0);
   }, 120_000);
 });

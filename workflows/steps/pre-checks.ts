@@ -1,4 +1,4 @@
-import { ApplicationFailure, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, patched, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { ChooseDestinationResult, SourceCheckResult } from '../../model/activity-contract';
 import { FerryDestination, FerrySource, FerryVmName, FerryVmUuid } from '../../model/search-attributes';
 import { migrationWorkflowId } from '../../model/types';
@@ -38,6 +38,15 @@ export async function preChecks(m: Migration): Promise<PreChecked> {
   });
   m.rec.progress = { ...m.rec.progress, destination: dest.destination };
   upsertSearchAttributes([{ key: FerryDestination, value: dest.destination }]);
+  // The memo the Temporal UI shows: the request and the policy it resolved to, with what the
+  // pre-checks found (also for migrations started without ferry's client). A command: runs begun
+  // before replay without it.
+  if (patched('memo-request-and-policy')) {
+    upsertMemo({
+      request: m.req, policy: m.policy,
+      resolved: { source: src.source, destination: dest.destination, how: dest.how, postcopyEligible: m.postcopyEligible, postcopyUsable: usable.usable, why: usable.why },
+    });
+  }
   return { src, dest };
 }
 

@@ -2,6 +2,7 @@ import { condition, log, patched, upsertSearchAttributes, workflowInfo } from '@
 import { FerryPhase } from '../../model/search-attributes';
 import type { MigrationSample, RecoverResult } from '../../model/activity-contract';
 import { recoverPostcopy } from '../activity-proxies';
+import { countEscalation, countPostcopyRecovery } from '../metrics';
 import type { MigrationRecord } from '../migration-record';
 import { continueFlight, destXmlRef, enterPhase, showEscalation, type Migration, type MigrationInFlight, type RecoveryInFlight } from '../migration-state';
 
@@ -32,6 +33,7 @@ const ESCALATED_HISTORY_EVENTS = 5_000;
  */
 function escalate(m: Migration, r: RecoverResult): void {
   showEscalation(m, r.reason ?? 'unknown', r.why);
+  countEscalation('postcopy-recovery');
   log.error('ferry: post-copy recovery escalated, an operator must act', {
     workflowId: workflowInfo().workflowId, reason: r.reason, why: r.why, errors: r.errors.join(' | '), hosts: `${r.hosts.source} / ${r.hosts.destination}`,
     next: `ferry resume-recovery ${workflowInfo().workflowId} once the cause is fixed`,
@@ -105,11 +107,13 @@ export async function recover(m: Migration, flight: MigrationInFlight, s: Migrat
     switch (r.outcome) {
       case 'resumed':
         m.rec.decide(Date.now(), 'recovered', `${r.why}${r.errors.length > 0 ? `; refused before: ${r.errors.join(' | ')}` : ''}`, { attempts });
+        countPostcopyRecovery('resumed');
         m.rec.progress = { ...m.rec.progress, escalation: null };
         enterPhase(m, 'post-copy');
         return;
       case 'finished-on-its-own':
         m.rec.decide(Date.now(), 'recovered', `finished on its own: ${r.why}`, { attempts });
+        countPostcopyRecovery('finished-on-its-own');
         m.rec.progress = { ...m.rec.progress, escalation: null };
         enterPhase(m, 'post-copy');
         return;

@@ -5,6 +5,7 @@ import { classifySituation } from '../../model/situation';
 import { classifySituationV1 } from '../../model/situation-v1';
 import { applyAction, watchMigration } from '../activity-proxies';
 import { decide } from '../convergence';
+import { countEscalation } from '../metrics';
 import { continueFlight, enterPhase, showEscalation, type Migration, type MigrationInFlight } from '../migration-state';
 import { NO_ABORT_PHASES } from '../operator-handlers';
 import { recover } from './recover';
@@ -77,6 +78,7 @@ function showOrClearEscalation(m: Migration, where: { situation: string; next: s
   if (where.next === 'escalate') {
     if (m.rec.phase !== 'escalated') memo.phaseBeforeEscalation = m.rec.phase;
     showEscalation(m, where.situation, where.explanation);
+    countEscalation('situation');
     log.error('ferry: a migration needs an operator (both hosts observed, nothing destroyed)', {
       workflowId: workflowInfo().workflowId, situation: where.situation, why: where.explanation,
     });

@@ -46,13 +46,15 @@ export async function startWorkerProcess(tag: string, opts: { taskQueue?: string
   fs.mkdirSync(path.dirname(logFile), { recursive: true });
   const out = fs.openSync(logFile, 'a');
   const child = spawn(process.execPath, opts.argv ?? [path.join(repoRoot, 'bin', 'ferry'), 'worker'], {
-    env: { ...process.env, TEMPORAL_ADDRESS: await labTemporalAddress(), FERRY_TASK_QUEUE: opts.taskQueue ?? IT_TASK_QUEUE },
+    // No metrics endpoint: several test workers run at once, and the lab's worker may hold the default port.
+    env: { ...process.env, TEMPORAL_ADDRESS: await labTemporalAddress(), FERRY_TASK_QUEUE: opts.taskQueue ?? IT_TASK_QUEUE, FERRY_METRICS_ADDRESS: 'off' },
     stdio: ['ignore', out, out],
   });
   fs.closeSync(out);
   await waitFor(`the worker (${logFile}) to poll`, () => {
     if (child.exitCode !== null) throw new Error(`the worker exited: ${fs.readFileSync(logFile, 'utf8').slice(-2000)}`);
-    return /state: 'RUNNING'/.test(fs.readFileSync(logFile, 'utf8'));
+    // The worker logs JSON lines: the SDK's "Worker state changed" with {"state":"RUNNING"}.
+    return /"state":"RUNNING"/.test(fs.readFileSync(logFile, 'utf8'));
   }, { timeoutMs: 120_000, intervalMs: 250 });
   return {
     child,

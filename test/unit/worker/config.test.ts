@@ -76,3 +76,41 @@ describe("the worker's own settings", () => {
     expect(() => loadWorkerConfig({ FERRY_TASK_QUEUE: ' ' })).toThrow('invalid worker configuration: FERRY_TASK_QUEUE is set but empty');
   });
 });
+
+describe("the worker's metrics endpoint (FERRY_METRICS_ADDRESS)", () => {
+  it('defaults to loopback port 9464; IPv4 and bracketed IPv6 addresses as given; off means none', () => {
+    expect(loadWorkerConfig({}).FERRY_METRICS_ADDRESS).toBe('127.0.0.1:9464');
+    expect(loadWorkerConfig({ FERRY_METRICS_ADDRESS: '0.0.0.0:9100' }).FERRY_METRICS_ADDRESS).toBe('0.0.0.0:9100');
+    expect(loadWorkerConfig({ FERRY_METRICS_ADDRESS: '[::1]:9100' }).FERRY_METRICS_ADDRESS).toBe('[::1]:9100');
+    expect(loadWorkerConfig({ FERRY_METRICS_ADDRESS: 'off' }).FERRY_METRICS_ADDRESS).toBeUndefined();
+  });
+
+  it.each([
+    ['localhost:9464', '"localhost" is no IPv4 address'],
+    ['9464', '(got "9464")'],
+    ['127.0.0.1', '(got "127.0.0.1")'],
+    ['127.0.0.1:70000', 'port 70000 is outside 1-65535'],
+    ['127.0.0.1:0', 'port 0 is outside 1-65535'],
+    ['[127.0.0.1]:9464', '"127.0.0.1" is no IPv6 address'],
+    ['::1:9464', '(got "::1:9464")'],
+  ])('refuses %s, naming the variable and what is allowed', (value, why) => {
+    const err = (() => {
+      try {
+        loadWorkerConfig({ FERRY_METRICS_ADDRESS: value });
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return 'accepted';
+    })();
+    expect(err).toContain("FERRY_METRICS_ADDRESS must be IP:PORT (e.g. 127.0.0.1:9464, 0.0.0.0:9464, [::1]:9464) or 'off'");
+    expect(err).toContain(why);
+  });
+});
+
+describe("the worker's log level (FERRY_LOG_LEVEL)", () => {
+  it('defaults to INFO; any case accepted; anything else refused naming what is allowed', () => {
+    expect(loadWorkerConfig({}).FERRY_LOG_LEVEL).toBe('INFO');
+    expect(loadWorkerConfig({ FERRY_LOG_LEVEL: 'debug' }).FERRY_LOG_LEVEL).toBe('DEBUG');
+    expect(() => loadWorkerConfig({ FERRY_LOG_LEVEL: 'verbose' })).toThrow('FERRY_LOG_LEVEL must be one of TRACE, DEBUG, INFO, WARN, ERROR');
+  });
+});

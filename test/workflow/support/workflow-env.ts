@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { WorkflowFailedError, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Runtime, Worker, bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
+import { DefaultLogger, Runtime, Worker, bundleWorkflowCode, type RuntimeOptions, type WorkflowBundle } from '@temporalio/worker';
 import { temporalExecutable } from '../../../lab/temporal';
 import { ferrySearchAttributes } from '../../../model/search-attributes';
 import type { liveMigration } from '../../../workflows';
@@ -24,10 +24,14 @@ export const WORKFLOWS_PATH = path.resolve(__dirname, '../../../workflows/index.
 
 let runtimeInstalled = false;
 
-export async function startWorkflowTestContext(): Promise<WorkflowTestContext> {
+/**
+ * `runtime`: the process's Temporal runtime options (a metrics endpoint, a logger), for a test file
+ * of its own: the runtime is installed once per process, by the first context.
+ */
+export async function startWorkflowTestContext(runtime: RuntimeOptions = {}): Promise<WorkflowTestContext> {
   if (!runtimeInstalled) {
     // Workflow failures the tests provoke on purpose would otherwise flood the output.
-    Runtime.install({ logger: new DefaultLogger('ERROR') });
+    Runtime.install({ logger: new DefaultLogger('ERROR'), ...runtime });
     runtimeInstalled = true;
   }
   const executable = temporalExecutable(); // throws "install it with npx tsx lab/temporal.ts install"
