@@ -64,3 +64,19 @@ export async function ensureTls(dir: string): Promise<StackTls> {
   for (const file of [caKey, f.serverKey, f.clientKey]) fs.chmodSync(file, 0o600);
   return f;
 }
+
+/** `npx tsx stack/certs.ts DIR`: the same PKI into DIR (docker-compose.yml's certs step). */
+if (require.main === module) {
+  const dir = process.argv[2];
+  if (!dir) {
+    console.error('usage: stack/certs.ts DIR');
+    process.exit(64);
+  }
+  ensureTls(path.resolve(dir)).then(
+    (f) => console.log(JSON.stringify(f, null, 2)),
+    (err: unknown) => {
+      console.error(err instanceof Error ? err.message : err);
+      process.exit(1);
+    },
+  );
+}

@@ -19,7 +19,6 @@ export function stackFiles() {
     pgDir: path.join(dir, 'postgres'),
     temporalDir: path.join(dir, 'temporal'),
     serverConfig: path.join(dir, 'temporal', 'config.yaml'),
-    dynamicConfig: path.join(dir, 'temporal', 'dynamicconfig.yaml'),
     serverLog: path.join(dir, 'temporal', 'server.log'),
     serverPid: path.join(dir, 'temporal', 'server.pid'),
     placementDir: path.join(dir, 'placement'),

@@ -76,6 +76,8 @@ export async function startPostgres(dir: string, secrets: PostgresSecrets): Prom
   const f = files(dir);
   const running = postmasterPid(dir);
   if (running !== undefined) return { pid: running, reused: true };
+  // The cluster's owner must reach its dir: the stack's dir is traversable (0711), never listable.
+  fs.chmodSync(path.dirname(dir), 0o711);
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   chownToOwner(dir);
   if (!fs.existsSync(path.join(f.data, 'PG_VERSION'))) {

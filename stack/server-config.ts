@@ -4,6 +4,8 @@
  * frontend and between the server's own services, client certificates required on both (so a
  * plain-text or certificate-less connection is refused). Pure: the caller writes it.
  */
+import path from 'node:path';
+import { repoRoot } from '../lab/paths';
 import { STACK_DATABASES, STACK_DB_USER, STACK_PORTS } from './versions';
 import type { StackTls } from './certs';
 
@@ -110,7 +112,5 @@ export function serverConfigYaml(c: ServerConfigInput): string {
   ].join('\n');
 }
 
-/** Dynamic config: the server's defaults, except an id length that fits `migrate-<uuid>` with room. */
-export function dynamicConfigYaml(): string {
-  return ['# Written by stack/server-config.ts.', 'limit.maxIDLength:', '  - value: 255', '    constraints: {}', ''].join('\n');
-}
+/** The dynamic config file both the stack and docker-compose.yml use (checked in next to this file). */
+export const DYNAMIC_CONFIG_FILE = path.join(repoRoot, 'stack', 'dynamicconfig.yaml');

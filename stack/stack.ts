@@ -19,7 +19,7 @@ import { ensurePostgresInstalled, postmasterPid, startPostgres, stopPostgres, ty
 import { placementPid, STACK_PLACEMENT_URL, startStackPlacement, stopStackPlacement } from './placement';
 import { applySchemas } from './schema';
 import { ensureTemporalServer } from './server-build';
-import { dynamicConfigYaml, serverConfigYaml } from './server-config';
+import { DYNAMIC_CONFIG_FILE, serverConfigYaml } from './server-config';
 import { ensureNamespace, serverPid, STACK_ADDRESS, startServer, stopServer } from './temporal-server';
 import { startWorker, stopWorker, workerPid, workerSpecs } from './workers';
 import { STACK_NAMESPACE, STACK_PLACEMENT_PORT, STACK_PORTS, STACK_TASK_QUEUE, TEMPORAL_SERVER_VERSION } from './versions';
@@ -89,8 +89,7 @@ export async function stackUp(say: (line: string) => void, opts: StackUpOptions 
   await startPostgres(f.pgDir, secrets);
   await applySchemas(build, secrets, say);
 
-  fs.writeFileSync(f.dynamicConfig, dynamicConfigYaml());
-  fs.writeFileSync(f.serverConfig, serverConfigYaml({ dbPassword: secrets.temporalPassword, tls, dynamicConfigFile: f.dynamicConfig }), { mode: 0o600 });
+  fs.writeFileSync(f.serverConfig, serverConfigYaml({ dbPassword: secrets.temporalPassword, tls, dynamicConfigFile: DYNAMIC_CONFIG_FILE }), { mode: 0o600 });
   say(`Temporal server ${TEMPORAL_SERVER_VERSION} on ${STACK_ADDRESS} (mTLS)`);
   await startServer(build.server, tls);
   if ((await ensureNamespace(tls)) === 'created') say(`namespace '${STACK_NAMESPACE}' registered`);
