@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { repoRoot } from '../lab/paths';
 import { portIsFree } from '../lab/ports';
-import { isAlive, run } from '../lab/proc';
+import { isAlive, run, sleep } from '../lab/proc';
 import { ensureTls, tlsFiles, type StackTls } from './certs';
 import { clientConfigToml, profileEnvironment, STACK_PROFILE, withoutTemporalSettings } from './client-config';
 import { stackFiles } from './paths';
@@ -96,7 +96,7 @@ export async function stackUp(say: (line: string) => void, opts: StackUpOptions 
 
   fs.writeFileSync(f.clientConfig, clientConfigToml(tls));
   say(`search attributes: ferry setup (profile '${STACK_PROFILE}' of ${f.clientConfig})`);
-  await ferrySetup();
+  await ferrySetup(say);
 
   say(`Placement on ${STACK_PLACEMENT_URL}`);
   await startStackPlacement(f.placementDir);
@@ -111,9 +111,21 @@ export async function stackUp(say: (line: string) => void, opts: StackUpOptions 
 }
 
 /** `ferry setup` as operators run it, on the stack's profile: registers ferry's search attributes. */
-async function ferrySetup(): Promise<void> {
+async function ferrySetup(say: (line: string) => void): Promise<void> {
   const env = { ...withoutTemporalSettings(process.env), ...profileEnvironment(stackFiles().clientConfig) };
-  await run(process.execPath, [path.join(repoRoot, 'bin', 'ferry'), 'setup', '--json'], { env, cwd: repoRoot, timeoutMs: 120_000 });
+  // A namespace registered a moment ago may not be in every service's cache yet: a refusal then is
+  // retried for a while, and the last one is reported if it persists.
+  const deadline = Date.now() + 60_000;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await run(process.execPath, [path.join(repoRoot, 'bin', 'ferry'), 'setup', '--json'], { env, cwd: repoRoot, timeoutMs: 120_000 });
+      return;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      say(`ferry setup, attempt ${attempt}: ${(err as Error).message.split('\n')[0]!.slice(0, 300)}; again in 2 s`);
+      await sleep(2_000);
+    }
+  }
 }
 
 /** Stops everything the stack started, by PID: workers first, then Placement, Temporal, PostgreSQL. */

@@ -170,6 +170,10 @@ describe('the production-shaped stack (Temporal server on PostgreSQL, mTLS, two 
         (err: unknown) => err,
       );
       expect(failure).toBeInstanceOf(WorkflowFailedError);
+      // Failed where it should: the source check found no host that answers (no libvirt here).
+      const causes: string[] = [];
+      for (let e: unknown = failure; e instanceof Error; e = (e as Error & { cause?: unknown }).cause) causes.push(e.message);
+      expect(causes.join(' <- ')).toMatch(/VM '[0-9a-f-]+' was not found on the hosts that answered; these did not: no-libvirt/);
       const description = await handle.describe();
       expect(description.type).toBe(LIVE_MIGRATION_WORKFLOW_TYPE);
       expect(description.status.name).toBe('FAILED');
