@@ -12,7 +12,7 @@ import { toolsDir } from '../lab/paths';
 import { run } from '../lab/proc';
 import { TEMPORAL_SERVER_MODULE, TEMPORAL_SERVER_VERSION } from './versions';
 
-/** The Go toolchain: the one on PATH, else Debian-independent /usr/local/go (where this image has it). */
+/** Where Go is unpacked by its official archive (this image's), and Debian's golang-go. */
 const GO_CANDIDATES = ['/usr/local/go/bin/go', '/usr/lib/go/bin/go'];
 
 export interface TemporalServerBuild {
@@ -76,9 +76,13 @@ function isExecutable(file: string): boolean {
   }
 }
 
+/** The Go toolchain: /usr/local/go's (this image's), else the first `go` on PATH; an error says what to install. */
 export function goBinary(): string {
   for (const c of GO_CANDIDATES) if (isExecutable(c)) return c;
-  return 'go';
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) if (dir && isExecutable(path.join(dir, 'go'))) return path.join(dir, 'go');
+  throw new Error(
+    `no Go toolchain (looked in ${GO_CANDIDATES.join(', ')} and PATH): the Temporal server ${TEMPORAL_SERVER_VERSION} is built from its Go module and needs Go >= 1.26.8 (https://go.dev/dl/, unpacked into /usr/local/go)`,
+  );
 }
 
 /**
