@@ -122,7 +122,7 @@ async function ferrySetup(say: (line: string) => void): Promise<void> {
       return;
     } catch (err) {
       if (Date.now() > deadline) throw err;
-      say(`ferry setup, attempt ${attempt}: ${(err as Error).message.split('\n')[0]!.slice(0, 300)}; again in 2 s`);
+      say(`ferry setup, attempt ${attempt}: ${(err as Error).message.replace(/\s+/g, ' ').slice(0, 600)}; again in 2 s`);
       await sleep(2_000);
     }
   }
