@@ -2,7 +2,7 @@
 // imports included. `npm run depcruise` checks the tree; scripts/test.sh runs it before the tests
 // and test/unit/architecture/ shows that these rules do catch a forbidden import and a cycle.
 // Only imports between the project's own folders are judged; packages and Node's modules are not.
-const SOURCE = '^(entry|config|model|workflows|activities|worker|client|lab|test|bench)/';
+const SOURCE = '^(entry|config|model|workflows|activities|worker|client|lab|stack|test|bench)/';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
@@ -32,7 +32,7 @@ module.exports = {
       name: 'client-imports-only-model-and-definitions',
       comment: 'client/ talks to Temporal only: model/, config/ (Temporal\'s configuration), workflows/definitions.ts and itself.',
       severity: 'error',
-      from: { path: '^client/', pathNot: '^client/commands/lab\\.ts$' },
+      from: { path: '^client/', pathNot: '^client/commands/(lab|stack)\\.ts$' },
       to: { pathNot: '^(client/|config/|model/|workflows/definitions\\.ts$)' },
     },
     {
@@ -41,6 +41,20 @@ module.exports = {
       severity: 'error',
       from: { path: '^client/commands/lab\\.ts$' },
       to: { pathNot: '^(client/|config/|model/|lab/|workflows/definitions\\.ts$)' },
+    },
+    {
+      name: 'client-stack-commands-import-only-stack-model-and-definitions',
+      comment: 'client/commands/stack.ts drives the production-shaped stack: stack/ besides what the rest of client/ may import.',
+      severity: 'error',
+      from: { path: '^client/commands/stack\\.ts$' },
+      to: { pathNot: '^(client/|config/|model/|stack/|workflows/definitions\\.ts$)' },
+    },
+    {
+      name: 'stack-is-below-the-orchestration',
+      comment: 'stack/ runs the production shape (server, database, workers as processes): it may use lab/ helpers and model/, never workflows/, activities/, client/, worker/, entry/ or config/.',
+      severity: 'error',
+      from: { path: '^stack/' },
+      to: { path: '^(workflows|activities|client|worker|entry|config)/' },
     },
     {
       name: 'config-reads-only-the-environment',
@@ -75,13 +89,13 @@ module.exports = {
       comment: 'lab/ is the embedded test environment: it may use model/ and activities/, never workflows/, client/, worker/, entry/.',
       severity: 'error',
       from: { path: '^lab/' },
-      to: { path: '^(workflows|client|worker|entry)/' },
+      to: { path: '^(workflows|client|worker|entry|stack)/' },
     },
     {
       name: 'product-does-not-import-tests',
       comment: 'test/ and bench/ use the product, never the other way round.',
       severity: 'error',
-      from: { path: '^(entry|model|workflows|activities|worker|client|lab)/' },
+      from: { path: '^(entry|model|workflows|activities|worker|client|lab|stack)/' },
       to: { path: '^(test|bench)/' },
     },
     {

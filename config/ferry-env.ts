@@ -19,6 +19,7 @@ export const FERRY_VARIABLES = {
   FERRY_METRICS_ADDRESS: 'where the worker serves Prometheus metrics at /metrics, IP:PORT or "off" (default 127.0.0.1:9464)',
   FERRY_LAB_ID: "a second lab's id, 1-6 lower-case letters or digits (prefix of its network namespaces)",
   FERRY_LAB_DIR: "where the lab keeps its state (default .lab/ in the checkout)",
+  FERRY_STACK_DIR: "where `ferry stack` keeps its state: PostgreSQL, certificates, logs (default .stack/ in the checkout)",
   FERRY_TOOLS_DIR: 'where pinned tools such as the Temporal CLI are cached (default .tools/ in the checkout)',
   FERRY_PLACEMENT_PORT: "the lab's Placement port (default 8778)",
   FERRY_TEMPORAL_PORT: "the lab's Temporal frontend port (default 7233)",

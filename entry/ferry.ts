@@ -6,6 +6,7 @@
  */
 import { runCli } from '../client/cli';
 import { registerLabCommands } from '../client/commands/lab';
+import { registerStackCommands } from '../client/commands/stack';
 import { UnavailableError } from '../client/errors';
 import { registerWorkerCommand } from '../worker/command';
 import { labFallback } from './lab-fallback';
@@ -13,4 +14,5 @@ import { labFallback } from './lab-fallback';
 void runCli(process.argv, [
   (program) => registerWorkerCommand(program, { fallback: labFallback, unavailable: (message) => new UnavailableError(message) }),
   registerLabCommands,
+  registerStackCommands,
 ]);

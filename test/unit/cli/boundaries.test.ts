@@ -1,7 +1,7 @@
 /**
  * client/ is a front end that needs only Temporal: it imports the Temporal client, model/,
  * config/ (Temporal's own configuration and ferry's FERRY_* registry) and workflows/definitions.ts, never worker/, activities/ or lab/ (client/commands/lab.ts alone may
- * import lab/). And `ferry --help` loads none of the heavy modules.
+ * import lab/, client/commands/stack.ts alone stack/). And `ferry --help` loads none of the heavy modules.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -30,7 +30,8 @@ describe('what client/ may import', () => {
     spec === 'workflows/definitions' ||
     spec.startsWith('node:') ||
     ['@temporalio/client', 'commander', 'zod'].includes(spec) ||
-    (file === 'client/commands/lab.ts' && spec.startsWith('lab/'));
+    (file === 'client/commands/lab.ts' && spec.startsWith('lab/')) ||
+    (file === 'client/commands/stack.ts' && spec.startsWith('stack/'));
 
   it.each(sources('client'))('%s', (file) => {
     expect(imports(file).filter((spec) => !allowed(spec, file))).toEqual([]);
@@ -59,7 +60,7 @@ describe('ferry --help is fast: it loads no heavy module', () => {
     expect(loaded).toContain('client/cli.ts');
     const heavy = loaded.filter((f) =>
       /^node_modules\/(@temporalio|zod)\//.test(f) ||
-      /^(lab|activities|model)\//.test(f) ||
+      /^(lab|stack|activities|model)\//.test(f) ||
       /^config\/temporal-(env|connection)\.ts$/.test(f) ||
       ['worker/main.ts', 'worker/worker.ts', 'client/ferry-client.ts', 'client/commands/migration-actions.ts'].includes(f));
     expect(heavy).toEqual([]);
