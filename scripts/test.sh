@@ -21,6 +21,10 @@ npx tsx lab/temporal.ts install >/dev/null || exit 1
 # Debian 12's QEMU 7.2, unpacked under .tools beside the lab's QEMU 10 (test/integration/data-path.test.ts).
 step "Debian 12's QEMU 7.2 (unpacked, not installed)"
 npx tsx lab/legacy-qemu.ts install >/dev/null || exit 1
+# The production-shaped stack's Temporal server, built from its Go module (cached under .tools;
+# cold, with empty Go caches, about 20 minutes on 2 cores; warm, seconds): test/stack needs it.
+step "Temporal server for the stack (built from go.temporal.io/server, cached)"
+npx tsx stack/server-build.ts install >/dev/null || exit 1
 step "lab up, in the background (test-results/lab-up.log)"
 node bin/ferry lab up --hosts 3 --accel tcg > test-results/lab-up.log 2>&1 &
 lab_up=$!
@@ -59,6 +63,11 @@ npx vitest run test/integration test/faults/postcopy-recovery.test.ts \
 step "the fault matrix, covering set (the real lab)"
 npx vitest run test/faults/fault-matrix.test.ts \
   --reporter=default --reporter=json --outputFile.json=test-results/fault-matrix.json || status=1
+# The production-shaped stack (issue 9): official Temporal server on PostgreSQL with mTLS, two
+# workers; it comes up and goes down inside its test, beside the lab (other ports).
+step "the production-shaped stack (test/stack)"
+npx vitest run test/stack \
+  --reporter=default --reporter=json --outputFile.json=test-results/stack.json || status=1
 step "lab down, and nothing left behind"
 npx vitest run test/teardown --reporter=default --reporter=json --outputFile.json=test-results/teardown.json || status=1
 step "done"
@@ -66,7 +75,7 @@ step "done"
 node -e '
   const fs = require("fs");
   let passed = 0, failed = 0;
-  const expected = ["unit-workflow.json", "integration.json", "fault-matrix.json", "teardown.json"];
+  const expected = ["unit-workflow.json", "integration.json", "fault-matrix.json", "stack.json", "teardown.json"];
   const present = fs.readdirSync("test-results").filter((f) => f.endsWith(".json"));
   for (const f of expected) if (!present.includes(f)) { console.log(`no result from ${f}: that step did not run`); failed++; }
   const failures = [];
