@@ -1,7 +1,5 @@
 import fs from 'node:fs';
-import path from 'node:path';
 import { run } from './proc';
-import { repoRoot } from './paths';
 import type { Progress } from './progress';
 
 /** Debian packages the lab needs, and a command each provides, to see whether it is there. */
@@ -19,8 +17,6 @@ export const LAB_PACKAGES: Array<{ pkg: string; provides: string }> = [
 
 /** Installs with apt whatever the lab needs and the machine lacks. Needs root. */
 export async function ensureSystemPackages(say: Progress): Promise<void> {
-  // libvirt and QEMU from bookworm-backports (the script says why; it returns at once when present).
-  if (process.getuid?.() === 0) await run('bash', [path.join(repoRoot, 'scripts', 'libvirt-stack.sh')], { timeoutMs: 900_000 });
   const missing: string[] = [];
   for (const { pkg, provides } of LAB_PACKAGES) if (!fs.existsSync(provides)) missing.push(pkg);
   if (missing.length === 0) return;

@@ -5,13 +5,13 @@ import { z } from 'zod';
  * both hosts reported in the pre-checks (facts), and how ferry uses it.
  *
  * The minimum versions are where libvirt and QEMU first shipped each feature; both ends must have
- * it, since libvirt negotiates every capability with the destination. Seen on the lab, libvirt
- * 11.3 from bookworm-backports: it turns QEMU's postcopy-preempt capability on by itself for a
- * post-copy migration, for Debian 12's QEMU 7.2 (where the capability is still marked unstable) as
- * for QEMU 10.0 (read from the source QEMU during the job, test/integration/data-path.test.ts);
- * QEMU 10.0 refuses multifd together with post-copy ("Postcopy is not yet compatible with
- * multifd"). Debian 12's own libvirt 9.0 was not observed with preemption; the minimum below is
- * the libvirt release that reworked post-copy (recovery), an assumption where not observed.
+ * it, since libvirt negotiates every capability with the destination. Read from the source QEMU
+ * during post-copy jobs on the lab (test/integration/data-path.test.ts): libvirt 11.3
+ * (bookworm-backports) turns QEMU's postcopy-preempt capability on by itself, for QEMU 10.0 and for
+ * Debian 12's QEMU 7.2 (where the capability exists, marked unstable, since 7.1); Debian 12's own
+ * libvirt 9.0 does not. The libvirt release that started doing so lies between; ferry claims
+ * preemption only from the first release seen doing it. QEMU 10.0 refuses multifd together with
+ * post-copy ("Postcopy is not yet compatible with multifd").
  */
 
 /** libvirt's and QEMU's versions packed as major * 1e6 + minor * 1e3 + micro (virConnectGet*Version). */
@@ -30,8 +30,8 @@ const v = (major: number, minor: number, micro = 0) => major * 1_000_000 + minor
 export const FEATURE_MINIMUMS = {
   /** VIR_MIGRATE_POSTCOPY_RESUME: recovering a broken post-copy instead of losing the guest. */
   postcopyRecovery: { libvirt: v(8, 5), qemu: v(3, 0) },
-  /** QEMU's postcopy-preempt (a second channel for faulted pages, QEMU 7.1); libvirt enables it itself. */
-  postcopyPreempt: { libvirt: v(8, 5), qemu: v(7, 1) },
+  /** QEMU's postcopy-preempt (a second channel for faulted pages, QEMU 7.1); libvirt enables it itself (11.3 seen, 9.0 not). */
+  postcopyPreempt: { libvirt: v(11, 3), qemu: v(7, 1) },
   /** VIR_MIGRATE_PARALLEL (QEMU multifd). */
   multifd: { libvirt: v(5, 2), qemu: v(4, 0) },
   /** Multifd in the same migration as post-copy. */
@@ -91,7 +91,7 @@ export function chooseDataPath(stacks: PairStacks, wish: DataPathWish): DataPath
   if (!wish.postcopy) why.push('post-copy preemption: not needed (no post-copy in this migration)');
   else why.push(preempt
     ? 'post-copy preemption: on (libvirt enables it with post-copy; faulted pages skip the bulk stream)'
-    : `post-copy preemption: unavailable on ${pair} (needs libvirt 8.5 and QEMU 7.1 on both ends)`);
+    : `post-copy preemption: unavailable on ${pair} (needs libvirt 11.3 and QEMU 7.1 on both ends)`);
 
   let parallel: number | null = null;
   if (wish.parallelConnections < 2) why.push('multifd: not asked for (policy dataPath.parallelConnections)');

@@ -1,8 +1,15 @@
 #!/usr/bin/env bash
-# The lab's libvirt and QEMU come from Debian's bookworm-backports (libvirt 11.3, QEMU 10.0):
-# post-copy preemption, multifd with post-copy recovery states, the switch-over bandwidth hint.
-# Debian 12's own libvirt 9.0 / QEMU 7.2 still work with ferry (it detects what each host pair
-# has, model/data-path.ts); the lab runs the newer pair. Idempotent; as root.
+# Opt-in, not the lab's default: installs Debian's bookworm-backports libvirt 11.3 and QEMU 10.0
+# (the switch-over bandwidth hint; QEMU 10.0 does not send guests back in time under TCG, which
+# Debian 12's QEMU 7.2 does: bench/README.md). Not the default because libvirt 11.3's QEMU driver
+# segfaults on the destination when a post-copy recovery is prepared right after a post-copy
+# failure (test/faults/postcopy-recovery.test.ts, 2 of 2 on 2026-11-30; dmesg: rpc-libvirtd
+# segfault in libvirt_driver_qemu.so, in DomainMigratePrepare3Params): that would lose ferry's
+# recovery path. ferry detects what each host pair has (model/data-path.ts) on either stack.
+# Back to Debian 12's: apt-get install --allow-downgrades libvirt-daemon/bookworm
+# libvirt-daemon-driver-qemu/bookworm libvirt-clients/bookworm libvirt0/bookworm
+# qemu-system-x86/bookworm qemu-system-common/bookworm qemu-system-data/bookworm seabios/bookworm.
+# Idempotent; as root.
 set -euo pipefail
 want_major=11
 installed=$(dpkg-query -W -f='${Version}' libvirt-daemon 2>/dev/null || true)

@@ -14,9 +14,6 @@ if ! command -v node >/dev/null || ! node -e 'const [a,b]=process.versions.node.
   exit 1
 fi
 
-# libvirt and QEMU first, from bookworm-backports (scripts/libvirt-stack.sh says why).
-bash scripts/libvirt-stack.sh
-
 need=()
 for pair in libvirt-daemon:/usr/sbin/libvirtd \
   libvirt-daemon-driver-qemu:/usr/lib/x86_64-linux-gnu/libvirt/connection-driver/libvirt_driver_qemu.so \

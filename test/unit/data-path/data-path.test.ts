@@ -23,25 +23,31 @@ describe('the data path a host pair offers', () => {
     expect(p.why.join('\n')).toMatch(/preemption: on/);
   });
 
-  it("Debian 12's own stack: preemption (QEMU 7.2 has it) but no switch-over hint, named with the versions that lack it", () => {
+  it("Debian 12's own stack: no preemption (libvirt 9.0 does not turn it on) and no switch-over hint, named with the versions", () => {
     const p = chooseDataPath(pair(debian12, debian12), { ...wish, switchoverBandwidthMiBps: 50 });
-    expect(p).toMatchObject({ postcopyPreempt: true, switchoverBandwidthMiBps: null });
+    expect(p).toMatchObject({ postcopyPreempt: false, switchoverBandwidthMiBps: null });
+    expect(p.why.join('\n')).toMatch(/preemption: unavailable on libvirt 9\.0\.0\/9\.0\.0, QEMU 7\.2\.0\/7\.2\.0 \(needs libvirt 11\.3/);
     expect(p.why.join('\n')).toMatch(/switch-over bandwidth hint: unavailable on libvirt 9\.0\.0\/9\.0\.0, QEMU 7\.2\.0\/7\.2\.0/);
+  });
+
+  it("libvirt 11.3 with Debian 12's QEMU 7.2: preemption on (seen on the lab), the hint not (QEMU 8.2 needed)", () => {
+    const p = chooseDataPath(pair({ libvirt: backports.libvirt, qemu: debian12.qemu }, { libvirt: backports.libvirt, qemu: debian12.qemu }), { ...wish, switchoverBandwidthMiBps: 50 });
+    expect(p).toMatchObject({ postcopyPreempt: true, switchoverBandwidthMiBps: null });
   });
 
   it('a mixed pair gets only what both ends have (old source, new destination and the reverse)', () => {
     for (const p of [pair(debian12, backports), pair(backports, debian12)]) {
-      expect(chooseDataPath(p, { ...wish, switchoverBandwidthMiBps: 50 })).toMatchObject({ switchoverBandwidthMiBps: null });
+      expect(chooseDataPath(p, { ...wish, switchoverBandwidthMiBps: 50 })).toMatchObject({ postcopyPreempt: false, switchoverBandwidthMiBps: null });
       expect(pairHas(p, 'postcopyRecovery')).toBe(true);
     }
   });
 
   it('a QEMU before 7.1 on either end: no preemption, saying what it needs', () => {
-    const old = { libvirt: 9_000_000, qemu: 7_000_000 };
+    const old = { libvirt: 11_003_000, qemu: 7_000_000 };
     for (const p of [pair(old, backports), pair(backports, old)]) {
       const d = chooseDataPath(p, wish);
       expect(d.postcopyPreempt).toBe(false);
-      expect(d.why.join('\n')).toMatch(/preemption: unavailable on .*needs libvirt 8\.5 and QEMU 7\.1/);
+      expect(d.why.join('\n')).toMatch(/preemption: unavailable on .*needs libvirt 11\.3 and QEMU 7\.1/);
     }
   });
 
