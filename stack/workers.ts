@@ -55,6 +55,8 @@ export function startWorker(spec: WorkerSpec, tls: StackTls, placementUrl: strin
     FERRY_TASK_QUEUE: STACK_TASK_QUEUE,
     FERRY_HOSTS_FILE: f.hostsFile,
     FERRY_PLACEMENT_URL: placementUrl,
+    // Two workers on one machine: each its own metrics port (the default one would refuse the second).
+    FERRY_METRICS_ADDRESS: `127.0.0.1:${spec.configuredBy === 'profile' ? 19464 : 19465}`,
   };
   fs.appendFileSync(spec.logFile, `\n--- ${new Date().toISOString()} ferry worker (${spec.configuredBy})\n`);
   const pid = startDaemon(process.execPath, [path.join(repoRoot, 'bin', 'ferry'), 'worker'], { logFile: spec.logFile, pidFile: spec.pidFile, env, cwd: repoRoot });
