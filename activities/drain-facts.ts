@@ -3,9 +3,10 @@ import type { DrainDestination, DrainFacts, DrainVm } from '../model/drain/schem
 import type { ActivityDeps } from './deps';
 import { guestCpuXml, sizeFromXml } from './domain-facts';
 import type { HostEntry } from './hosts';
-import { DomainXmlFlags, ListAllDomainsFlags, type LibvirtClient } from './libvirt';
+import { DomainXmlFlags, ListAllDomainsFlags, type DomainRef, type LibvirtClient } from './libvirt';
 import { postcopyBlockers } from './libvirt/dest-xml';
 import { placementFailure } from './claims';
+import { measureDirtyRates } from './dirty-rates';
 import { inMaintenance, totalResources } from './placement';
 import { refuse } from './refusal';
 
@@ -15,8 +16,9 @@ const CPU_INCOMPATIBLE = 0;
  * What a drain plans from, read-only: every active VM on the host (its size, what it holds in
  * Placement, post-copy blockers, and why it cannot move at all), and every other host's free room
  * (Placement's inventories minus usages), maintenance mark, limits, and which of the VMs' CPUs it
- * cannot run. A host that does not answer is reported and is no destination. The dirty rate is
- * not measured here yet (null: the plan counts the VM as quiet).
+ * cannot run. A host that does not answer is reported and is no destination. Each movable VM's
+ * dirty rate is measured by QEMU over one second (null where it cannot be: the plan counts the VM
+ * as quiet).
  */
 export function drainFactsActivities(deps: ActivityDeps) {
   async function gatherDrainFacts(input: GatherDrainFactsInput): Promise<DrainFacts> {
@@ -34,6 +36,7 @@ export function drainFactsActivities(deps: ActivityDeps) {
     const source = deps.inventory.get(input.host);
     const src = await deps.connections.get(source.name);
     const vms: Array<DrainVm & { cpuXml: string | undefined; query: CpuQuery }> = [];
+    const movable: DomainRef[] = [];
     for (const dom of await src.listAllDomains(ListAllDomainsFlags.Active)) {
       const st = await src.domainGetState(dom);
       const xml = await src.domainGetXmlDesc(dom, DomainXmlFlags.Migratable);
@@ -48,7 +51,10 @@ export function drainFactsActivities(deps: ActivityDeps) {
         name: dom.name, uuid: dom.uuid, ...sizeFromXml(xml), resources: totalResources(held.allocations), dirtyBps: null,
         postcopyBlockers: postcopyBlockers(xml), unmovable, cpuXml: guestCpuXml(xml), query: cpuQuery(xml),
       });
+      if (unmovable === null) movable.push(dom);
     }
+    const rates = await measureDirtyRates(src, movable);
+    for (const v of vms) v.dirtyBps = rates.get(v.uuid) ?? null;
     const destinations: DrainDestination[] = [];
     const unreachable: DrainFacts['unreachable'] = [];
     for (const host of deps.inventory.hosts.filter((h) => h.name !== source.name)) {

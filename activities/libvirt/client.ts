@@ -259,6 +259,38 @@ export class LibvirtClient extends LibvirtClientCore {
   }
 
   /**
+   * virDomainStartDirtyRateCalc: QEMU samples the guest's pages for `seconds` (page sampling: works
+   * under KVM and TCG alike); the result is read with connectGetAllDomainStats(DomainStatsTypes.DirtyRate).
+   */
+  domainStartDirtyRateCalc(d: DomainRef, seconds: number, flags = 0, p?: CallParams): Promise<void> {
+    return this.call(
+      Procedure.DomainStartDirtyRateCalc,
+      (w) => {
+        writeDomain(w, d);
+        w.writeInt(seconds);
+        w.writeUint(flags);
+      },
+      undefined,
+      p,
+    );
+  }
+
+  /** virConnectGetAllDomainStats for the given domains (none: every domain) and stats groups. */
+  connectGetAllDomainStats(doms: readonly DomainRef[], stats: number, flags = 0, p?: CallParams): Promise<Array<{ domain: DomainRef; params: TypedParam[] }>> {
+    return this.call(
+      Procedure.ConnectGetAllDomainStats,
+      (w) => {
+        w.writeUint(doms.length);
+        for (const d of doms) writeDomain(w, d);
+        w.writeUint(stats);
+        w.writeUint(flags);
+      },
+      (r) => r.readArray((x) => ({ domain: readDomain(x), params: readTypedParams(x, Limits.DOMAIN_STATS_PARAMS_MAX) }), Limits.DOMAIN_LIST_MAX),
+      p,
+    );
+  }
+
+  /**
    * virDomainMigratePerform3Params as a peer-to-peer migration (flags include Peer2Peer): the
    * source daemon drives the whole migration and this call returns when it has ended.
    * Returns the cookie the daemon sent back (empty for peer-to-peer).

@@ -157,3 +157,16 @@ export function flagNames(table: Record<string, number>, flags: number): string[
   if (rest) out.push(`0x${rest.toString(16)}`);
   return out;
 }
+
+/** virDomainStatsTypes: the groups virConnectGetAllDomainStats reports (only those ferry reads). */
+export const DomainStatsTypes = {
+  /** dirtyrate.*: the result of the last virDomainStartDirtyRateCalc. */
+  DirtyRate: 1 << 9,
+} as const;
+
+/** virDomainDirtyRateStatus (dirtyrate.calc_status). */
+export const DirtyRateStatus = {
+  Unstarted: 0,
+  Measuring: 1,
+  Measured: 2,
+} as const;

@@ -18,3 +18,4 @@ export type { DomainRef, Version } from './remote-types';
 export * from './typed-params';
 export * from './uri';
 export { XdrError, XdrReader, XdrWriter } from './xdr';
+export * from './dirty-rate';

@@ -46,6 +46,8 @@ export const Limits = {
   MIGRATE_PARAM_LIST_MAX: 64,
   JOB_STATS_MAX: 64,
   DOMAIN_LIST_MAX: 16384,
+  /** Typed parameters of one domain's record in virConnectGetAllDomainStats. */
+  DOMAIN_STATS_PARAMS_MAX: 262144,
   AUTH_TYPE_LIST_MAX: 20,
   UUID_BYTES: 16,
 } as const;
@@ -91,12 +93,14 @@ export const Procedure = {
   ConnectDomainEventCallbackDeregisterAny: 317,
   DomainEventCallbackLifecycle: 318,
   ConnectGetDomainCapabilities: 342,
+  ConnectGetAllDomainStats: 344,
   DomainDefineXmlFlags: 350,
   DomainEventCallbackMigrationIteration: 359,
   DomainEventCallbackJobCompleted: 363,
   DomainMigrateStartPostCopy: 364,
   DomainMigrateGetMaxDowntime: 387,
   ConnectCompareHypervisorCpu: 393,
+  DomainStartDirtyRateCalc: 427,
   DomainAbortJobFlags: 442,
 } as const;
 export type Procedure = (typeof Procedure)[keyof typeof Procedure];

@@ -183,6 +183,10 @@ describe('drain a host on the lab', () => {
     const big = vmReport(report, 'dr-big');
     expect(big.status).toBe('cannot-move');
     expect(big.attempts).toEqual([]);
+    // The order: QEMU measured each guest's dirty rate, and the moves go quiet first.
+    const rates = report.plan.moves.map((m) => m.dirtyBps);
+    expect(rates.every((r) => r !== null), `dirty rates ${JSON.stringify(rates)}`).toBe(true);
+    expect(rates, 'moves ordered quiet first').toEqual([...rates].sort((a, b) => a! - b!));
     expect(report.plan.cannotMove).toEqual([expect.objectContaining({ vm: expect.objectContaining({ name: 'dr-big' }), kind: 'no-room' })]);
     for (const g of GUESTS.filter((x) => x.name !== 'dr-big')) {
       const r = vmReport(report, g.name);
@@ -230,11 +234,13 @@ describe('drain a host on the lab', () => {
   }, 600_000);
 
   it('cancel with --abort-in-flight mid-drain: no later move starts, the one in flight rolls back, the report says cancelled', async () => {
-    // On host-c now: dr-idle-1 (back), dr-big (fits now: nothing fills the others), and a guest
-    // whose first pass takes seconds at the move's bandwidth, so the cancel finds it in pre-copy.
+    // On host-c now: dr-idle-1 (back) and dr-big (fits now: nothing fills the others), both idle;
+    // dr-slow, whose first pass takes seconds at the move's bandwidth, so the cancel finds it in
+    // pre-copy; dr-late-1, dirtying all its RAM, so the measured order puts it last.
     uuids.set('dr-slow', (await createLabVm({ name: 'dr-slow', host: C, memoryMiB: 256, rateMiBps: 32, wssMiB: 96 })).uuid);
+    uuids.set('dr-late-1', (await createLabVm({ name: 'dr-late-1', host: C, memoryMiB: 128, rateMiBps: 96 })).uuid);
     const handle = await startDrain(client, { host: C, limits: { maxParallel: 1, moveBandwidthMiBps: 12 } });
-    // Quiet and small first: dr-idle-1 (128) moves, then dr-slow (256), then dr-big.
+    // Quiet and small first: dr-idle-1, dr-big, then dr-slow (cancelled while in flight), then dr-late-1.
     await waitForProgress(C, 'dr-slow in flight', (p) => vmReport(p, 'dr-slow')?.status === 'in-flight');
     const child = `migrate-${uuids.get('dr-slow')}`;
     const until = Date.now() + 120_000;
@@ -247,14 +253,16 @@ describe('drain a host on the lab', () => {
     const report = await handle.result();
 
     expect(report.result).toBe('cancelled');
+    expect(report.plan.moves.map((m) => m.vm.name)).toEqual(['dr-idle-1', 'dr-big', 'dr-slow', 'dr-late-1']);
     expect(vmReport(report, 'dr-idle-1').status).toBe('moved');
+    expect(vmReport(report, 'dr-big').status).toBe('moved');
     expect(vmReport(report, 'dr-slow').status).toBe('aborted');
-    expect(vmReport(report, 'dr-big').status).toBe('cancelled');
-    expect(vmReport(report, 'dr-big').attempts).toEqual([]);
+    expect(vmReport(report, 'dr-late-1').status).toBe('cancelled');
+    expect(vmReport(report, 'dr-late-1').attempts).toEqual([]);
     const { spans, cancelAcceptedAt } = await childSpans(C);
     expect(cancelAcceptedAt).not.toBeNull();
     expect(spans.filter((s) => s.startedAt > cancelAcceptedAt!), 'moves started after the cancel').toEqual([]);
-    expect(spans.map((s) => s.workflowId).sort()).toEqual([`migrate-${uuids.get('dr-idle-1')}`, child].sort());
+    expect(spans.map((s) => s.workflowId).sort()).toEqual([`migrate-${uuids.get('dr-idle-1')}`, `migrate-${uuids.get('dr-big')}`, child].sort());
     // The rolled-back guest still runs on host-c, its allocation there, its migration's consumer gone.
     const slow = await client.result(child);
     expect(slow.outcome, 'an abort on request rolls back').toBe('rolled_back');
@@ -270,9 +278,10 @@ describe('drain a host on the lab', () => {
   }, 600_000);
 
   it('a worker SIGKILLed and Temporal restarted mid-drain: the drain goes on to the same end, nothing held', async () => {
+    // On host-c now: dr-slow (rolled back) and dr-late-1 (never tried), and one more.
     await releaseHost(client, C);
-    for (const name of ['dr-late-1', 'dr-late-2']) uuids.set(name, (await createLabVm({ name, host: C, memoryMiB: 128, rateMiBps: 2 })).uuid);
-    const onC = ['dr-late-1', 'dr-late-2', 'dr-slow', 'dr-big'];
+    uuids.set('dr-late-2', (await createLabVm({ name: 'dr-late-2', host: C, memoryMiB: 128, rateMiBps: 2 })).uuid);
+    const onC = ['dr-late-2', 'dr-slow', 'dr-late-1'];
     let killed = false;
     let restarted = false;
     const report = await drainToEnd({ host: C, limits: { maxParallel: 1 } }, async (host) => {

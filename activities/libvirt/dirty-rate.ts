@@ -1,0 +1,23 @@
+/**
+ * The dirtyrate.* group of virConnectGetAllDomainStats, read: whether QEMU's last dirty-rate
+ * calculation (virDomainStartDirtyRateCalc) is done and what it measured. libvirt names the field
+ * megabytes_per_second; QEMU computes it in MiB/s (page counts times the page size, shifted by 20).
+ */
+import { DirtyRateStatus } from './constants';
+import { numberParam, type TypedParam } from './typed-params';
+
+export interface DirtyRateReading {
+  status: 'unstarted' | 'measuring' | 'measured';
+  /** Only when measured. */
+  mibPerSecond: number | null;
+  /** How long the calculation sampled, in seconds (null when libvirt does not say). */
+  periodSeconds: number | null;
+}
+
+export function dirtyRateFromStats(params: readonly TypedParam[]): DirtyRateReading {
+  const status = numberParam(params, 'dirtyrate.calc_status');
+  const rate = numberParam(params, 'dirtyrate.megabytes_per_second');
+  const period = numberParam(params, 'dirtyrate.calc_period') ?? null;
+  if (status === DirtyRateStatus.Measured && rate !== undefined) return { status: 'measured', mibPerSecond: rate, periodSeconds: period };
+  return { status: status === DirtyRateStatus.Measuring ? 'measuring' : 'unstarted', mibPerSecond: null, periodSeconds: period };
+}
