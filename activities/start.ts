@@ -40,7 +40,8 @@ export function startActivities(deps: ActivityDeps) {
       ...(input.dataPath?.parallelConnections ? { parallelConnections: input.dataPath.parallelConnections } : {}),
       ...(input.dataPath?.switchoverBandwidthMiBps ? { availableSwitchoverBandwidthMiBs: input.dataPath.switchoverBandwidthMiBps } : {}),
     });
-    const flags = migrationFlags(input.postcopy) | (input.dataPath?.parallelConnections ? MigrateFlags.Parallel : 0);
+    const flags = migrationFlags(input.postcopy) | (input.dataPath?.parallelConnections ? MigrateFlags.Parallel : 0)
+      | (input.dataPath?.tls ? MigrateFlags.Tls : 0);
     let failure: Error | undefined;
     deps.connections.clearMigrateError(input.vm.uuid);
     // Not awaited: the call returns when the migration ends, which the watch activity observes.

@@ -15,6 +15,8 @@ mount --bind "$dir/lib" /var/lib/libvirt
 mount --bind "$dir/log" /var/log/libvirt
 mount --bind "$dir/cache" /var/cache/libvirt
 mount --bind "$dir/hosts" /etc/hosts
+# The host's own certificates where libvirtd and QEMU look for them (lab/tls.ts).
+if [ -d "$dir/pki" ]; then mount --bind "$dir/pki" /etc/pki; fi
 hostname "$name"
 mkdir -p /run/libvirt /var/log/libvirt/qemu /var/lib/libvirt/qemu /var/cache/libvirt/qemu
 echo "--- $(date -u +%Y-%m-%dT%H:%M:%SZ) $name boots: $*"

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { etcHosts, libvirtdConf, qemuConf, virtlogdConf } from './libvirt-config';
+import { ensureLabPki } from './tls';
 import { hostNetns, netnsInode, processInNetns } from './network';
 import { labDir, repoRoot } from './paths';
 import { isAlive, processComm, readPid, run, startDaemon, stopPid, waitFor } from './proc';
@@ -26,6 +27,11 @@ export function hostUri(hostName: string): string {
 /** The URI a peer daemon uses to reach this host (peer-to-peer migration). */
 export function hostPeerUri(hostName: string): string {
   return `qemu+tcp://${hostName}/system`;
+}
+
+/** The same over TLS: the dialling libvirtd shows its host certificate, the lab CA checks both ends (lab/tls.ts). */
+export function hostTlsPeerUri(hostName: string): string {
+  return `qemu+tls://${hostName}/system`;
 }
 
 /** Path of a file inside the host's private filesystem, as seen from the root namespace. */
@@ -73,11 +79,13 @@ function writeHostFiles(host: LabHost, allHosts: LabHost[]): void {
   fs.writeFileSync(path.join(dir, 'etc', 'qemu.conf'), qemuConf(host));
   fs.writeFileSync(path.join(dir, 'etc', 'virtlogd.conf'), virtlogdConf());
   fs.writeFileSync(path.join(dir, 'hosts'), etcHosts(allHosts));
+  // Certificates before the daemon: libvirtd with listen_tls refuses to start without them.
+  ensureLabPki([{ name: host.name, address: host.address, dir }]);
 }
 
 /** The mount points host-boot.sh binds over must exist in the root filesystem. */
 function ensureMountPoints(): void {
-  for (const p of ['/etc/libvirt', '/var/lib/libvirt', '/var/log/libvirt', '/var/cache/libvirt']) {
+  for (const p of ['/etc/libvirt', '/etc/pki', '/var/lib/libvirt', '/var/log/libvirt', '/var/cache/libvirt']) {
     fs.mkdirSync(p, { recursive: true });
   }
 }

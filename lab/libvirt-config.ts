@@ -9,11 +9,16 @@ export interface HostConfigInput {
   address: string;
 }
 
-/** libvirtd.conf: TCP without auth (lab only: the addresses exist only inside the lab). */
+/**
+ * libvirtd.conf: TCP without auth (lab only: the addresses exist only inside the lab), and TLS on
+ * 16514 where a client must show a certificate of the lab's CA (lab/tls.ts): the production shape.
+ */
 export function libvirtdConf(host: HostConfigInput): string {
   return [
-    'listen_tls = 0',
+    'listen_tls = 1',
     'listen_tcp = 1',
+    // Authentication is the client certificate itself (tls_no_verify_certificate stays 0).
+    'auth_tls = "none"',
     `listen_addr = "${host.address}"`,
     'auth_tcp = "none"',
     'auth_unix_rw = "none"',
@@ -40,6 +45,8 @@ export function qemuConf(host: HostConfigInput): string {
     `migration_host = "${host.name}"`,
     'migration_port_min = 49152',
     'migration_port_max = 49215',
+    // TLS of migration streams (VIR_MIGRATE_TLS): the host's files in /etc/pki/qemu, peers verified.
+    'default_tls_x509_verify = 1',
     // Keep serial logs from rotating away under a running test.
     'stdio_handler = "file"',
     '',

@@ -10,6 +10,8 @@ export const LAB_PACKAGES: Array<{ pkg: string; provides: string }> = [
   { pkg: 'qemu-system-x86', provides: '/usr/bin/qemu-system-x86_64' },
   { pkg: 'python3-placement', provides: '/usr/bin/placement-api' },
   { pkg: 'iproute2', provides: '/usr/sbin/ip' },
+  // The lab's CA and host certificates (lab/tls.ts).
+  { pkg: 'openssl', provides: '/usr/bin/openssl' },
   { pkg: 'gcc', provides: '/usr/bin/gcc' },
   { pkg: 'binutils', provides: '/usr/bin/ld' },
   { pkg: 'make', provides: '/usr/bin/make' },

@@ -3,7 +3,7 @@ import {
 } from '../activities/libvirt';
 import { progressView, type ProgressView } from '../model/progress';
 import { findDomain, withHostClients } from './host-clients';
-import { hostPeerUri } from './hosts';
+import { hostPeerUri, hostTlsPeerUri } from './hosts';
 import { sleep, waitFor } from './proc';
 import { requireLabState } from './state';
 import { locateWith } from './vms';
@@ -29,6 +29,8 @@ export interface RawMigrationOptions {
   /** Extra migrate flags: post-copy allowed (switched only by postcopyAfterFirstPass or onPoll), auto-converge. */
   allowPostcopy?: boolean;
   autoConverge?: boolean;
+  /** Encrypt the stream (VIR_MIGRATE_TLS) and reach the destination's libvirtd over qemu+tls. */
+  tls?: boolean;
   /**
    * Awaited on every poll while the job runs, with the domain on the source: how a benchmark steers
    * the migration the way another system would (max downtime, post-copy, abort).
@@ -96,12 +98,13 @@ export async function rawMigrate(o: RawMigrationOptions): Promise<RawMigrationRe
     const xml = await src.domainGetXmlDesc(dom, DomainXmlFlags.Migratable);
     const flags = MigrateFlags.Live | MigrateFlags.Peer2Peer | MigrateFlags.PersistDest | MigrateFlags.UndefineSource
       | (o.postcopyAfterFirstPass || o.allowPostcopy ? MigrateFlags.Postcopy : 0)
-      | (o.autoConverge ? MigrateFlags.AutoConverge : 0);
+      | (o.autoConverge ? MigrateFlags.AutoConverge : 0)
+      | (o.tls ? MigrateFlags.Tls : 0);
     const params = buildMigrationParams({ destXml: xml, persistXml: xml, bandwidthMiBs: o.bandwidthMiBps });
     const t0 = Date.now();
     let finished = false;
     const perform = src
-      .domainMigratePerform3Params(dom, { dconnuri: hostPeerUri(o.to), params, flags })
+      .domainMigratePerform3Params(dom, { dconnuri: o.tls ? hostTlsPeerUri(o.to) : hostPeerUri(o.to), params, flags })
       .then(() => null, (err: Error) => err.message)
       .finally(() => (finished = true));
 

@@ -100,6 +100,12 @@ export const DataPathPolicySchema = z
      * migration thread is the limit.
      */
     parallelConnections: z.number().int().min(0).max(32).default(0),
+    /**
+     * Encrypt the migration stream (VIR_MIGRATE_TLS): each host's QEMU uses its certificates
+     * (libvirt's migrate_tls_x509_cert_dir) and checks the peer's. Off by default, as in libvirt:
+     * it costs CPU on both ends (measured in bench/tls); a link that leaves a trusted network needs it.
+     */
+    tls: z.boolean().default(false),
   })
   .prefault({});
 

@@ -68,6 +68,8 @@ export interface DataPathWish {
   parallelConnections: number;
   /** Bandwidth the operator guarantees for the switch-over, MiB/s; null: QEMU estimates. */
   switchoverBandwidthMiBps: number | null;
+  /** The policy asks for an encrypted stream (absent: histories from before the option). */
+  tls?: boolean;
 }
 
 export const DataPathSchema = z.object({
@@ -76,6 +78,8 @@ export const DataPathSchema = z.object({
   /** Connections for multifd; null: one stream. */
   parallelConnections: z.number().int().min(2).nullable(),
   switchoverBandwidthMiBps: z.number().positive().nullable(),
+  /** VIR_MIGRATE_TLS (absent: a decision recorded before the option, i.e. off). */
+  tls: z.boolean().optional(),
   /** One line per feature: used, or why not. */
   why: z.array(z.string()),
 });
@@ -110,5 +114,8 @@ export function chooseDataPath(stacks: PairStacks, wish: DataPathWish): DataPath
     switchover = wish.switchoverBandwidthMiBps;
     why.push(`switch-over bandwidth hint: ${switchover} MiB/s`);
   }
-  return { postcopyPreempt: preempt, parallelConnections: parallel, switchoverBandwidthMiBps: switchover, why };
+  // Every libvirt and QEMU ferry supports has it: only asked for or not. Not mentioned when off, so
+  // a decision reads as it did before the option.
+  if (wish.tls) why.push('migration stream: TLS (VIR_MIGRATE_TLS; each QEMU checks the other\'s certificate)');
+  return { postcopyPreempt: preempt, parallelConnections: parallel, switchoverBandwidthMiBps: switchover, ...(wish.tls ? { tls: true } : {}), why };
 }

@@ -73,6 +73,8 @@ export class RpcConnection {
   ) {
     socket.setNoDelay?.(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    // A TLS socket comes paused after libvirtd's confirmation byte (uri.ts): flow from here.
+    socket.resume();
     socket.on('error', (err) => this.fail(`socket error: ${err.message}`, err));
     socket.on('close', () => this.fail('socket closed'));
   }

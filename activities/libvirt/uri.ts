@@ -93,10 +93,29 @@ export function socketFactoryFor(transport: Transport, opts: SocketFactoryOption
         reject(new Error(`cannot connect to libvirt at ${where}: ${err.message}`, { cause: err }));
       };
       socket.once('error', onError);
-      socket.once(readyEvent, () => {
+      const ready = () => {
         clearTimeout(timer);
         socket.off('error', onError);
         resolve(socket);
+      };
+      socket.once(readyEvent, () => {
+        if (transport.kind !== 'tls') return ready();
+        // After the handshake libvirtd checks the client's certificate and sends one byte, 1, when
+        // it accepts it (libvirt's remote protocol over TLS); it closes the connection when not.
+        // RPC starts only after that byte: read as a packet, it would shift every frame.
+        const onClose = () => onError(new Error('libvirtd closed the TLS connection: it refused our client certificate (or its CA, or our address)'));
+        socket.once('close', onClose);
+        socket.once('data', (chunk: Buffer) => {
+          socket.off('close', onClose);
+          if (chunk[0] !== 1) {
+            socket.destroy();
+            return onError(new Error(`libvirtd did not confirm our TLS certificate (first byte ${chunk[0]})`));
+          }
+          // Held until the connection listens (it resumes the socket): nothing after the byte is lost.
+          socket.pause();
+          if (chunk.length > 1) socket.unshift(chunk.subarray(1));
+          ready();
+        });
       });
     });
 }

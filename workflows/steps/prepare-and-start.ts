@@ -47,10 +47,11 @@ function decideDataPath(m: Migration, postcopy: boolean): DataPath | undefined {
     postcopy,
     parallelConnections: m.policy.dataPath.parallelConnections,
     switchoverBandwidthMiBps: m.req.bandwidthMiBps ?? null,
+    tls: m.policy.dataPath.tls,
   });
   m.rec.decide(Date.now(), 'data-path', dataPath.why.join('; '), {
     postcopyPreempt: dataPath.postcopyPreempt, parallelConnections: dataPath.parallelConnections,
-    switchoverBandwidthMiBps: dataPath.switchoverBandwidthMiBps,
+    switchoverBandwidthMiBps: dataPath.switchoverBandwidthMiBps, ...(dataPath.tls ? { tls: true } : {}),
   });
   return dataPath;
 }

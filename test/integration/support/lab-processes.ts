@@ -40,14 +40,15 @@ export interface WorkerProcess {
  * Starts `ferry worker` as a separate process (so a test can SIGKILL it) and waits until it polls.
  * Hosts and Placement come from the lab (the worker's lab fallback); Temporal is named explicitly.
  * `argv`: another worker entry than `ferry worker` (the fault matrix's gated worker).
+ * `env`: more of the worker's environment (e.g. FERRY_HOSTS_FILE).
  */
-export async function startWorkerProcess(tag: string, opts: { taskQueue?: string; argv?: string[] } = {}): Promise<WorkerProcess> {
+export async function startWorkerProcess(tag: string, opts: { taskQueue?: string; argv?: string[]; env?: Record<string, string> } = {}): Promise<WorkerProcess> {
   const logFile = path.join(labDir(), 'test-workers', `${tag}-${Date.now()}.log`);
   fs.mkdirSync(path.dirname(logFile), { recursive: true });
   const out = fs.openSync(logFile, 'a');
   const child = spawn(process.execPath, opts.argv ?? [path.join(repoRoot, 'bin', 'ferry'), 'worker'], {
     // No metrics endpoint: several test workers run at once, and the lab's worker may hold the default port.
-    env: { ...process.env, TEMPORAL_ADDRESS: await labTemporalAddress(), FERRY_TASK_QUEUE: opts.taskQueue ?? IT_TASK_QUEUE, FERRY_METRICS_ADDRESS: 'off' },
+    env: { ...process.env, TEMPORAL_ADDRESS: await labTemporalAddress(), FERRY_TASK_QUEUE: opts.taskQueue ?? IT_TASK_QUEUE, FERRY_METRICS_ADDRESS: 'off', ...opts.env },
     stdio: ['ignore', out, out],
   });
   fs.closeSync(out);

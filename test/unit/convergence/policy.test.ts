@@ -12,7 +12,7 @@ describe('convergence policy', () => {
       completion: { secondsPerGiB: 150, minSeconds: 120, action: 'abort' },
       pause: { allowed: true },
       placement: { claimWaitSeconds: 600 },
-      dataPath: { parallelConnections: 0 },
+      dataPath: { parallelConnections: 0, tls: false },
     });
   });
 

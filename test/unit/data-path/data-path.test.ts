@@ -66,6 +66,18 @@ describe('the data path a host pair offers', () => {
   });
 });
 
+describe('an encrypted migration stream', () => {
+  it('asked for: TLS on any stack, said in the decision; not asked: nothing said, so older decisions read the same', () => {
+    const on = chooseDataPath(pair(debian12, debian12), { ...wish, tls: true });
+    expect(on.tls).toBe(true);
+    expect(on.why.at(-1)).toMatch(/^migration stream: TLS/);
+    const off = chooseDataPath(pair(debian12, debian12), wish);
+    expect(off.tls).toBeUndefined();
+    expect(off.why.join('; ')).not.toMatch(/TLS/);
+    expect(chooseDataPath(pair(debian12, debian12), { ...wish, tls: false })).toEqual(off);
+  });
+});
+
 describe("a guest's own QEMU, from the machine type its emulator defaults to", () => {
   it('reads the version from upstream machine type names', () => {
     expect(qemuVersionFromMachine('pc-i440fx-7.2')).toBe(7_002_000);

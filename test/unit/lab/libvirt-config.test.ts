@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { etcHosts, libvirtdConf, qemuConf } from '../../../lab/libvirt-config';
 import { hostAddress } from '../../../lab/network';
 import { validateLabUpOptions, DEFAULT_LAB } from '../../../lab/lab';
+import { hostCertExtensions, hostPkiLayout } from '../../../lab/tls';
 
 const host = { name: 'host-b', uuid: '6f1c2a4e-3b7d-4c59-9e0a-2d8f1b6c7a30', address: hostAddress(2) };
 
@@ -10,7 +11,23 @@ describe('lab host configuration', () => {
     const conf = libvirtdConf(host);
     expect(conf).toContain(`host_uuid = "${host.uuid}"`);
     expect(conf).toContain('listen_addr = "10.77.0.12"');
-    expect(conf).toContain('listen_tls = 0');
+    // TLS too, authenticated by the client's certificate of the lab CA (no other auth).
+    expect(conf).toContain('listen_tls = 1');
+    expect(conf).toContain('auth_tls = "none"');
+    expect(conf).not.toContain('tls_no_verify_certificate');
+  });
+
+  it("has each host's certificate name its host name and address, fit for server and client", () => {
+    const ext = hostCertExtensions(host.name, host.address);
+    expect(ext).toContain('subjectAltName = DNS:host-b, IP:10.77.0.12');
+    expect(ext).toContain('extendedKeyUsage = serverAuth, clientAuth');
+    expect(ext).toContain('CA:FALSE');
+    // libvirt's and QEMU's default paths, each given the CA, the certificate or the key.
+    const layout = Object.fromEntries(hostPkiLayout());
+    expect(layout['CA/cacert.pem']).toBe('ca');
+    expect(layout['libvirt/private/serverkey.pem']).toBe('key');
+    expect(layout['qemu/server-cert.pem']).toBe('cert');
+    expect(layout['qemu/client-key.pem']).toBe('key');
   });
 
   it('binds migration streams to the host address and advertises the host name', () => {
