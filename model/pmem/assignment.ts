@@ -10,8 +10,10 @@
  *   its path, or when an assignment record of another VM says so while that VM still holds a
  *   namespace class on the destination in Placement (a record whose VM lost its claim, by a
  *   rollback or a later move elsewhere, is stale: it releases the namespace by itself);
- * - the migration's own records come first (idempotent by migration id: prepare, start and a
- *   recovery build the same XML), then the free namespaces in name order (deterministic);
+ * - the VM's own domain on the destination (the incoming guest, once the migration started) says
+ *   which namespaces it has: nothing else is considered then; before it exists, the migration's
+ *   own records come first (idempotent by migration id: prepare, start and a recovery build the
+ *   same XML), then the free namespaces in name order (deterministic);
  * - records of the same VM under another migration id are stale: one VM has one migration at a time.
  * The record is what makes two migrations that prepared at the same moment never share a
  * namespace: it is written with an exclusive create before the XML is used, and the loser of that
@@ -43,7 +45,8 @@ export interface AssignmentRecord {
 
 export interface AssignmentFacts {
   host: string;
-  migrationId: string;
+  /** null: a run begun before assignments were recorded (only its own domain can tell). */
+  migrationId: string | null;
   vm: { name: string; uuid: string };
   devices: PmemDevice[];
   namespaces: PmemNamespace[];
@@ -84,6 +87,15 @@ function recordIsLive(r: AssignmentRecord, f: AssignmentFacts): boolean {
 export function assignNamespaces(f: AssignmentFacts): Assignment {
   const byName = new Map(f.namespaces.map((ns) => [ns.name, ns]));
   const classOf = (ns: PmemNamespace) => pmemResourceClass(ns.sizeMiB);
+  const incoming = fromOwnDomain(f, classOf);
+  if (incoming) return incoming;
+  if (f.migrationId === null) {
+    return {
+      ok: false,
+      reason: `${f.vm.name} has vPMEM devices and this migration carries no migration id to record their namespaces on ${f.host} by ` +
+        '(a run begun before ferry assigned namespaces): abort it and migrate again',
+    };
+  }
   const live = f.records.filter((r) => recordIsLive(r, f) && byName.has(r.namespace));
   const stale = f.records.filter((r) => !live.includes(r));
 
@@ -141,4 +153,22 @@ export function assignNamespaces(f: AssignmentFacts): Assignment {
     if (!mine) toRecord.push({ namespace: ns.name, migrationId: f.migrationId, vmUuid: f.vm.uuid, device: device.path });
   }
   return { ok: true, assigned, pmemPaths: Object.fromEntries(assigned.map((a) => [a.device, a.path])), toRecord, stale };
+}
+
+/**
+ * The VM's own domain on the destination, when it has one with a namespace of the right class for
+ * every device (in document order: the destination XML keeps the devices' order): that is the
+ * assignment, already in use by the incoming guest.
+ */
+function fromOwnDomain(f: AssignmentFacts, classOf: (ns: PmemNamespace) => string): Assignment | undefined {
+  const own = f.domains.find((d) => d.uuid === f.vm.uuid);
+  if (!own || own.paths.length !== f.devices.length) return undefined;
+  const assigned: Assigned[] = [];
+  for (const [i, device] of f.devices.entries()) {
+    const ns = f.namespaces.find((n) => n.path === own.paths[i]);
+    const rc = pmemResourceClass(device.sizeMiB);
+    if (!ns || classOf(ns) !== rc) return undefined;
+    assigned.push({ device: device.path, namespace: ns.name, path: ns.path, resourceClass: rc });
+  }
+  return { ok: true, assigned, pmemPaths: Object.fromEntries(assigned.map((a) => [a.device, a.path])), toRecord: [], stale: [] };
 }

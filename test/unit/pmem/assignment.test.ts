@@ -48,9 +48,17 @@ describe('assignNamespaces: concrete destination namespaces from the claimed cou
     expect(r.assigned.map((a) => a.namespace)).toEqual(['ns1']);
   });
 
-  it("does not count the VM's own (incoming) domain as a user", () => {
-    const r = ok(facts({ domains: [{ uuid: VM.uuid, name: VM.name, paths: [`${dir}/ns0`] }] }));
-    expect(r.assigned.map((a) => a.namespace)).toEqual(['ns0']);
+  it("the VM's own (incoming) domain on the destination is the assignment: its namespaces, nothing to record", () => {
+    const mine: AssignmentRecord = { namespace: 'ns0', migrationId: M1, vmUuid: VM.uuid, device: `${dir}/ns0` };
+    const r = ok(facts({ domains: [{ uuid: VM.uuid, name: VM.name, paths: [`${dir}/ns1`] }], records: [mine] }));
+    expect(r.assigned.map((a) => a.namespace)).toEqual(['ns1']);
+    expect(r.toRecord).toEqual([]);
+  });
+
+  it('without a migration id (a run begun before records), only the own domain can tell; else refused', () => {
+    const own = ok(facts({ migrationId: null, domains: [{ uuid: VM.uuid, name: VM.name, paths: [`${dir}/ns1`] }] }));
+    expect(own.pmemPaths).toEqual({ [`${dir}/ns0`]: `${dir}/ns1` });
+    expect(assignNamespaces(facts({ migrationId: null }))).toEqual({ ok: false, reason: expect.stringContaining('carries no migration id') });
   });
 
   it('is idempotent by migration id: its own record wins over name order, nothing new to record', () => {
