@@ -72,3 +72,13 @@ describe('namespace files on disk (a temporary lab dir)', () => {
     expect(fs.statSync(path.join(dir, 'hosts', 'host-a', 'lib', 'pmem', 'ns0')).size).toBe(64 * MiB);
   });
 });
+
+describe('lab up options for namespaces', () => {
+  it('the default lab has two 64 MiB namespaces per host; a bad count or size is refused before anything starts', async () => {
+    const { DEFAULT_LAB, validateLabUpOptions } = await import('../../../lab/lab');
+    expect([DEFAULT_LAB.pmemNamespaces, DEFAULT_LAB.pmemNamespaceMiB]).toEqual([2, 64]);
+    expect(() => validateLabUpOptions(DEFAULT_LAB)).not.toThrow();
+    expect(() => validateLabUpOptions({ ...DEFAULT_LAB, pmemNamespaces: -1 })).toThrow(/pmem namespaces per host must be a whole number from 0 to 16, got -1/);
+    expect(() => validateLabUpOptions({ ...DEFAULT_LAB, pmemNamespaceMiB: 65 })).toThrow(/even whole number of MiB/);
+  });
+});
