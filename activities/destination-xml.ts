@@ -12,9 +12,16 @@ import type { ActivityDeps } from './deps';
 import { DomainXmlFlags } from './libvirt';
 import { DestinationXmlError, prepareDestinationXml } from './libvirt/dest-xml';
 import { refuse } from './refusal';
+import { assignDestinationPmem } from './pmem/assign';
 import { sourceDomain } from './source-domain';
 
-export interface DestinationXmlTarget { vm: VmFacts; source: string; destination: string }
+export interface DestinationXmlTarget {
+  vm: VmFacts;
+  source: string;
+  destination: string;
+  /** Keys the vPMEM namespace assignment (activities/pmem/); absent in runs begun before it. */
+  migrationId?: string | undefined;
+}
 
 export interface BuiltDestinationXml {
   xml: string;
@@ -34,11 +41,14 @@ export async function buildDestinationXml(deps: ActivityDeps, t: DestinationXmlT
   const xml = await c.domainGetXmlDesc(dom, DomainXmlFlags.Migratable);
   const d = await deps.connections.get(t.destination);
   const node = await d.nodeGetInfo();
+  // vPMEM devices get the namespaces assigned to this migration on the destination.
+  const pmemAssigned = await assignDestinationPmem(deps, t, xml);
   const facts = {
     hostName: await d.getHostname(),
     migrationAddress: t.destination,
     numaNodes: Array.from({ length: Math.max(1, node.nodes) }, (_, i) => i),
     cpuSet: `0-${Math.max(0, node.cpus - 1)}`,
+    ...(pmemAssigned ? { pmemAssigned } : {}),
   };
   try {
     const prepared = prepareDestinationXml(xml, facts);

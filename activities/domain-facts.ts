@@ -25,7 +25,14 @@ export function sizeFromXml(xml: string): { memoryMiB: number; vcpus: number } {
   return { memoryMiB: Math.ceil(value * factor[unit]!), vcpus: vcpu ? Number(vcpu[1]) : 1 };
 }
 
-/** The guest's <cpu> element, if the domain sets one (else the hypervisor's default model is used). */
+/**
+ * The guest's <cpu> element, if the domain sets a CPU (else the hypervisor's default model is used).
+ * A custom <cpu> with no <model> only describes topology or NUMA cells (a vPMEM guest needs a NUMA
+ * cell): the default model runs it, and libvirt has no model to compare.
+ */
 export function guestCpuXml(xml: string): string | undefined {
-  return /<cpu[\s>][\s\S]*?<\/cpu>|<cpu[^>]*\/>/.exec(xml)?.[0];
+  const cpu = /<cpu[\s>][\s\S]*?<\/cpu>|<cpu[^>]*\/>/.exec(xml)?.[0];
+  if (cpu === undefined) return undefined;
+  const mode = /^<cpu[^>]*\smode=['"]([\w-]+)['"]/.exec(cpu)?.[1] ?? 'custom';
+  return mode === 'custom' && !/<model[\s>]/.test(cpu) ? undefined : cpu;
 }

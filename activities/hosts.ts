@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { z } from 'zod';
 import { formatJsonPath, hasValue, jsonValueLines, lineOf, type JsonPath } from './json-lines';
 import { parseLibvirtUri } from './libvirt/uri';
+import { PmemNamespacesSchema } from '../model/pmem/namespace';
 
 /**
  * The host inventory: every libvirt host ferry may migrate from or to, and how to reach each.
@@ -46,6 +47,18 @@ export const HostLimitsSchema = z.strictObject({
   maxIncomingMigrations: z.int('expected a whole number').min(1, 'expected at least 1').max(64, 'expected at most 64').optional(),
 });
 
+/**
+ * The host's persistent-memory namespaces (vPMEM backing), published to Placement as one custom
+ * resource class per size (model/pmem/namespace.ts), and where the worker keeps the record of
+ * which namespace went to which migration (one file per namespace, created exclusively: every
+ * worker must see the same directory).
+ */
+export const HostPmemSchema = z.strictObject({
+  namespaces: PmemNamespacesSchema.min(1, 'expected at least one namespace (leave pmem out for a host without any)'),
+  assignmentsDir: z.string('expected an absolute path').startsWith('/', 'expected an absolute path'),
+});
+export type HostPmem = z.infer<typeof HostPmemSchema>;
+
 export const HostEntrySchema = z
   .strictObject({
     /** The name operators use and libvirt's hostname on that machine. */
@@ -65,6 +78,7 @@ export const HostEntrySchema = z
     /** Files for a qemu+tls uri. */
     tls: HostTlsSchema.optional(),
     limits: HostLimitsSchema.optional(),
+    pmem: HostPmemSchema.optional(),
   })
   .superRefine((h, ctx) => {
     if (h.tls && !/^[a-z0-9]+\+tls:/.test(h.uri)) ctx.addIssue({ code: 'custom', path: ['tls'], message: 'TLS files are only for a qemu+tls:// uri' });
@@ -152,7 +166,8 @@ function asPathPart(p: PropertyKey): string | number {
 /** The fields an object at that path may have, for "unknown field" messages. */
 function allowedFields(path: JsonPath): string {
   const last = path[path.length - 1];
-  const shape = last === 'tls' ? HostTlsSchema.shape : last === 'limits' ? HostLimitsSchema.shape : typeof last === 'number' ? HostEntrySchema.shape : { hosts: null };
+  const shape = last === 'tls' ? HostTlsSchema.shape : last === 'limits' ? HostLimitsSchema.shape : last === 'pmem' ? HostPmemSchema.shape
+    : typeof last === 'number' ? (path[path.length - 2] === 'namespaces' ? { name: null, path: null, sizeMiB: null } : HostEntrySchema.shape) : { hosts: null };
   return Object.keys(shape).join(', ');
 }
 

@@ -8,6 +8,8 @@ import {
   setLinkCap, waitLinkCarries,
 } from './network';
 import { labDir } from './paths';
+import { DEFAULT_PMEM_NAMESPACE_MIB, DEFAULT_PMEM_NAMESPACES, ensurePmemFiles, labPmemNamespaces } from './pmem';
+import { pmemInventory } from '../model/pmem/namespace';
 import { ensureSystemPackages } from './packages';
 import type { Progress } from './progress';
 import { readLabState, writeLabState, type LabHost, type LabState } from './state';
@@ -25,6 +27,9 @@ export interface LabUpOptions {
   hostVcpus: number;
   hostMemoryMb: number;
   hostDiskGb: number;
+  /** Persistent-memory namespaces per host (file-backed, lab/pmem.ts) and their size in MiB. */
+  pmemNamespaces: number;
+  pmemNamespaceMiB: number;
 }
 
 export const DEFAULT_HOST_COUNT = 2;
@@ -36,6 +41,8 @@ export const DEFAULT_LAB: LabUpOptions = {
   hostVcpus: 16,
   hostMemoryMb: 16384,
   hostDiskGb: 40,
+  pmemNamespaces: DEFAULT_PMEM_NAMESPACES,
+  pmemNamespaceMiB: DEFAULT_PMEM_NAMESPACE_MIB,
 };
 
 const HOST_NAMES = 'abcdefgh'.split('').map((c) => `host-${c}`);
@@ -48,6 +55,7 @@ export function validateLabUpOptions(opts: LabUpOptions): void {
   if (typeof opts.linkMbps === 'number' && !(opts.linkMbps > 0 && opts.linkMbps <= 100_000)) {
     throw new Error(`--link-mbps must be a number above 0 and at most 100000, got ${opts.linkMbps}`);
   }
+  labPmemNamespaces(opts.pmemNamespaces, opts.pmemNamespaceMiB);
 }
 
 /** The host UUID a host's daemon was configured with, if the host was ever set up. */
@@ -74,6 +82,7 @@ function planHosts(opts: LabUpOptions, previous: LabState | undefined): LabHost[
       memoryMb: opts.hostMemoryMb,
       diskGb: opts.hostDiskGb,
       linkMbps: opts.linkMbps === undefined ? old?.linkMbps ?? null : opts.linkMbps,
+      pmemNamespaces: labPmemNamespaces(opts.pmemNamespaces, opts.pmemNamespaceMiB),
     };
   });
 }
@@ -100,9 +109,11 @@ export async function labUp(opts: LabUpOptions, say: Progress = () => undefined)
   for (const host of state.hosts) {
     await ensureHostProvider(client, {
       name: host.name, uuid: host.uuid, vcpus: host.vcpus, memoryMb: host.memoryMb, diskGb: host.diskGb,
+      custom: pmemInventory(host.pmemNamespaces),
     });
   }
-  say(`placement: one resource provider per host (${state.hosts.map((h) => h.name).join(', ')})`);
+  const pmem = Object.entries(pmemInventory(state.hosts[0]?.pmemNamespaces ?? [])).map(([rc, n]) => `${n} ${rc}`).join(', ');
+  say(`placement: one resource provider per host (${state.hosts.map((h) => h.name).join(', ')})${pmem ? `, each with ${pmem}` : ''}`);
   for (const d of (await recordHealedByLabUp(before)).filter((h) => h.since !== null)) say(`healed: ${d.what} (was ${d.detail}${d.since ? `, since ${d.since}` : ''})`);
   return state;
 }
@@ -138,6 +149,9 @@ export async function labUpHosts(opts: LabUpOptions, say: Progress = () => undef
   const state: LabState = { accel, subnet: LAB_SUBNET, lanNetns: lanNetns(), hosts, vms: readLabState()?.vms ?? [] };
   writeLabState(state);
   for (const host of hosts) {
+    // Before the daemons: a guest defined on a namespace finds its backing when libvirtd restarts it.
+    const created = ensurePmemFiles(host.name, host.pmemNamespaces).filter((p) => p.action === 'create');
+    if (created.length > 0) say(`host ${host.name}: ${created.length} persistent-memory namespace file(s) created`);
     const r = await startHost(host, hosts);
     const how =
       r.started.length === 0 ? '' :

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { labDir } from './paths';
+import { PmemNamespaceSchema } from '../model/pmem/namespace';
 
 /** What `ferry lab up` built, so that later commands (status, vm create, down) find it again. */
 export const LabHostSchema = z.object({
@@ -15,6 +16,8 @@ export const LabHostSchema = z.object({
   memoryMb: z.number().int().positive(),
   diskGb: z.number().int().positive(),
   linkMbps: z.number().positive().nullable(),
+  /** Persistent-memory namespaces the host emulates (lab/pmem.ts); a state written before them has none. */
+  pmemNamespaces: z.array(PmemNamespaceSchema).default([]),
 });
 export type LabHost = z.infer<typeof LabHostSchema>;
 

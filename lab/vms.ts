@@ -12,7 +12,12 @@ import { findDomain, withHostClient, withHostClients } from './host-clients';
 import { hostPath } from './hosts';
 import { startPlacement } from './placement';
 import { waitFor } from './proc';
-import { requireLabState, writeLabState, type LabState, type LabVm } from './state';
+import { requireLabState, writeLabState, type LabHost, type LabState, type LabVm } from './state';
+import { labPmemAssignmentsDir, resetPmemNamespace } from './pmem';
+import { assignNamespaces } from '../model/pmem/assignment';
+import { pmemInventory, type PmemNamespace } from '../model/pmem/namespace';
+import { domainsPmemUse, pmemClaimants, providerTree } from '../activities/pmem/destination-facts';
+import { PmemAssignmentRecords } from '../activities/pmem/records';
 
 /** Lab VMs: the test guest defined and started on a lab host, with its Placement allocation. */
 
@@ -36,6 +41,10 @@ export interface CreateVmOptions {
   graphicsPassword?: string;
   /** The QEMU binary, absolute (absent: the host's own); lab/legacy-qemu.ts installs Debian 12's. */
   emulator?: string;
+  /** vPMEM: this many nvdimms, each on a free persistent-memory namespace of the host, held in Placement. */
+  vpmem?: number;
+  /** Written at offset 0 of each of its namespaces before the guest starts (the host's write a test looks for after a move). */
+  vpmemSeed?: Buffer;
 }
 
 export function validateCreateVm(o: CreateVmOptions, state: LabState): void {
@@ -63,6 +72,14 @@ export function validateCreateVm(o: CreateVmOptions, state: LabState): void {
   if (o.emulator !== undefined && !(o.emulator.startsWith('/') && fs.existsSync(o.emulator))) {
     throw new Error(`emulator must be the absolute path of a QEMU binary that exists, got '${o.emulator}'`);
   }
+  if (o.vpmem !== undefined) {
+    const host = state.hosts.find((h) => h.name === o.host)!;
+    if (!Number.isInteger(o.vpmem) || o.vpmem < 1 || o.vpmem > Math.max(1, host.pmemNamespaces.length)) {
+      throw new Error(`vpmem must be a whole number from 1 to the ${host.pmemNamespaces.length} persistent-memory namespaces of ${host.name}, got ${o.vpmem}`);
+    }
+    if (host.pmemNamespaces.length === 0) throw new Error(`${host.name} has no persistent-memory namespaces: bring the lab up with some (pmemNamespaces)`);
+  }
+  if (o.vpmemSeed !== undefined && o.vpmem === undefined) throw new Error('vpmemSeed needs vpmem: a guest without namespaces has nowhere to hold it');
   if (o.driftMiBps && o.wssMiB === undefined) {
     throw new Error('--drift needs --wss: a working set that covers all RAM has nowhere to move');
   }
@@ -94,12 +111,16 @@ export async function createLabVm(o: CreateVmOptions): Promise<LabVm> {
       if (await findDomain(c, o.name)) throw new Error(`a VM named '${o.name}' exists already on ${host}`);
     }
   });
+  const host = state.hosts.find((h) => h.name === o.host)!;
+  const vmUuid = randomUUID();
+  const namespaces = o.vpmem ? await freeLabNamespaces(host, { name: o.name, uuid: vmUuid }, o.vpmem) : [];
+  for (const ns of namespaces) resetPmemNamespace(host.name, ns, o.vpmemSeed);
   await installKernelOnHosts(state);
   for (const h of state.hosts) fs.rmSync(hostPath(h.name, serialInside(o.name)), { force: true });
 
   const vm: LabVm = {
     name: o.name,
-    uuid: randomUUID(),
+    uuid: vmUuid,
     memoryMiB: o.memoryMiB,
     vcpus: o.vcpus ?? 1,
     rateMiBps: o.rateMiBps,
@@ -119,6 +140,7 @@ export async function createLabVm(o: CreateVmOptions): Promise<LabVm> {
     serialLogPath: serialInside(vm.name),
     ...(o.graphicsPassword !== undefined ? { graphicsPassword: o.graphicsPassword } : {}),
     ...(o.emulator !== undefined ? { emulator: o.emulator } : {}),
+    ...(namespaces.length ? { vpmem: namespaces.map((ns) => ({ path: ns.path, sizeMiB: ns.sizeMiB })) } : {}),
   });
   await withHostClient(o.host, async (c) => {
     const dom = await c.domainDefineXml(xml);
@@ -128,19 +150,43 @@ export async function createLabVm(o: CreateVmOptions): Promise<LabVm> {
     timeoutMs: 60_000,
     intervalMs: 250,
   });
-  const host = state.hosts.find((h) => h.name === o.host)!;
   await allocateVmOnProvider(await labPlacement(), {
     vmUuid: vm.uuid,
     rpUuid: host.uuid,
     vcpus: vm.vcpus,
     memoryMb: vm.memoryMiB,
     diskGb: 0,
+    ...(namespaces.length ? { custom: pmemInventory(namespaces) } : {}),
     projectId: LAB_PROJECT_ID,
     userId: LAB_USER_ID,
   });
   const fresh = requireLabState();
   writeLabState({ ...fresh, vms: [...fresh.vms.filter((v) => v.name !== vm.name), vm] });
   return vm;
+}
+
+/**
+ * Free namespaces of the host for a new guest, by the same rule a migration's assignment follows
+ * (model/pmem/assignment.ts): not used by a domain there, not recorded for a migration whose VM
+ * still holds its claim; the first ones in name order. The guest's domain holds them once defined.
+ */
+async function freeLabNamespaces(host: LabHost, vm: { name: string; uuid: string }, count: number): Promise<PmemNamespace[]> {
+  const sizeMiB = host.pmemNamespaces[0]!.sizeMiB;
+  const records = new PmemAssignmentRecords(labPmemAssignmentsDir(host.name)).list();
+  const placement = await labPlacement();
+  const decision = assignNamespaces({
+    host: host.name,
+    migrationId: `lab-create-${vm.uuid}`,
+    vm,
+    devices: Array.from({ length: count }, (_, i) => ({ path: `/new-vpmem-device-${i}`, sizeMiB })),
+    namespaces: host.pmemNamespaces,
+    claimed: pmemInventory(Array.from({ length: count }, () => ({ sizeMiB }))),
+    domains: await withHostClient(host.name, (c) => domainsPmemUse(c)),
+    records,
+    claimants: await pmemClaimants(placement, records.map((r) => r.vmUuid), await providerTree(placement, host.uuid)),
+  });
+  if (!decision.ok) throw new Error(`cannot give ${vm.name} ${count} vPMEM namespace(s) on ${host.name}: ${decision.reason}`);
+  return decision.assigned.map((a) => host.pmemNamespaces.find((ns) => ns.name === a.namespace)!);
 }
 
 export function requireLabVm(name: string, state = requireLabState()): LabVm {

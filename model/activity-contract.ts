@@ -144,6 +144,8 @@ export const PLACEMENT_STUCK_FAILURES = ['PlacementInconsistent', 'PlacementReje
 export const DestXmlFingerprintSchema = z.string().regex(/^sha256:[0-9a-f]{64}$/);
 export const PrepareInputSchema = z.object({
   vm: VmFactsSchema, source: z.string(), destination: z.string(),
+  /** Keys the destination's vPMEM namespace assignment (start and recovery find the same). Absent in older runs. */
+  migrationId: z.string().uuid().optional(),
   /** Set by the current workflow: return the fingerprint only, never the XML. */
   xmlOutOfHistory: z.boolean().optional(),
 });

@@ -11,16 +11,22 @@ export interface HostProviderSpec {
   vcpus: number;
   memoryMb: number;
   diskGb: number;
+  /** Custom resource classes (CUSTOM_*) and their totals, e.g. the host's vPMEM namespaces per size. */
+  custom?: Record<string, number>;
 }
 
-/** Idempotent: creates the provider if needed and sets VCPU/MEMORY_MB/DISK_GB totals when they differ. */
+/** Idempotent: creates the provider if needed and sets VCPU/MEMORY_MB/DISK_GB (and custom) totals when they differ. */
 export async function ensureHostProvider(
   client: PlacementClient,
   spec: HostProviderSpec,
   retry: RetryOptions = {},
 ): Promise<{ provider: ResourceProvider; inventories: Inventories }> {
   await client.ensureResourceProvider({ uuid: spec.uuid, name: spec.name });
-  const wanted = positive({ VCPU: spec.vcpus, MEMORY_MB: spec.memoryMb, DISK_GB: spec.diskGb });
+  for (const rc of Object.keys(spec.custom ?? {})) {
+    if (!/^CUSTOM_[A-Z0-9_]+$/.test(rc)) throw new Error(`'${rc}' is no custom resource class (CUSTOM_ then A-Z, 0-9, _)`);
+    await client.ensureResourceClass(rc);
+  }
+  const wanted = positive({ VCPU: spec.vcpus, MEMORY_MB: spec.memoryMb, DISK_GB: spec.diskGb, ...spec.custom });
   let inventories = await client.getInventories(spec.uuid);
   const current = Object.fromEntries(Object.entries(inventories.inventories).map(([rc, inv]) => [rc, inv.total]));
   if (!sameAllocations({ rp: current }, { rp: wanted })) {
@@ -41,6 +47,8 @@ export interface VmAllocationSpec {
   vcpus: number;
   memoryMb: number;
   diskGb: number;
+  /** Further classes the VM holds, e.g. CUSTOM_PMEM_NAMESPACE_64MB for its vPMEM namespaces. */
+  custom?: Record<string, number>;
   projectId: string;
   userId: string;
 }
@@ -55,7 +63,7 @@ export async function allocateVmOnProvider(
   retry: RetryOptions = {},
 ): Promise<{ outcome: 'allocated' | 'already-allocated'; allocations: AllocationMap }> {
   const wanted: AllocationMap = {
-    [spec.rpUuid]: positive({ VCPU: spec.vcpus, MEMORY_MB: spec.memoryMb, DISK_GB: spec.diskGb }),
+    [spec.rpUuid]: positive({ VCPU: spec.vcpus, MEMORY_MB: spec.memoryMb, DISK_GB: spec.diskGb, ...spec.custom }),
   };
   return retryOnConcurrentUpdate(`allocate VM ${spec.vmUuid} on provider ${spec.rpUuid}`, retry, async () => {
     const current = await client.getAllocations(spec.vmUuid);

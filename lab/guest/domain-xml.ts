@@ -32,6 +32,12 @@ export interface GuestDomainOptions {
    * the guest's XML never reaches Temporal's history or a log (test/integration/secrets.test.ts).
    */
   graphicsPassword?: string;
+  /**
+   * vPMEM devices (nvdimm), each backed by a persistent-memory namespace of the host: its path as
+   * the host's QEMU sees it and its size. The guest gets ACPI (QEMU plugs no nvdimm without it), a
+   * NUMA cell and room above its RAM for the devices; it does not touch them itself.
+   */
+  vpmem?: Array<{ path: string; sizeMiB: number }>;
 }
 
 export function escapeXml(s: string): string {
@@ -79,21 +85,36 @@ export function guestDomainXml(opts: GuestDomainOptions): string {
   if (!opts.kernelPath.startsWith('/')) throw new Error(`kernelPath must be absolute: ${opts.kernelPath}`);
   if (opts.emulator !== undefined && !opts.emulator.startsWith('/')) throw new Error(`emulator must be absolute: ${opts.emulator}`);
   if (!opts.serialLogPath.startsWith('/')) throw new Error(`serialLogPath must be absolute: ${opts.serialLogPath}`);
+  const vpmem = opts.vpmem ?? [];
+  for (const d of vpmem) {
+    if (!d.path.startsWith('/')) throw new Error(`vpmem path must be absolute: ${d.path}`);
+    // QEMU aligns an x86 nvdimm to 2 MiB; a size it would round is refused here, not by QEMU later.
+    if (!Number.isInteger(d.sizeMiB) || d.sizeMiB < 2 || d.sizeMiB % 2 !== 0) throw new Error(`vpmem sizeMiB must be an even whole number of MiB >= 2, got ${d.sizeMiB}`);
+  }
   const e = escapeXml;
   const cmdline = guestCmdline(opts.rateMiBps, opts.wssMiB, opts.driftMiBps);
   // type 'qemu' is TCG. No <cpu>: the default model (host-passthrough / -cpu max crashed under KVM).
   return `<domain type='${opts.accel === 'kvm' ? 'kvm' : 'qemu'}'>
   <name>${e(opts.name)}</name>
   <uuid>${e(opts.uuid.toLowerCase())}</uuid>
-  <memory unit='MiB'>${opts.memoryMiB}</memory>
-  <currentMemory unit='MiB'>${opts.memoryMiB}</currentMemory>
-  <vcpu placement='static'>${vcpus}</vcpu>
+${vpmem.length === 0 ? '' : `  <maxMemory slots='${vpmem.length}' unit='MiB'>${opts.memoryMiB + vpmem.reduce((n, d) => n + d.sizeMiB, 0)}</maxMemory>
+`}  <memory unit='MiB'>${opts.memoryMiB}</memory>
+${vpmem.length === 0 ? `  <currentMemory unit='MiB'>${opts.memoryMiB}</currentMemory>
+` : ''}  <vcpu placement='static'>${vcpus}</vcpu>
   <os>
     <type arch='x86_64' machine='pc'>hvm</type>
     <kernel>${e(opts.kernelPath)}</kernel>
     <cmdline>${e(cmdline)}</cmdline>
   </os>
-  <clock offset='utc'/>
+${vpmem.length === 0 ? '' : `  <features>
+    <acpi/>
+  </features>
+  <cpu>
+    <numa>
+      <cell id='0' cpus='0-${vcpus - 1}' memory='${opts.memoryMiB}' unit='MiB'/>
+    </numa>
+  </cpu>
+`}  <clock offset='utc'/>
   <on_poweroff>destroy</on_poweroff>
   <on_reboot>destroy</on_reboot>
   <on_crash>destroy</on_crash>
@@ -108,7 +129,16 @@ export function guestDomainXml(opts: GuestDomainOptions): string {
       <source path='${e(opts.serialLogPath)}' append='on'/>
       <target type='serial' port='0'/>
     </console>
-    <memballoon model='none'/>${opts.graphicsPassword === undefined ? '' : `
+    <memballoon model='none'/>${vpmem.map((d) => `
+    <memory model='nvdimm' access='shared'>
+      <source>
+        <path>${e(d.path)}</path>
+      </source>
+      <target>
+        <size unit='MiB'>${d.sizeMiB}</size>
+        <node>0</node>
+      </target>
+    </memory>`).join('')}${opts.graphicsPassword === undefined ? '' : `
     <graphics type='vnc' port='-1' autoport='yes' listen='127.0.0.1' passwd='${e(opts.graphicsPassword)}'/>`}
   </devices>
 </domain>

@@ -1,6 +1,7 @@
 import { ApplicationFailure, patched, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { ChooseDestinationResult, SourceCheckResult } from '../../model/activity-contract';
 import { FerryDestination, FerrySource, FerryVmName, FerryVmUuid } from '../../model/search-attributes';
+import { postcopyEligibility } from '../../model/postcopy-eligibility';
 import { migrationWorkflowId } from '../../model/types';
 import { checkDestination, checkSource, chooseDestinationHost } from '../activity-proxies';
 import { postcopyUsable } from '../convergence';
@@ -29,11 +30,13 @@ export async function preChecks(m: Migration): Promise<PreChecked> {
   m.rec.decide(Date.now(), 'choose-destination', dest.detail, { destination: dest.destination, how: dest.how });
   const dchk = await checkDestination({ vm: src.vm, source: src.source, destination: dest.destination });
 
-  m.postcopyEligible = src.postcopyBlockers.length === 0 && dchk.postcopySupported;
+  // vPMEM or passthrough devices, or no post-copy recovery on one end: never post-copy, whatever the policy.
+  const eligibility = postcopyEligibility({ blockers: src.postcopyBlockers, recoverySupported: dchk.postcopySupported });
+  m.postcopyEligible = eligibility.eligible;
   if (dchk.stacks) m.stacks = dchk.stacks;
   const usable = postcopyUsable(m.policy, m.postcopyEligible);
-  const blockers = src.postcopyBlockers.length ? ` (${src.postcopyBlockers.join(', ')})` : '';
-  m.rec.decide(Date.now(), 'resolve-policy', `pre-checks passed; ${usable.why}${blockers}`, {
+  const why = eligibility.reasons.length ? ` (${eligibility.reasons.join(', ')})` : '';
+  m.rec.decide(Date.now(), 'resolve-policy', `pre-checks passed; ${usable.why}${why}`, {
     postcopyEligible: m.postcopyEligible, postcopyUsable: usable.usable,
   });
   m.rec.progress = { ...m.rec.progress, destination: dest.destination };

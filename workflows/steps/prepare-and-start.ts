@@ -13,8 +13,11 @@ import { destXmlRef, enterPhase, type Migration, type MigrationInFlight } from '
 export async function prepare(m: Migration, flight: MigrationInFlight): Promise<Pick<MigrationInFlight, 'destXml' | 'destXmlFingerprint'>> {
   enterPhase(m, 'preparing');
   const outOfHistory = patched('dest-xml-out-of-history');
+  // The migration id keys the destination's vPMEM namespace assignment (runs begun before send none).
+  const byMigrationId = patched('vpmem-assignment-by-migration-id');
   const prep = await prepareDestination({
     vm: flight.vm, source: flight.source, destination: flight.destination, ...(outOfHistory ? { xmlOutOfHistory: true } : {}),
+    ...(byMigrationId ? { migrationId: flight.migrationId } : {}),
   });
   m.rec.decide(Date.now(), 'prepare-destination', prep.changes.length ? `destination XML: ${prep.changes.join('; ')}` : 'destination XML: nothing host-specific to rewrite');
   if (!outOfHistory) return { destXml: prep.destXml ?? '' };

@@ -1,5 +1,6 @@
 /** Devices whose state QEMU cannot move: host device passthrough (VFIO PCI, USB, SCSI, mdev). */
-import { attr, firstChild, locate, select, textOf, type Element } from './xml-dom';
+import { vpmemDevices } from './vpmem';
+import { attr, firstChild, locate, select, type Element } from './xml-dom';
 
 export interface PassthroughDevice {
   el: Element;
@@ -44,12 +45,11 @@ export function passthroughDevices(root: Element): PassthroughDevice[] {
   return found.map((el) => ({ el, path: locate(el), description: describe(el) }));
 }
 
-/** vPMEM: nvdimm devices whose backing is real persistent memory (<source><pmem/>). */
+/**
+ * vPMEM: every nvdimm and virtio-pmem device, whatever backs it. Real persistent memory
+ * (<source><pmem/>) or a file, its pages live in a shared mapping of the backing that post-copy's
+ * userfaultfd cannot serve on demand, and the namespace is the guest's durable state.
+ */
 export function persistentMemoryDevices(root: Element): PassthroughDevice[] {
-  return select(root, 'devices/memory')
-    .filter((m) => attr(m, 'model') === 'nvdimm' && select(m, 'source/pmem').length > 0)
-    .map((el) => {
-      const backing = textOf(select(el, 'source/path')[0])?.trim() || '?';
-      return { el, path: locate(el), description: `vPMEM nvdimm backed by ${backing}` };
-    });
+  return vpmemDevices(root).map((d) => ({ el: d.el, path: d.at, description: `vPMEM ${d.model} backed by ${d.path ?? '?'}` }));
 }

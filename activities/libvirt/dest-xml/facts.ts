@@ -32,6 +32,12 @@ export const DestinationFactsSchema = z
     pathMap: z.record(absolutePath, absolutePath).optional(),
     /** Exact source vPMEM backing path -> destination path; wins over pathMap. */
     pmemPaths: z.record(absolutePath, absolutePath).optional(),
+    /**
+     * Source vPMEM backing path -> the namespace path assigned to that device on the destination
+     * (model/pmem/assignment.ts). When given, every vPMEM device must be in it (else refused), and
+     * neither pmemPaths nor pathMap moves them.
+     */
+    pmemAssigned: z.record(absolutePath, absolutePath).optional(),
   })
   .superRefine((facts, ctx) => {
     // A chain (A -> B, B -> C) would make the rewrite depend on how often it ran.

@@ -1,6 +1,7 @@
 /** Destination domain XML (design step 3): a pure rewrite of the source's migratable XML. */
 export { prepareDestinationXml } from './prepare';
 export { postcopyBlockers } from './postcopy';
+export { vpmemDevicesOfXml } from './vpmem';
 export { assertGuestVisibleUnchanged, guestVisibleDifferences, guestVisibleParts, verifyGuestVisibleUnchanged } from './guest-visible';
 export type { GuestVisibleOptions } from './guest-visible';
 export { DestinationFactsSchema, PrepareOptionsSchema } from './facts';

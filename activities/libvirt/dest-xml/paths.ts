@@ -55,8 +55,9 @@ function rewriteBootFiles(ctx: RewriteContext): void {
   }
 }
 
-/** nvdimm and virtio-pmem backing files: pmemPaths (exact) first, then pathMap. */
+/** nvdimm and virtio-pmem backing files: pmemPaths (exact) first, then pathMap; assigned namespaces: vpmem.ts. */
 function rewriteMemoryDevices(ctx: RewriteContext): void {
+  if (ctx.facts.pmemAssigned !== undefined) return;
   const pmemPaths = ctx.facts.pmemPaths ?? {};
   const pathMap = ctx.facts.pathMap ?? {};
   for (const mem of select(ctx.root, 'devices/memory')) {

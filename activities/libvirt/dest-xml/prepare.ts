@@ -12,6 +12,7 @@ import { DestinationFactsSchema, PrepareOptionsSchema, type DestinationFacts, ty
 import { rewriteGraphicsListen } from './graphics';
 import { assertGuestVisibleUnchanged } from './guest-visible';
 import { rewritePaths } from './paths';
+import { rewriteVpmemNamespaces } from './vpmem';
 import { pinningProblems, rewriteCpuPinning, rewriteNumaNodes } from './pinning';
 import { cloneXml, firstChild, parseXml, serializeXml, textOf, XmlParseError, type XmlDocument } from './xml-dom';
 
@@ -64,6 +65,7 @@ export function prepareDestinationXml(sourceXml: string, factsInput: Destination
   rewriteGraphicsListen(ctx);
   rewriteChardevs(ctx);
   rewritePaths(ctx);
+  rewriteVpmemNamespaces(ctx);
   rewriteCpuPinning(ctx);
   rewriteNumaNodes(ctx);
   if (opts.destName !== undefined) {

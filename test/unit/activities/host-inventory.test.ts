@@ -47,6 +47,11 @@ describe('a valid inventory', () => {
     expect(load(JSON.stringify({ hosts: [hostA, full] }, null, 2))).toEqual([hostA, full]);
   });
 
+  it('persistent-memory namespaces and the directory of their assignment records', () => {
+    const pmem = { namespaces: [{ name: 'ns0', path: '/dev/dax0.0', sizeMiB: 4096 }, { name: 'ns1', path: '/dev/dax1.0', sizeMiB: 4096 }], assignmentsDir: '/srv/ferry/pmem/host-b' };
+    expect(load(JSON.stringify({ hosts: [hostA, { ...hostB, pmem }] }, null, 2))).toEqual([hostA, { ...hostB, pmem }]);
+  });
+
   it('the first format, a bare array, is still read', () => {
     expect(load(JSON.stringify([hostA, hostB]))).toEqual([hostA, hostB]);
   });
@@ -91,10 +96,21 @@ describe('errors name the line and the field, and what is allowed; nothing is lo
     // The duplicate host-a is reported once these are fixed (zod checks across hosts only on valid hosts).
     expect(message.split('; ')).toEqual([
       'host inventory hosts.json is invalid: hosts.json line 3: hosts[0].peerUri: missing (expected a libvirt URI like qemu+tcp://host/system)',
-      'hosts.json line 7: hosts[1].peerURI: unknown field (allowed: name, uri, peerUri, migrationUri, rp, tls, limits)',
+      'hosts.json line 7: hosts[1].peerURI: unknown field (allowed: name, uri, peerUri, migrationUri, rp, tls, limits, pmem)',
       "hosts.json line 9: hosts[1].rp: expected the UUID of the host's resource provider in Placement",
       'hosts.json line 10: hosts[1].limits.maxOutgoingMigrations: expected at least 1',
     ]);
+  });
+
+  it('a namespace: a misspelt field, a relative path, a repeated name, each on its line', () => {
+    const text = JSON.stringify({ hosts: [{ ...hostA, pmem: { namespaces: [{ name: 'ns0', path: 'dax0.0', sizeMB: 64 }], assignmentsDir: '/srv/a' } }] }, null, 2);
+    expect((load(text) as string).split('; ')).toEqual([
+      'host inventory hosts.json is invalid: hosts.json line 10: hosts[0].pmem.namespaces[0].sizeMiB: missing (expected a whole number of MiB)',
+      'hosts.json line 12: hosts[0].pmem.namespaces[0].path: expected an absolute path',
+      'hosts.json line 13: hosts[0].pmem.namespaces[0].sizeMB: unknown field (allowed: name, path, sizeMiB)',
+    ]);
+    const twice = JSON.stringify({ hosts: [{ ...hostA, pmem: { namespaces: [{ name: 'ns0', path: '/a', sizeMiB: 64 }, { name: 'ns0', path: '/b', sizeMiB: 64 }], assignmentsDir: '/srv/a' } }] }, null, 2);
+    expect(load(twice)).toContain("hosts[0].pmem.namespaces[1].name: 'ns0' is already the name of namespace 0");
   });
 
   it('a duplicate name or resource provider names the first host that has it', () => {

@@ -15,9 +15,27 @@ describe('postcopyBlockers', () => {
     ]);
   });
 
-  it('does not count an nvdimm backed by an ordinary file (no <pmem/>)', () => {
+  it('counts an nvdimm backed by an ordinary file too (no <pmem/>: the lab namespaces), and virtio-pmem', () => {
+    // A shared file mapping is what post-copy's userfaultfd cannot serve, and the namespace is the guest's durable state.
     const fileBacked = fixture('pmem-hostdev-vhostuser.xml').replace('        <pmem/>\n', '');
-    expect(postcopyBlockers(fileBacked).filter((b) => b.includes('vPMEM'))).toEqual([]);
+    expect(postcopyBlockers(fileBacked).filter((b) => b.includes('vPMEM'))).toEqual([
+      '/domain/devices/memory: vPMEM nvdimm backed by /dev/dax0.0: persistent memory cannot be fetched on demand after the switch',
+    ]);
+    const virtioPmem = fixture('lab-guest.xml').replace(
+      '<input ',
+      "<memory model='virtio-pmem' access='shared'><source><path>/srv/pmem.img</path></source><target><size unit='MiB'>64</size></target></memory>\n    <input ",
+    );
+    expect(postcopyBlockers(virtioPmem)).toEqual([
+      '/domain/devices/memory: vPMEM virtio-pmem backed by /srv/pmem.img: persistent memory cannot be fetched on demand after the switch',
+    ]);
+  });
+
+  it('does not count ordinary DIMMs (memory hotplug)', () => {
+    const dimm = fixture('lab-guest.xml').replace(
+      '<input ',
+      "<memory model='dimm'><target><size unit='MiB'>128</size><node>0</node></target></memory>\n    <input ",
+    );
+    expect(postcopyBlockers(dimm)).toEqual([]);
   });
 
   it('counts an SR-IOV interface (type=hostdev)', () => {

@@ -110,6 +110,26 @@ describe('guestDomainXml', () => {
     expect(one(console, 'target').attrs).toEqual({ type: 'serial', port: '0' });
   });
 
+  it('a vPMEM guest: one shared nvdimm per namespace, ACPI, a NUMA cell, and room above RAM for the devices', () => {
+    const vpmem = [{ path: '/var/lib/libvirt/pmem/ns0', sizeMiB: 64 }, { path: '/var/lib/libvirt/pmem/ns1', sizeMiB: 64 }];
+    const d = parseXml(guestDomainXml({ ...base, vcpus: 2, vpmem }));
+    expect(one(d, 'maxMemory').attrs).toEqual({ slots: '2', unit: 'MiB' });
+    expect(one(d, 'maxMemory').text).toBe('384');
+    // libvirt counts the devices into the total itself; no balloon, so no currentMemory of our own.
+    expect(all(d, 'currentMemory')).toHaveLength(0);
+    expect(all(one(d, 'features'), 'acpi')).toHaveLength(1);
+    expect(one(d, 'cpu/numa/cell').attrs).toEqual({ id: '0', cpus: '0-1', memory: '256', unit: 'MiB' });
+    expect(all(one(d, 'cpu'), 'model')).toHaveLength(0);
+    const mems = all(one(d, 'devices'), 'memory');
+    expect(mems.map((m) => [m.attrs.model, m.attrs.access, one(m, 'source/path').text, one(m, 'target/size').text, one(m, 'target/node').text]))
+      .toEqual([['nvdimm', 'shared', vpmem[0]!.path, '64', '0'], ['nvdimm', 'shared', vpmem[1]!.path, '64', '0']]);
+  });
+
+  it('refuses a vPMEM path that is not absolute and a size QEMU would round', () => {
+    expect(() => guestDomainXml({ ...base, vpmem: [{ path: 'ns0', sizeMiB: 64 }] })).toThrow(/absolute/);
+    expect(() => guestDomainXml({ ...base, vpmem: [{ path: '/p', sizeMiB: 63 }] })).toThrow(/even whole number/);
+  });
+
   it('selects KVM, vCPUs, rate=max and a working set', () => {
     const d = parseXml(guestDomainXml({ ...base, accel: 'kvm', vcpus: 2, rateMiBps: 'max', wssMiB: 64 }));
     expect(d.attrs.type).toBe('kvm');

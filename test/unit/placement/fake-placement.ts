@@ -36,6 +36,8 @@ export class FakePlacement {
   readonly providers = new Map<string, Provider>();
   /** Traits Placement knows (standard ones are not listed: the fake accepts them). */
   readonly customTraits = new Set<string>();
+  /** Custom resource classes created with PUT /resource_classes/CUSTOM_*. */
+  readonly customClasses = new Set<string>();
   /** Called before each request is served; may mutate state (a concurrent writer) or return a canned response. */
   onRequest?: (req: RecordedRequest, n: number) => Response | void;
 
@@ -128,6 +130,12 @@ export class FakePlacement {
       const rp = this.providers.get(uuid);
       if (!rp) return error(404, 'Not Found', 'No resource provider');
       return json(200, { resource_provider_generation: rp.generation, usages: this.usages(uuid) });
+    }
+    if ((m = path.match(/^\/resource_classes\/([^/]+)$/)) && method === 'PUT') {
+      const name = decodeURIComponent(m[1]!);
+      const existed = this.customClasses.has(name);
+      this.customClasses.add(name);
+      return new Response(null, { status: existed ? 204 : 201 });
     }
     if ((m = path.match(/^\/traits\/([^/]+)$/)) && method === 'PUT') {
       const name = decodeURIComponent(m[1]!);

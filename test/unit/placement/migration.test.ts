@@ -173,6 +173,27 @@ describe('lab seeding helpers', () => {
     expect(fake.providers.get(SRC)!.inventories.VCPU!.total).toBe(8);
   });
 
+  it('ensureHostProvider publishes custom classes (vPMEM namespaces): the class is created, then counted in the inventory', async () => {
+    const fake = new FakePlacement();
+    const client = new PlacementClient({ baseUrl: 'http://p', fetch: fake.fetch });
+    const spec = { name: 'host-a', uuid: SRC, vcpus: 4, memoryMb: 4096, diskGb: 40, custom: { CUSTOM_PMEM_NAMESPACE_64MB: 2 } };
+    await ensureHostProvider(client, spec);
+    expect([...fake.customClasses]).toEqual(['CUSTOM_PMEM_NAMESPACE_64MB']);
+    expect(fake.providers.get(SRC)!.inventories.CUSTOM_PMEM_NAMESPACE_64MB!.total).toBe(2);
+    const writes = fake.writes().filter((w) => w.path.includes('/inventories')).length;
+    await ensureHostProvider(client, spec);
+    expect(fake.writes().filter((w) => w.path.includes('/inventories')).length).toBe(writes);
+    await expect(ensureHostProvider(client, { ...spec, custom: { PMEM_64MB: 1 } })).rejects.toThrow(/'PMEM_64MB' is no custom resource class/);
+  });
+
+  it('allocateVmOnProvider holds custom classes too (a vPMEM guest holds its namespaces)', async () => {
+    const fake = new FakePlacement();
+    const client = new PlacementClient({ baseUrl: 'http://p', fetch: fake.fetch });
+    const spec = { vmUuid: VM, rpUuid: SRC, vcpus: 1, memoryMb: 512, diskGb: 0, custom: { CUSTOM_PMEM_NAMESPACE_64MB: 1 }, projectId: 'p', userId: 'u' };
+    expect((await allocateVmOnProvider(client, spec)).outcome).toBe('allocated');
+    expect(fake.consumers.get(VM)!.allocations).toEqual({ [SRC]: { VCPU: 1, MEMORY_MB: 512, CUSTOM_PMEM_NAMESPACE_64MB: 1 } });
+  });
+
   it('allocateVmOnProvider is idempotent and refuses a VM allocated elsewhere', async () => {
     const fake = new FakePlacement();
     const client = new PlacementClient({ baseUrl: 'http://p', fetch: fake.fetch });
