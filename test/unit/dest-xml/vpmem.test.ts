@@ -34,8 +34,8 @@ describe('prepareDestinationXml with assigned namespaces (facts.pmemAssigned)', 
   it('points each nvdimm at the namespace assigned to it, and changes nothing else', () => {
     const r = prepareDestinationXml(labVpmem, { ...facts, pmemAssigned: { [`${dir}/ns0`]: `${dir}/ns1`, [`${dir}/ns1`]: `${dir}/ns3` } });
     expect(changedLines(labVpmem, r.xml)).toEqual([
-      { line: 43, from: `<path>${dir}/ns0</path>`, to: `<path>${dir}/ns1</path>` },
-      { line: 53, from: `<path>${dir}/ns1</path>`, to: `<path>${dir}/ns3</path>` },
+      { line: 44, from: `<path>${dir}/ns0</path>`, to: `<path>${dir}/ns1</path>` },
+      { line: 54, from: `<path>${dir}/ns1</path>`, to: `<path>${dir}/ns3</path>` },
     ]);
     expect(r.changes.map((c) => [c.path, c.why])).toEqual([
       ['/domain/devices/memory[1]/source/path', 'nvdimm backing: the namespace assigned on host-b from the claimed allocation'],
@@ -74,7 +74,7 @@ describe('prepareDestinationXml with assigned namespaces (facts.pmemAssigned)', 
   it('keeps what the guest sees: sizes, NUMA node and DIMM slots', () => {
     const r = prepareDestinationXml(labVpmem, { ...facts, pmemAssigned: { [`${dir}/ns0`]: `${dir}/ns1`, [`${dir}/ns1`]: `${dir}/ns0` } });
     expect(vpmemDevicesOfXml(r.xml).map((d) => d.sizeMiB)).toEqual([64, 64]);
-    expect(r.xml.match(/<address type='dimm' slot='\d'\/>/g)).toEqual(["<address type='dimm' slot='0'/>", "<address type='dimm' slot='1'/>"]);
+    expect(r.xml.match(/<address type='dimm' slot='\d' base='0x[0-9a-f]+'\/>/g)).toEqual(["<address type='dimm' slot='0' base='0x100000000'/>", "<address type='dimm' slot='1' base='0x104000000'/>"]);
     expect(r.xml.match(/<node>0<\/node>/g)).toHaveLength(2);
   });
 });

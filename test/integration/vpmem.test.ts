@@ -6,9 +6,6 @@
  * post-copy is never used, and the decision says why; success releases the source namespace,
  * abort the destination's; two migrations racing for the last namespace end with one refused and
  * nothing double-assigned.
- *
- * PENDING: written without the lab (see README.md here); not run yet. Run it on the lab with
- *   npx vitest run --config vitest.pending.config.mts
  */
 import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -24,9 +21,9 @@ import { vpmemDevicesOfXml } from '../../activities/libvirt/dest-xml';
 import { PmemAssignmentRecords } from '../../activities/pmem/records';
 import { pmemResourceClass } from '../../model/pmem/namespace';
 import type { Outcome } from '../../model/types';
-import { ensureTestLab } from '../integration/lab';
-import { expectAliveOn } from '../integration/support/guest-alive';
-import { expectInvariants, itClient, placementClient, rpOf, startWorkerProcess, type WorkerProcess } from '../integration/support/workflow-lab';
+import { ensureTestLab } from './lab';
+import { expectAliveOn } from './support/guest-alive';
+import { expectInvariants, itClient, placementClient, rpOf, startWorkerProcess, type WorkerProcess } from './support/workflow-lab';
 
 let lab: LabState;
 let A: string;
