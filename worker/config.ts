@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { unknownFerryVariables } from '../config/ferry-env';
 import { temporalSettingsOrProblems, type TemporalSettings } from '../config/temporal-env';
 import { parseMetricsAddress } from './metrics/address';
+import { placementAuthProblems } from './placement-auth';
 import { parseTracingSetting, type TracingSetting } from './tracing/setting';
 
 /**
@@ -15,7 +16,14 @@ export const WorkerSettingsSchema = z.object({
   FERRY_HOSTS_FILE: z.string().min(1, 'is set but empty').optional(),
   /** Placement endpoint; absent: the embedded lab's. */
   FERRY_PLACEMENT_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as http://placement.example:8778' }).optional(),
-  FERRY_PLACEMENT_TOKEN: z.string().default('admin'),
+  /** A fixed X-Auth-Token for Placement; absent and no Keystone: "admin" (the lab's noauth2). */
+  FERRY_PLACEMENT_TOKEN: z.string().min(1, 'is set but empty').optional(),
+  /** A Placement behind Keystone: tokens from an application credential (placement-auth.ts). */
+  FERRY_KEYSTONE_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://keystone.example:5000/v3' }).optional(),
+  FERRY_KEYSTONE_APP_CRED_ID: z.string().trim().min(1, 'is set but empty').optional(),
+  FERRY_KEYSTONE_APP_CRED_SECRET: z.string().min(1, 'is set but empty').optional(),
+  /** The secret in a file instead (a mounted secret), so it is not in the environment. */
+  FERRY_KEYSTONE_APP_CRED_SECRET_FILE: z.string().min(1, 'is set but empty').optional(),
   FERRY_LOG_LEVEL: z
     .string()
     .transform((v) => v.trim().toUpperCase())
@@ -56,6 +64,7 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
   const ferryOwn = Object.fromEntries(Object.keys(WorkerSettingsSchema.shape).filter((k) => env[k] !== undefined).map((k) => [k, env[k]]));
   const parsed = WorkerSettingsSchema.safeParse(ferryOwn);
   if (!parsed.success) problems.push(...parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`));
+  if (parsed.success) problems.push(...placementAuthProblems(parsed.data));
   const temporal = temporalSettingsOrProblems(env, problems);
   if (problems.length > 0 || !parsed.success || temporal === undefined) {
     throw new Error(`invalid worker configuration: ${problems.join('; ')}`);

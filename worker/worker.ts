@@ -4,6 +4,7 @@ import { HostConnections } from '../activities/connections';
 import type { GuestMeter } from '../activities/deps';
 import { Inventory, loadHostInventory, type HostInventory } from '../activities/hosts';
 import { PlacementClient } from '../activities/placement';
+import { placementTokens } from './placement-auth';
 import type { WorkerConfig } from './config';
 import { temporalConnectionOptions } from '../config/temporal-connection';
 import { describeWrongTypes, searchAttributeState, type SearchAttributeOperator } from '../model/search-attribute-registration';
@@ -57,14 +58,15 @@ export async function createFerryWorker(setup: WorkerSetup): Promise<{ worker: W
   const fb = setup.fallback;
   const hosts = c.FERRY_HOSTS_FILE ? loadHostInventory(c.FERRY_HOSTS_FILE) : fb?.inventory();
   if (!hosts) throw new Error('no host inventory: set FERRY_HOSTS_FILE (or bring the lab up: ferry lab up)');
-  const placementUrl = c.FERRY_PLACEMENT_URL ?? (await fb?.placementUrl());
+  const tokens = placementTokens(c);
+  const placementUrl = c.FERRY_PLACEMENT_URL ?? (await tokens.placementEndpoint?.()) ?? (await fb?.placementUrl());
   if (!placementUrl) throw new Error('no Placement endpoint: set FERRY_PLACEMENT_URL (or bring the lab up)');
   const inventory = new Inventory(hosts);
   const connections = new HostConnections(inventory);
   const activities = createActivities({
     inventory,
     connections,
-    placement: new PlacementClient({ baseUrl: placementUrl, token: c.FERRY_PLACEMENT_TOKEN }),
+    placement: new PlacementClient({ baseUrl: placementUrl, tokens }),
     guestMeter: fb?.guestMeter,
   });
   // The prebuilt bundle has no tracing interceptors: with tracing on, the worker bundles its own.

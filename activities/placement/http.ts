@@ -1,6 +1,7 @@
 /** The HTTP seam of the Placement client: headers, microversion, timeouts, error bodies. */
 import type { z } from 'zod';
 import { PlacementError, PlacementProtocolError, PlacementUnavailableError } from './errors';
+import { staticToken, type TokenSource } from './keystone';
 import { errorBodySchema } from './schemas';
 
 export type Microversion = `${number}.${number}`;
@@ -13,6 +14,8 @@ export interface PlacementHttpOptions {
   baseUrl: string;
   /** Sent as X-Auth-Token. With `auth_strategy = noauth2`, 'admin' acts as an admin. */
   token?: string;
+  /** Where tokens come from instead (Keystone: activities/placement/keystone.ts); wins over `token`. */
+  tokens?: TokenSource;
   microversion?: Microversion;
   timeoutMs?: number;
   /** Injected for tests; defaults to Node's global fetch. */
@@ -35,7 +38,7 @@ export function compareMicroversions(a: Microversion, b: Microversion): number {
 export class PlacementHttp {
   readonly baseUrl: string;
   readonly microversion: Microversion;
-  private readonly token: string;
+  private readonly tokens: TokenSource;
   private readonly timeoutMs: number;
   private readonly fetchImpl: typeof fetch;
 
@@ -43,7 +46,7 @@ export class PlacementHttp {
     this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
     this.microversion = opts.microversion ?? DEFAULT_MICROVERSION;
     if (!/^1\.\d+$/.test(this.microversion)) throw new Error(`invalid Placement microversion ${this.microversion}`);
-    this.token = opts.token ?? 'admin';
+    this.tokens = opts.tokens ?? staticToken(opts.token ?? 'admin');
     this.timeoutMs = opts.timeoutMs ?? 10_000;
     this.fetchImpl = opts.fetch ?? fetch;
   }
@@ -79,10 +82,18 @@ export class PlacementHttp {
     method: string,
     path: string,
     opts: RequestOptions,
+    retriedAuth = false,
   ): Promise<{ status: number; text: string; tolerated: boolean }> {
     const url = this.baseUrl + path;
+    let token: string;
+    try {
+      token = await this.tokens.token();
+    } catch (err) {
+      // Keystone down or refusing: Placement cannot be asked either (retried like Placement being down).
+      throw new PlacementUnavailableError(method, url, err);
+    }
     const headers: Record<string, string> = {
-      'X-Auth-Token': this.token,
+      'X-Auth-Token': token,
       'OpenStack-API-Version': `placement ${this.microversion}`,
       Accept: 'application/json',
     };
@@ -99,6 +110,11 @@ export class PlacementHttp {
       text = await res.text();
     } catch (err) {
       throw new PlacementUnavailableError(method, url, err);
+    }
+    if (res.status === 401 && !retriedAuth) {
+      // A token revoked or expired early: once more with a fresh one (a fixed token gets the same 401).
+      this.tokens.invalidate();
+      return this.exchange(method, path, opts, true);
     }
     if (res.ok) return { status: res.status, text, tolerated: false };
     if (opts.tolerate?.includes(res.status)) return { status: res.status, text, tolerated: true };

@@ -54,7 +54,8 @@ describe("the worker's Temporal address: TEMPORAL_ADDRESS > profile > the runnin
 
 describe("the worker's own settings", () => {
   it('defaults, and values as given', () => {
-    expect(loadWorkerConfig({})).toMatchObject({ FERRY_TASK_QUEUE: 'ferry', FERRY_PLACEMENT_TOKEN: 'admin' });
+    expect(loadWorkerConfig({})).toMatchObject({ FERRY_TASK_QUEUE: 'ferry' });
+    expect(loadWorkerConfig({}).FERRY_PLACEMENT_TOKEN).toBeUndefined(); // "admin" is placementTokens' default
     expect(loadWorkerConfig({ FERRY_HOSTS_FILE: '/etc/ferry/hosts.json', FERRY_PLACEMENT_URL: 'http://placement:8778' })).toMatchObject({
       FERRY_HOSTS_FILE: '/etc/ferry/hosts.json',
       FERRY_PLACEMENT_URL: 'http://placement:8778',
