@@ -3,7 +3,7 @@
  * policy, so which policy guards a call is decided here once, never by the call site. Only the
  * contract's types are imported (model/activity-contract.ts): no activity code enters the bundle.
  */
-import { proxyActivities, type ActivityOptions } from '@temporalio/workflow';
+import { proxyActivities, proxyLocalActivities, type ActivityOptions, type LocalActivityOptions } from '@temporalio/workflow';
 import type { FerryActivities } from '../model/activity-contract';
 
 /** Errors that retrying cannot fix: a refusal, a VM that vanished, an unsafe act, a malformed call. */
@@ -43,6 +43,25 @@ const PATIENT: ActivityOptions = {
 };
 
 export const { checkSource, chooseDestinationHost, checkDestination } = proxyActivities<FerryActivities>(CHECK);
+
+/**
+ * The same quick reads as local activities (patch 'local-quick-reads', steps/pre-checks.ts,
+ * steps/prepare-and-start.ts): run by the worker that runs the workflow task, inside that task, so
+ * each costs no trip through the server's task queues and no new workflow task (15-40 ms each on
+ * the lab's server, measured by bench/overhead), and consecutive ones finish in one workflow task.
+ * Only what is fit for it is local: it is read-only (a retry, or a second run after a worker died
+ * in the middle, changes nothing), quick (a few libvirt reads and Placement GETs: well under a
+ * second, far under the workflow task's timeout), and needs no heartbeat (a local activity cannot
+ * send one; a worker lost during one is noticed through the workflow task's timeout, and the read
+ * simply runs again). Whatever has effects or may run long (claim, start, watch, steer, finish,
+ * roll back, recover, the stall reading that waits for the guest's meter) stays a regular activity.
+ */
+const local = (o: ActivityOptions): LocalActivityOptions => ({ startToCloseTimeout: o.startToCloseTimeout!, retry: o.retry! });
+export const {
+  checkSource: checkSourceLocal, chooseDestinationHost: chooseDestinationHostLocal, checkDestination: checkDestinationLocal,
+} = proxyLocalActivities<FerryActivities>(local(CHECK));
+/** Reads the source's XML and the destination's facts and computes the destination XML: defines nothing anywhere. */
+export const { prepareDestination: prepareDestinationLocal } = proxyLocalActivities<FerryActivities>(local(STEP));
 
 /** Runs begun before the claim showed its Placement waits (patch 'placement-wait-claim'). */
 export const { claim } = proxyActivities<FerryActivities>(STEP);
@@ -100,8 +119,11 @@ export const { recoverPostcopy } = proxyActivities<FerryActivities>({
 export const { finishMigration, finishOnHosts, rollbackMigration } = proxyActivities<FerryActivities>(PATIENT);
 
 /** The lab guest's stall meter: a measurement, never worth delaying the migration for. */
-export const { guestStallMark, guestStallSince } = proxyActivities<FerryActivities>({
+const METER: ActivityOptions = {
   ...PULSE,
   startToCloseTimeout: '30 seconds',
   retry: { maximumAttempts: 2, nonRetryableErrorTypes: NON_RETRYABLE },
-});
+};
+export const { guestStallMark, guestStallSince } = proxyActivities<FerryActivities>(METER);
+/** The mark, local (patch 'local-quick-reads'): it reads the guest's serial log; production has no meter and answers null at once. */
+export const { guestStallMark: guestStallMarkLocal } = proxyLocalActivities<FerryActivities>(local(METER));

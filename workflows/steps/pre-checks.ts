@@ -2,7 +2,9 @@ import { ApplicationFailure, patched, upsertMemo, upsertSearchAttributes, workfl
 import type { ChooseDestinationResult, SourceCheckResult } from '../../model/activity-contract';
 import { FerryDestination, FerrySource, FerryVmName, FerryVmUuid } from '../../model/search-attributes';
 import { migrationWorkflowId } from '../../model/types';
-import { checkDestination, checkSource, chooseDestinationHost } from '../activity-proxies';
+import {
+  checkDestination, checkDestinationLocal, checkSource, checkSourceLocal, chooseDestinationHost, chooseDestinationHostLocal,
+} from '../activity-proxies';
 import { postcopyUsable } from '../convergence';
 import { enterPhase, type Migration } from '../migration-state';
 
@@ -18,16 +20,17 @@ export interface PreChecked {
  */
 export async function preChecks(m: Migration): Promise<PreChecked> {
   enterPhase(m, 'pre-checks');
-  const src = await checkSource({ vm: m.req.vm, source: m.req.source });
+  const reads = quickReads();
+  const src = await reads.checkSource({ vm: m.req.vm, source: m.req.source });
   assertWorkflowIdIsTheVms(src.vm.uuid);
   m.rec.progress = { ...m.rec.progress, source: src.source };
   upsertSearchAttributes([
     { key: FerryVmUuid, value: src.vm.uuid }, { key: FerryVmName, value: src.vm.name }, { key: FerrySource, value: src.source },
   ]);
 
-  const dest = await chooseDestinationHost({ vm: src.vm, source: src.source, requested: m.req.destination });
+  const dest = await reads.chooseDestinationHost({ vm: src.vm, source: src.source, requested: m.req.destination });
   m.rec.decide(Date.now(), 'choose-destination', dest.detail, { destination: dest.destination, how: dest.how });
-  const dchk = await checkDestination({ vm: src.vm, source: src.source, destination: dest.destination });
+  const dchk = await reads.checkDestination({ vm: src.vm, source: src.source, destination: dest.destination });
 
   m.postcopyEligible = src.postcopyBlockers.length === 0 && dchk.postcopySupported;
   if (dchk.stacks) m.stacks = dchk.stacks;
@@ -48,6 +51,17 @@ export async function preChecks(m: Migration): Promise<PreChecked> {
     });
   }
   return { src, dest };
+}
+
+/**
+ * The pre-checks' reads, as local activities (activity-proxies.ts says why they qualify): three
+ * fewer trips through the server on every migration's critical path. Runs begun before read them
+ * as regular activities (patch 'local-quick-reads', also taken by prepare and start).
+ */
+function quickReads() {
+  return patched('local-quick-reads')
+    ? { checkSource: checkSourceLocal, chooseDestinationHost: chooseDestinationHostLocal, checkDestination: checkDestinationLocal }
+    : { checkSource, chooseDestinationHost, checkDestination };
 }
 
 /** One VM, one migration at a time: the workflow id must be derived from the VM's UUID. */
