@@ -2,6 +2,7 @@ import { ApplicationFailure, patched, upsertMemo, upsertSearchAttributes, workfl
 import type { ChooseDestinationResult, SourceCheckResult } from '../../model/activity-contract';
 import { FerryDestination, FerrySource, FerryVmName, FerryVmUuid } from '../../model/search-attributes';
 import { migrationWorkflowId } from '../../model/types';
+import { workflowIdMismatch } from '../../model/workflow-id-mismatch';
 import {
   checkDestination, checkDestinationLocal, checkSource, checkSourceLocal, chooseDestinationHost, chooseDestinationHostLocal,
 } from '../activity-proxies';
@@ -74,5 +75,7 @@ function assertWorkflowIdIsTheVms(vmUuid: string): void {
       `this migration must run as workflow id ${expectedId} (derived from the VM, so one VM has one migration at a time); ` +
       `start it again with --workflow-id ${expectedId}`,
     'InvalidInput',
+    // For a client that guessed the id (ferry migrate <name>): the VM's real UUID, to start again under.
+    workflowIdMismatch(workflowId, vmUuid),
   );
 }
