@@ -29,6 +29,8 @@ export interface ActivitySpan {
   activityType: string;
   scheduledMs: number;
   endedMs: number;
+  /** A local activity: its span is the moment its workflow task completed. */
+  local?: boolean;
 }
 
 export interface WorkflowTimes {

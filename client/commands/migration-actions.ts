@@ -127,7 +127,8 @@ export async function migrate(vm: string, o: MigrateOpts): Promise<ExitCode> {
       say(`VM '${started.vm.name}' is now VM ${mismatch.vmUuid}, not ${started.vm.uuid}: starting its own migration`);
       started = await restartUnderVmsId(client, request, mismatch);
     }
-    if (format === 'json') printJson({ workflowId: started.workflowId, outcome });
+    // startedVia: how the workflow id was found (client/migration-start.ts), for bench/overhead and the curious.
+    if (format === 'json') printJson({ workflowId: started.workflowId, outcome, startedVia: started.via });
     else printText(formatOutcome(outcome));
     return exitCodeFor(outcome);
   });
