@@ -3,7 +3,10 @@
  * policy, so which policy guards a call is decided here once, never by the call site. Only the
  * contract's types are imported (model/activity-contract.ts): no activity code enters the bundle.
  */
-import { proxyActivities, proxyLocalActivities, type ActivityOptions, type LocalActivityOptions } from '@temporalio/workflow';
+import {
+  ActivityFailure, ApplicationFailure, CancelledFailure, proxyActivities, proxyLocalActivities, TemporalFailure, TimeoutFailure,
+  type ActivityOptions, type LocalActivityOptions,
+} from '@temporalio/workflow';
 import type { FerryActivities } from '../model/activity-contract';
 
 /** Errors that retrying cannot fix: a refusal, a VM that vanished, an unsafe act, a malformed call. */
@@ -57,11 +60,36 @@ export const { checkSource, chooseDestinationHost, checkDestination } = proxyAct
  * roll back, recover, the stall reading that waits for the guest's meter) stays a regular activity.
  */
 const local = (o: ActivityOptions): LocalActivityOptions => ({ startToCloseTimeout: o.startToCloseTimeout!, retry: o.retry! });
+
+/**
+ * A local activity's failure reaches the workflow as the activity's own error, where a regular
+ * activity's comes wrapped in an ActivityFailure: wrapped the same way here, so the failure a
+ * migration ends with, its outcome's error and whatever reads them (the CLI, the Temporal UI, the
+ * metrics, the step code that unwraps them) do not depend on how an activity was run.
+ */
+function likeRegularActivities<K extends keyof FerryActivities>(proxy: FerryActivities, names: readonly K[]): Pick<FerryActivities, K> {
+  const out: Partial<Record<K, unknown>> = {};
+  for (const name of names) {
+    const call = proxy[name] as (input: unknown) => Promise<unknown>;
+    out[name] = (input: unknown) => call(input).catch((err: unknown) => {
+      throw asActivityFailure(name, err);
+    });
+  }
+  return out as Pick<FerryActivities, K>;
+}
+
+function asActivityFailure(activityType: string, err: unknown): unknown {
+  if (!(err instanceof TemporalFailure) || err instanceof ActivityFailure || err instanceof CancelledFailure) return err;
+  const retryState: ActivityFailure['retryState'] = err instanceof ApplicationFailure && err.nonRetryable ? 'NON_RETRYABLE_FAILURE'
+    : err instanceof TimeoutFailure ? 'TIMEOUT' : 'MAXIMUM_ATTEMPTS_REACHED';
+  return new ActivityFailure('Activity task failed', activityType, undefined, retryState, undefined, err);
+}
+
 export const {
   checkSource: checkSourceLocal, chooseDestinationHost: chooseDestinationHostLocal, checkDestination: checkDestinationLocal,
-} = proxyLocalActivities<FerryActivities>(local(CHECK));
+} = likeRegularActivities(proxyLocalActivities<FerryActivities>(local(CHECK)), ['checkSource', 'chooseDestinationHost', 'checkDestination']);
 /** Reads the source's XML and the destination's facts and computes the destination XML: defines nothing anywhere. */
-export const { prepareDestination: prepareDestinationLocal } = proxyLocalActivities<FerryActivities>(local(STEP));
+export const { prepareDestination: prepareDestinationLocal } = likeRegularActivities(proxyLocalActivities<FerryActivities>(local(STEP)), ['prepareDestination']);
 
 /** Runs begun before the claim showed its Placement waits (patch 'placement-wait-claim'). */
 export const { claim } = proxyActivities<FerryActivities>(STEP);
@@ -126,4 +154,4 @@ const METER: ActivityOptions = {
 };
 export const { guestStallMark, guestStallSince } = proxyActivities<FerryActivities>(METER);
 /** The mark, local (patch 'local-quick-reads'): it reads the guest's serial log; production has no meter and answers null at once. */
-export const { guestStallMark: guestStallMarkLocal } = proxyLocalActivities<FerryActivities>(local(METER));
+export const { guestStallMark: guestStallMarkLocal } = likeRegularActivities(proxyLocalActivities<FerryActivities>(local(METER)), ['guestStallMark']);

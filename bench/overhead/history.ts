@@ -35,10 +35,14 @@ export function timesOf(events: readonly HistoryEvent[]): WorkflowTimes {
   const activities: WorkflowTimes['activities'] = [];
   let startedMs = NaN;
   let closedMs = NaN;
+  const first = { scheduledMs: 0, startedMs: 0, completedMs: 0 };
   for (const e of events) {
     const at = ms(e.eventTime as Ts);
     const id = String(e.eventId);
     if (e.workflowExecutionStartedEventAttributes) startedMs = at;
+    if (e.workflowTaskScheduledEventAttributes && !first.scheduledMs) first.scheduledMs = at;
+    if (e.workflowTaskStartedEventAttributes && !first.startedMs) first.startedMs = at;
+    if (e.workflowTaskCompletedEventAttributes && !first.completedMs) first.completedMs = at;
     if (e.workflowExecutionCompletedEventAttributes || e.workflowExecutionFailedEventAttributes) closedMs = at;
     const s = e.activityTaskScheduledEventAttributes;
     if (s) scheduled.set(id, { type: s.activityType?.name ?? '?', at });
@@ -52,5 +56,5 @@ export function timesOf(events: readonly HistoryEvent[]): WorkflowTimes {
       if (from) activities.push({ activityType: from.type, scheduledMs: from.at, endedMs: at });
     }
   }
-  return { startedMs, closedMs, activities };
+  return { startedMs, closedMs, activities, ...(first.completedMs ? { firstTask: first } : {}) };
 }

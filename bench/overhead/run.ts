@@ -86,6 +86,9 @@ async function main(): Promise<void> {
   const beforeStartMs: number[] = [];
   const afterCloseMs: number[] = [];
   const via: string[] = [];
+  /** The workflow's first task: from its start to a worker's pick-up, and its run (the first activation). */
+  const firstPickupMs: number[] = [];
+  const firstRunMs: number[] = [];
   try {
     for (const w of WAYS) await createLabVm({ name: vmOf(w), host: hostA, memoryMiB, rateMiBps: 0 });
     worker = await startWorkerProcess('bench-overhead', { taskQueue: BENCH_TASK_QUEUE });
@@ -116,6 +119,10 @@ async function main(): Promise<void> {
           beforeStartMs.push(wt.startedMs - r.spawnedAtMs);
           afterCloseMs.push(r.exitedAtMs - wt.closedMs);
           via.push(startedVia(r.stdout));
+          if (wt.firstTask) {
+            firstPickupMs.push(wt.firstTask.startedMs - wt.startedMs);
+            firstRunMs.push(wt.firstTask.completedMs - wt.firstTask.startedMs);
+          }
           split = ` (started via ${via[via.length - 1]} after ${((wt.startedMs - r.spawnedAtMs) / 1000).toFixed(2)} s; ` +
             `workflow ${((wt.closedMs - wt.startedMs) / 1000).toFixed(2)} s: ${STEPS.map((k) => `${k} ${(s[k] / 1000).toFixed(2)}`).join(', ')}; ` +
             `exit ${((r.exitedAtMs - wt.closedMs) / 1000).toFixed(2)} s after its close)`;
@@ -143,6 +150,7 @@ async function main(): Promise<void> {
   console.log(`  outside the workflow (CLI start, locate, result): ${((med(times.ferry) - med(workflowMs)) / 1000).toFixed(2)} s: ` +
     `before its start ${(med(beforeStartMs) / 1000).toFixed(2)} s (process, Temporal client, worker check, the VM's id: ${countOf(via)}), ` +
     `after its close ${(med(afterCloseMs) / 1000).toFixed(2)} s (result, exit)`);
+  console.log(`  the workflow's first task (in pre-checks): picked up ${(med(firstPickupMs) / 1000).toFixed(3)} s after the start, ran ${(med(firstRunMs) / 1000).toFixed(3)} s`);
   const labMeter = med(steps.map((s) => s['lab-meter']));
   console.log(`  without the lab's guest meter (production has none): ferry adds ${((added['raw-client'] - labMeter) / 1000).toFixed(2)} s to the raw client`);
   console.log(JSON.stringify({
@@ -153,6 +161,7 @@ async function main(): Promise<void> {
     workflowMedianMs: med(workflowMs),
     stepsMedianMs: Object.fromEntries(STEPS.map((k) => [k, med(steps.map((s) => s[k]))])),
     outsideMedianMs: { beforeStart: med(beforeStartMs), afterClose: med(afterCloseMs) },
+    firstTaskMedianMs: { pickup: med(firstPickupMs), run: med(firstRunMs) },
     startedVia: via,
     samplesMs: times,
   }));
