@@ -70,6 +70,27 @@ describe('the quick reads are local activities', () => {
   }, 60_000);
 });
 
+describe('a local activity held for a while (as the fault matrix gate holds one)', () => {
+  it('heartbeating in it (a no-op for a local activity) neither fails it nor the migration; a hold longer than a workflow task timeout is fine', async () => {
+    const { heartbeat } = await import('@temporalio/activity');
+    const fake = fakeActivities({
+      samples: [precopy(1, 100), endedOnDestination()],
+      overrides: {
+        checkDestination: async () => {
+          for (let i = 0; i < 12; i++) {
+            heartbeat({ held: i });
+            await new Promise((r) => setTimeout(r, 1_000));
+          }
+          return { checks: [{ check: 'cpu', ok: true, detail: 'compatible' }], postcopySupported: false };
+        },
+      },
+    });
+    const outcome = await withWorker(ctx, fake, async (start) => (await start(REQUEST)).handle.result());
+    expect(outcome.outcome).toBe('completed');
+    expect(fake.count('checkDestination')).toBe(1);
+  }, 90_000);
+});
+
 describe('the finish bookkeeping is off the critical path', () => {
   it('drops the migration consumer alongside the finish on the hosts: the two activities overlap in time', async () => {
     const span: Record<string, [number, number]> = {};
