@@ -29,7 +29,9 @@ export function withLivenessPulse(impl: FerryActivities, everyMs = 1_000): Ferry
       } catch {
         ctx = undefined; // called outside an activity (a test): nothing to pulse
       }
-      const pulse = ctx && setInterval(() => ctx!.heartbeat(), everyMs);
+      // A local activity cannot heartbeat (the workflow's quick reads, workflows/activity-proxies.ts):
+      // its liveness is the workflow task's, which the worker keeps alive while it runs.
+      const pulse = ctx && !ctx.info.isLocal && setInterval(() => ctx!.heartbeat(), everyMs);
       try {
         return await fn(input);
       } finally {

@@ -13,7 +13,7 @@ import type { LocateVmResult } from '../model/activity-contract';
 import { FerryDestination, FerryOutcome, FerryPhase, FerrySource, FerryVmName, FerryVmUuid } from '../model/search-attributes';
 import { ConvergencePolicySchema } from '../model/convergence-policy';
 import { migrationStaticDetails, migrationSummary } from '../model/migration-metadata';
-import { migrationWorkflowId, type MigrationRequestInput, type Outcome } from '../model/types';
+import { isUuid, migrationWorkflowId, type MigrationRequestInput, type Outcome } from '../model/types';
 import {
   abortUpdate, decisionsQuery, forceCompleteUpdate, resumeRecoveryUpdate, LIVE_MIGRATION_WORKFLOW_TYPE, LOCATE_VM_WORKFLOW_TYPE, policyQuery,
   progressQuery, setBandwidthUpdate, setMaxDowntimeUpdate, type LiveMigrationWorkflow, type LocateVmWorkflow,
@@ -179,6 +179,18 @@ export class FerryClient {
         (silent.length > 0 ? `; not answering: ${silent.join(', ')}` : ''),
       facts,
     );
+  }
+
+  /**
+   * The UUID the VM of this name had in its newest migration Temporal knows (visibility: its
+   * FerryVmName and FerryVmUuid), or null. A hint, never a fact: a name may since belong to another
+   * VM, which the workflow finds out before it changes anything (it refuses to run under an id
+   * that is not its VM's, naming the VM's real UUID: model/workflow-id-mismatch.ts).
+   */
+  async lastKnownVmUuid(name: string): Promise<string | null> {
+    const rows = await this.list({ vm: { name } }, 5);
+    const uuid = rows.find((r) => r.vmUuid !== null && isUuid(r.vmUuid))?.vmUuid;
+    return uuid ? uuid.toLowerCase() : null;
   }
 
   /**

@@ -3,7 +3,10 @@
  * policy, so which policy guards a call is decided here once, never by the call site. Only the
  * contract's types are imported (model/activity-contract.ts): no activity code enters the bundle.
  */
-import { proxyActivities, type ActivityOptions } from '@temporalio/workflow';
+import {
+  ActivityFailure, ApplicationFailure, CancelledFailure, proxyActivities, proxyLocalActivities, TemporalFailure, TimeoutFailure,
+  type ActivityOptions, type LocalActivityOptions,
+} from '@temporalio/workflow';
 import type { FerryActivities } from '../model/activity-contract';
 
 /** Errors that retrying cannot fix: a refusal, a VM that vanished, an unsafe act, a malformed call. */
@@ -43,6 +46,50 @@ const PATIENT: ActivityOptions = {
 };
 
 export const { checkSource, chooseDestinationHost, checkDestination } = proxyActivities<FerryActivities>(CHECK);
+
+/**
+ * The same quick reads as local activities (patch 'local-quick-reads', steps/pre-checks.ts,
+ * steps/prepare-and-start.ts): run by the worker that runs the workflow task, inside that task, so
+ * each costs no trip through the server's task queues and no new workflow task (15-40 ms each on
+ * the lab's server, measured by bench/overhead), and consecutive ones finish in one workflow task.
+ * Only what is fit for it is local: it is read-only (a retry, or a second run after a worker died
+ * in the middle, changes nothing), quick (a few libvirt reads and Placement GETs: well under a
+ * second, far under the workflow task's timeout), and needs no heartbeat (a local activity cannot
+ * send one; a worker lost during one is noticed through the workflow task's timeout, and the read
+ * simply runs again). Whatever has effects or may run long (claim, start, watch, steer, finish,
+ * roll back, recover, the stall reading that waits for the guest's meter) stays a regular activity.
+ */
+const local = (o: ActivityOptions): LocalActivityOptions => ({ startToCloseTimeout: o.startToCloseTimeout!, retry: o.retry! });
+
+/**
+ * A local activity's failure reaches the workflow as the activity's own error, where a regular
+ * activity's comes wrapped in an ActivityFailure: wrapped the same way here, so the failure a
+ * migration ends with, its outcome's error and whatever reads them (the CLI, the Temporal UI, the
+ * metrics, the step code that unwraps them) do not depend on how an activity was run.
+ */
+function likeRegularActivities<K extends keyof FerryActivities>(proxy: FerryActivities, names: readonly K[]): Pick<FerryActivities, K> {
+  const out: Partial<Record<K, unknown>> = {};
+  for (const name of names) {
+    const call = proxy[name] as (input: unknown) => Promise<unknown>;
+    out[name] = (input: unknown) => call(input).catch((err: unknown) => {
+      throw asActivityFailure(name, err);
+    });
+  }
+  return out as Pick<FerryActivities, K>;
+}
+
+function asActivityFailure(activityType: string, err: unknown): unknown {
+  if (!(err instanceof TemporalFailure) || err instanceof ActivityFailure || err instanceof CancelledFailure) return err;
+  const retryState: ActivityFailure['retryState'] = err instanceof ApplicationFailure && err.nonRetryable ? 'NON_RETRYABLE_FAILURE'
+    : err instanceof TimeoutFailure ? 'TIMEOUT' : 'MAXIMUM_ATTEMPTS_REACHED';
+  return new ActivityFailure('Activity task failed', activityType, undefined, retryState, undefined, err);
+}
+
+export const {
+  checkSource: checkSourceLocal, chooseDestinationHost: chooseDestinationHostLocal, checkDestination: checkDestinationLocal,
+} = likeRegularActivities(proxyLocalActivities<FerryActivities>(local(CHECK)), ['checkSource', 'chooseDestinationHost', 'checkDestination']);
+/** Reads the source's XML and the destination's facts and computes the destination XML: defines nothing anywhere. */
+export const { prepareDestination: prepareDestinationLocal } = likeRegularActivities(proxyLocalActivities<FerryActivities>(local(STEP)), ['prepareDestination']);
 
 /** Runs begun before the claim showed its Placement waits (patch 'placement-wait-claim'). */
 export const { claim } = proxyActivities<FerryActivities>(STEP);
@@ -100,8 +147,11 @@ export const { recoverPostcopy } = proxyActivities<FerryActivities>({
 export const { finishMigration, finishOnHosts, rollbackMigration } = proxyActivities<FerryActivities>(PATIENT);
 
 /** The lab guest's stall meter: a measurement, never worth delaying the migration for. */
-export const { guestStallMark, guestStallSince } = proxyActivities<FerryActivities>({
+const METER: ActivityOptions = {
   ...PULSE,
   startToCloseTimeout: '30 seconds',
   retry: { maximumAttempts: 2, nonRetryableErrorTypes: NON_RETRYABLE },
-});
+};
+export const { guestStallMark, guestStallSince } = proxyActivities<FerryActivities>(METER);
+/** The mark, local (patch 'local-quick-reads'): it reads the guest's serial log; production has no meter and answers null at once. */
+export const { guestStallMark: guestStallMarkLocal } = likeRegularActivities(proxyLocalActivities<FerryActivities>(local(METER)), ['guestStallMark']);

@@ -1,7 +1,8 @@
 /**
  * bench/overhead: what orchestration costs. The same idle guest moved, as whole CLI processes,
  * interleaved round after round:
- *   - through ferry: `ferry migrate <vm> --to <host>` (locate, then the LiveMigration workflow);
+ *   - through ferry: `ferry migrate <vm> --to <host>` (the LiveMigration workflow; the first move of
+ *     a VM locates it through a worker first, later ones start under the UUID Temporal recorded);
  *   - raw: `ferry lab migrate <vm> --to <host>` (ferry's libvirt client, one p2p call, no workflow);
  *   - `virsh migrate --live --p2p --persistent --undefinesource` against the source daemon.
  * Each way has its own VM of the same shape (a raw move does not move the VM's Placement
@@ -28,15 +29,37 @@ const BENCH_TASK_QUEUE = 'ferry-bench';
 const WAYS = ['ferry', 'raw-client', 'virsh'] as const;
 type Way = (typeof WAYS)[number];
 
-function runProcess(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ ms: number; code: number | null; out: string }> {
+interface ProcessRun {
+  ms: number;
+  code: number | null;
+  /** stdout and stderr as they came. */
+  out: string;
+  stdout: string;
+  /** Wall-clock spawn and exit (epoch ms), to compare with the workflow's history (same machine). */
+  spawnedAtMs: number;
+  exitedAtMs: number;
+}
+
+function runProcess(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<ProcessRun> {
   return new Promise((resolve) => {
+    const spawnedAtMs = Date.now();
     const t0 = process.hrtime.bigint();
     const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
-    child.stdout.on('data', (b) => (out += b));
+    let stdout = '';
+    child.stdout.on('data', (b) => ((out += b), (stdout += b)));
     child.stderr.on('data', (b) => (out += b));
-    child.on('close', (code) => resolve({ ms: Number(process.hrtime.bigint() - t0) / 1e6, code, out }));
+    child.on('close', (code) => resolve({ ms: Number(process.hrtime.bigint() - t0) / 1e6, code, out, stdout, spawnedAtMs, exitedAtMs: Date.now() }));
   });
+}
+
+/** How `ferry migrate --json` found the workflow id (client/migration-start.ts): uuid, known or located. */
+function startedVia(stdout: string): string {
+  try {
+    return (JSON.parse(stdout) as { startedVia?: string }).startedVia ?? '?';
+  } catch {
+    return '?';
+  }
 }
 
 async function main(): Promise<void> {
@@ -59,6 +82,13 @@ async function main(): Promise<void> {
   const times: Record<Way, number[]> = { ferry: [], 'raw-client': [], virsh: [] };
   const steps: Array<Record<Step, number>> = [];
   const workflowMs: number[] = [];
+  /** Outside the workflow: from the CLI's spawn to the workflow's start, and from its close to the CLI's exit. */
+  const beforeStartMs: number[] = [];
+  const afterCloseMs: number[] = [];
+  const via: string[] = [];
+  /** The workflow's first task: from its start to a worker's pick-up, and its run (the first activation). */
+  const firstPickupMs: number[] = [];
+  const firstRunMs: number[] = [];
   try {
     for (const w of WAYS) await createLabVm({ name: vmOf(w), host: hostA, memoryMiB, rateMiBps: 0 });
     worker = await startWorkerProcess('bench-overhead', { taskQueue: BENCH_TASK_QUEUE });
@@ -86,7 +116,16 @@ async function main(): Promise<void> {
           const s = splitBySteps(wt);
           steps.push(s);
           workflowMs.push(wt.closedMs - wt.startedMs);
-          split = ` (workflow ${((wt.closedMs - wt.startedMs) / 1000).toFixed(2)} s: ${STEPS.map((k) => `${k} ${(s[k] / 1000).toFixed(2)}`).join(', ')})`;
+          beforeStartMs.push(wt.startedMs - r.spawnedAtMs);
+          afterCloseMs.push(r.exitedAtMs - wt.closedMs);
+          via.push(startedVia(r.stdout));
+          if (wt.firstTask) {
+            firstPickupMs.push(wt.firstTask.startedMs - wt.startedMs);
+            firstRunMs.push(wt.firstTask.completedMs - wt.firstTask.startedMs);
+          }
+          split = ` (started via ${via[via.length - 1]} after ${((wt.startedMs - r.spawnedAtMs) / 1000).toFixed(2)} s; ` +
+            `workflow ${((wt.closedMs - wt.startedMs) / 1000).toFixed(2)} s: ${STEPS.map((k) => `${k} ${(s[k] / 1000).toFixed(2)}`).join(', ')}; ` +
+            `exit ${((r.exitedAtMs - wt.closedMs) / 1000).toFixed(2)} s after its close)`;
         }
         console.log(`round ${round} ${way.padEnd(10)} ${vm} ${from} -> ${to}: ${(r.ms / 1000).toFixed(2)} s${split}`);
       }
@@ -108,7 +147,12 @@ async function main(): Promise<void> {
   const added = { 'raw-client': med(times.ferry) - med(times['raw-client']), virsh: med(times.ferry) - med(times.virsh) };
   console.log(`  ferry adds ${(added['raw-client'] / 1000).toFixed(2)} s to the raw client (x${(med(times.ferry) / med(times['raw-client'])).toFixed(2)}), ${(added.virsh / 1000).toFixed(2)} s to virsh (x${(med(times.ferry) / med(times.virsh)).toFixed(2)})`);
   console.log(`  ferry's workflow ${fmt(workflowMs)}; by step (median): ${STEPS.map((k) => `${k} ${(med(steps.map((s) => s[k])) / 1000).toFixed(2)} s`).join(', ')}`);
-  console.log(`  outside the workflow (CLI start, locate, result): ${((med(times.ferry) - med(workflowMs)) / 1000).toFixed(2)} s`);
+  console.log(`  outside the workflow (CLI start, locate, result): ${((med(times.ferry) - med(workflowMs)) / 1000).toFixed(2)} s: ` +
+    `before its start ${(med(beforeStartMs) / 1000).toFixed(2)} s (process, Temporal client, worker check, the VM's id: ${countOf(via)}), ` +
+    `after its close ${(med(afterCloseMs) / 1000).toFixed(2)} s (result, exit)`);
+  console.log(`  the workflow's first task (in pre-checks): picked up ${(med(firstPickupMs) / 1000).toFixed(3)} s after the start, ran ${(med(firstRunMs) / 1000).toFixed(3)} s`);
+  const labMeter = med(steps.map((s) => s['lab-meter']));
+  console.log(`  without the lab's guest meter (production has none): ferry adds ${((added['raw-client'] - labMeter) / 1000).toFixed(2)} s to the raw client`);
   console.log(JSON.stringify({
     bench: 'overhead', at: new Date().toISOString(), memoryMiB, runs,
     medianMs: Object.fromEntries(WAYS.map((w) => [w, med(times[w])])),
@@ -116,8 +160,18 @@ async function main(): Promise<void> {
     ratio: { 'raw-client': med(times.ferry) / med(times['raw-client']), virsh: med(times.ferry) / med(times.virsh) },
     workflowMedianMs: med(workflowMs),
     stepsMedianMs: Object.fromEntries(STEPS.map((k) => [k, med(steps.map((s) => s[k]))])),
+    outsideMedianMs: { beforeStart: med(beforeStartMs), afterClose: med(afterCloseMs) },
+    firstTaskMedianMs: { pickup: med(firstPickupMs), run: med(firstRunMs) },
+    startedVia: via,
     samplesMs: times,
   }));
+}
+
+/** "known 5, located 1". */
+function countOf(xs: string[]): string {
+  const n = new Map<string, number>();
+  for (const x of xs) n.set(x, (n.get(x) ?? 0) + 1);
+  return [...n].map(([k, c]) => `${k} ${c}`).join(', ');
 }
 
 main().then(

@@ -29,12 +29,16 @@ export interface ActivitySpan {
   activityType: string;
   scheduledMs: number;
   endedMs: number;
+  /** A local activity: its span is the moment its workflow task completed. */
+  local?: boolean;
 }
 
 export interface WorkflowTimes {
   startedMs: number;
   closedMs: number;
   activities: ActivitySpan[];
+  /** The first workflow task: scheduled, picked up by a worker, completed (absent in hand-made histories). */
+  firstTask?: { scheduledMs: number; startedMs: number; completedMs: number };
 }
 
 /** Milliseconds per step; 'close' is from the last activity to the workflow's completion. */

@@ -4,7 +4,7 @@
  * only. Loaded when a command runs (it pulls in the Temporal client).
  */
 import os from 'node:os';
-import { WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
 import { migrationRequestJsonSchema } from '../../model/schema-export';
 import type { z } from 'zod';
 import {
@@ -22,7 +22,9 @@ import { exitCodeFor, formatOutcome, isRefusal, rootFailure } from '../outcome-f
 import { outputFormat, printJson, printText, renderTable, say, type OutputFormat } from '../output';
 import { progressLine } from '../progress-bar';
 import { parseHostName, parseMigrationRef, parseVmRef } from '../refs';
-import { refuseDestinationIsSource, ValidatedRequest } from '../request';
+import { ValidatedRequest } from '../request';
+import { restartUnderVmsId, startForVm } from '../migration-start';
+import { findWorkflowIdMismatch } from '../../model/workflow-id-mismatch';
 import { STATUS_WORDS, type MigrationFilters, type StatusWord } from '../visibility';
 
 interface OutputOpts {
@@ -102,39 +104,68 @@ export async function migrate(vm: string, o: MigrateOpts): Promise<ExitCode> {
   const format = outputFormat(o);
   const request = requestFromOptions(vm, o);
   return withClient(async (client) => {
-    // Before anything starts: a migration nobody runs would wait silently in the task queue.
-    await client.ensureWorker();
-    const located = await client.findRunningVm(request.value.vm);
-    // Where the VM runs is known only now: `--to` that host is refused before anything starts.
-    inOptionTerms(() => refuseDestinationIsSource(request.value, located.host));
-    const handle = await client.startMigration(request, located);
-    const id = handle.workflowId;
-    const started = { workflowId: id, runId: handle.firstExecutionRunId, vm: { name: located.name, uuid: located.uuid, host: located.host } };
+    let started = await startForVm(client, request, { detach: o.detach, inOptionTerms });
     if (o.detach) {
-      if (format === 'json') printJson(started);
-      else printText(id);
+      const { workflowId, runId, vm: at } = started;
+      if (format === 'json') printJson({ workflowId, runId, vm: at });
+      else printText(workflowId);
       return EXIT.ok;
     }
-    say(`migration ${id} started: ${located.name} on ${located.host}${request.value.destination ? ` -> ${request.value.destination.host}` : ''}`);
-    const stopWatching = watchProgress(client, id);
     let outcome: Outcome;
-    try {
-      outcome = await client.result(id);
-    } catch (err) {
-      if (!(err instanceof WorkflowFailedError)) throw err;
-      const root = rootFailure(err);
-      const refused = isRefusal(err);
-      throw new FerryError(refused ? EXIT.refused : EXIT.failed, `migration ${id} ${refused ? 'refused' : 'failed'}: ${root.message}`, {
-        workflowId: id,
-        failureType: root.type,
-      });
-    } finally {
-      stopWatching();
+    for (;;) {
+      const to = request.value.destination ? ` -> ${request.value.destination.host}` : '';
+      say(`migration ${started.workflowId} started: ${started.vm.name}${started.vm.host ? ` on ${started.vm.host}` : ''}${to}`);
+      const result = await outcomeOf(client, started.workflowId);
+      if ('outcome' in result) {
+        outcome = result.outcome;
+        break;
+      }
+      // Started under a UUID guessed from an earlier migration of that name, which the name no
+      // longer has: the workflow refused before touching anything and named the VM's UUID.
+      const mismatch = started.guessed ? findWorkflowIdMismatch(failureDetails(result.failure)) : null;
+      if (mismatch === null) throw migrationFailed(started.workflowId, result.failure);
+      say(`VM '${started.vm.name}' is now VM ${mismatch.vmUuid}, not ${started.vm.uuid}: starting its own migration`);
+      started = await restartUnderVmsId(client, request, mismatch);
     }
-    if (format === 'json') printJson({ workflowId: id, outcome });
+    // startedVia: how the workflow id was found (client/migration-start.ts), for bench/overhead and the curious.
+    if (format === 'json') printJson({ workflowId: started.workflowId, outcome, startedVia: started.via });
     else printText(formatOutcome(outcome));
     return exitCodeFor(outcome);
   });
+}
+
+/**
+ * The outcome, or the failure the workflow ended with, while the progress bar runs. The result is
+ * Temporal's long poll of the workflow's close event: the answer comes the moment it closes.
+ */
+async function outcomeOf(client: FerryClient, id: string): Promise<{ outcome: Outcome } | { failure: WorkflowFailedError }> {
+  const stopWatching = watchProgress(client, id);
+  try {
+    return { outcome: await client.result(id) };
+  } catch (err) {
+    if (err instanceof WorkflowFailedError) return { failure: err };
+    throw err;
+  } finally {
+    stopWatching();
+  }
+}
+
+function migrationFailed(id: string, err: WorkflowFailedError): FerryError {
+  const root = rootFailure(err);
+  const refused = isRefusal(err);
+  return new FerryError(refused ? EXIT.refused : EXIT.failed, `migration ${id} ${refused ? 'refused' : 'failed'}: ${root.message}`, {
+    workflowId: id,
+    failureType: root.type,
+  });
+}
+
+/** The details of the innermost application failure (where the workflow's refusal carries them). */
+function failureDetails(err: WorkflowFailedError): unknown[] {
+  let details: unknown[] = [];
+  for (let e: unknown = err; e instanceof Error; e = (e as { cause?: unknown }).cause) {
+    if (e instanceof ApplicationFailure) details = [...(e.details ?? [])];
+  }
+  return details;
 }
 
 /** The progress bar on stderr until the result is in; Ctrl-C stops watching, not the migration. */

@@ -2,14 +2,17 @@
  * `ferry migrate` (the CLI's action, in process) against Temporal's test server, with a worker that
  * runs the real locateVm workflow and scripted fake activities: `--to` the host the VM runs on is
  * refused as a usage error (64) once locateVm has answered, and migrate-<vm uuid> never starts.
+ * A VM Temporal saw migrate before starts without the locate (client/migration-start.ts), and a
+ * guess that no longer holds is corrected by the workflow's refusal.
  */
 import { randomUUID } from 'node:crypto';
-import { WorkflowNotFoundError } from '@temporalio/client';
+import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { migrate } from '../../client/commands/migration-actions';
 import { UsageError } from '../../client/errors';
 import { EXIT } from '../../client/exit-codes';
+import { FerryVmName, FerryVmUuid } from '../../model/search-attributes';
 import { endedOnDestination, fakeActivities, precopy, type FakeActivities } from './support/fake-activities';
 import { startWorkflowTestContext, type WorkflowTestContext } from './support/workflow-env';
 
@@ -66,5 +69,62 @@ describe('ferry migrate --to the host the VM runs on', () => {
     expect(code).toBe(EXIT.ok);
     expect(fake.names()[0]).toBe('locateVm');
     expect(fake.names()).toContain('startMigration');
+  });
+});
+
+/** Waits until visibility lists a migration of VM `name` (it is updated asynchronously). */
+async function visibleByName(name: string): Promise<void> {
+  for (let i = 0; ; i++) {
+    const n = (await ctx.env.client.workflow.count(`WorkflowType = 'liveMigration' AND FerryVmName = '${name}'`)).count;
+    if (n > 0) return;
+    if (i > 100) throw new Error(`visibility shows no migration of ${name} after 10 s`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('ferry migrate of a VM Temporal has seen migrate: no locate', () => {
+  it('the second migration of a name starts under the UUID its first one recorded; the worker is never asked to locate', async () => {
+    const name = `web-${randomUUID().slice(0, 8)}`;
+    const vm = { name, uuid: randomUUID() };
+    vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const first = fakeActivities({ vm, postcopySupported: false, samples: [precopy(1, 10), endedOnDestination()] });
+    expect(await withCliWorker(first, () => migrate(name, { to: 'host-a' }))).toBe(EXIT.ok);
+    expect(first.names()[0]).toBe('locateVm');
+    await visibleByName(name);
+
+    const second = fakeActivities({ vm, source: 'host-a', postcopySupported: false, samples: [precopy(1, 10), endedOnDestination()] });
+    expect(await withCliWorker(second, () => migrate(name, { to: 'host-c' }))).toBe(EXIT.ok);
+    expect(second.names()).not.toContain('locateVm');
+    expect(second.names()[0]).toBe('checkSource');
+    expect(second.inputsOf('checkSource')[0]).toMatchObject({ vm: name });
+  });
+
+  it('a name that now belongs to another VM: the guessed run is refused before anything else, and its own migration runs', async () => {
+    const name = `web-${randomUUID().slice(0, 8)}`;
+    const oldUuid = randomUUID();
+    // An earlier migration of the name, of a VM since deleted (its record is all that is left).
+    const earlier = await ctx.env.client.workflow.start('liveMigration', {
+      taskQueue: `nobody-${randomUUID()}`, workflowId: `migrate-${oldUuid}`, args: [{ vm: name }],
+      typedSearchAttributes: [{ key: FerryVmUuid, value: oldUuid }, { key: FerryVmName, value: name }],
+    });
+    await earlier.terminate('the VM was deleted');
+    await visibleByName(name);
+
+    const vm = { name, uuid: randomUUID() };
+    const fake = fakeActivities({ vm, postcopySupported: false, samples: [precopy(1, 10), endedOnDestination()] });
+    const said: string[] = [];
+    vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    vi.spyOn(process.stderr, 'write').mockImplementation((s) => (said.push(String(s)), true));
+    expect(await withCliWorker(fake, () => migrate(name, { to: 'host-a' }))).toBe(EXIT.ok);
+    // The guessed run asked the source check only (the id check refused it), then the VM's own ran.
+    expect(fake.names().filter((n) => n === 'checkSource')).toHaveLength(2);
+    expect(fake.names()).not.toContain('locateVm');
+    expect(fake.count('claim')).toBe(1);
+    const guessed = await ctx.env.client.workflow.getHandle(`migrate-${oldUuid}`).result().then(() => undefined, (e: unknown) => e);
+    expect(guessed).toBeInstanceOf(WorkflowFailedError);
+    expect(said.join('')).toContain(`is now VM ${vm.uuid}`);
+    const own = await ctx.env.client.workflow.getHandle(`migrate-${vm.uuid}`).describe();
+    expect(own.status.name).toBe('COMPLETED');
   });
 });

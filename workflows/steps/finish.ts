@@ -8,7 +8,7 @@ import { outcomeOf } from '../outcome';
 
 /**
  * Step 6: both hosts agree the guest runs on the destination (the activity refuses otherwise and
- * is retried patiently); final stats from the source's completed job; the source cleaned. Then
+ * is retried patiently); final stats from the source's completed job; the source cleaned. Alongside,
  * the migration consumer's allocation is dropped (bookkeeping: a Placement outage is waited out
  * and never changes the outcome), and the guest-felt stall is read (lab only).
  *
@@ -24,12 +24,18 @@ export async function finish(m: Migration, flight: MigrationInFlight): Promise<O
     ? guestStallSince({ vmName: flight.vm.name, mark: flight.guestMark })
     : undefined;
   if (patched('finish-then-bookkeeping')) {
-    // The hosts decide the outcome; Placement's bookkeeping follows and never changes it.
+    // The hosts decide the outcome; Placement's bookkeeping never changes it.
+    const drop = () => placementBookkeeping(m, 'dropping the migration consumer', () => dropMigrationClaim({ migrationId: flight.migrationId, vmUuid: flight.vm.uuid }));
+    // The watch already saw both hosts agree the guest switched (the situation table sent the
+    // migration here, and it never goes back from here): the source's allocation, held by the
+    // migration consumer, is dropped alongside the finish on the hosts, not after it (runs begun
+    // before, patch 'finish-bookkeeping-alongside', dropped it after).
+    const dropAlongside = patched('finish-bookkeeping-alongside') ? drop() : undefined;
     fin = await finishOnHosts(where);
     // The guard kept the source's definition (or libvirt refused to remove it): say so in the
     // outcome's decisions, where an operator looks, not only in the worker's log.
     for (const note of fin.notes ?? []) m.rec.decide(Date.now(), 'source-kept', note);
-    await placementBookkeeping(m, 'dropping the migration consumer', () => dropMigrationClaim({ migrationId: flight.migrationId, vmUuid: flight.vm.uuid }));
+    await (dropAlongside ?? drop());
   } else {
     fin = await finishMigration(where);
   }

@@ -3,7 +3,10 @@ import type { ChooseDestinationResult, SourceCheckResult } from '../../model/act
 import { FerryDestination, FerrySource, FerryVmName, FerryVmUuid } from '../../model/search-attributes';
 import { postcopyEligibility } from '../../model/postcopy-eligibility';
 import { migrationWorkflowId } from '../../model/types';
-import { checkDestination, checkSource, chooseDestinationHost } from '../activity-proxies';
+import { workflowIdMismatch } from '../../model/workflow-id-mismatch';
+import {
+  checkDestination, checkDestinationLocal, checkSource, checkSourceLocal, chooseDestinationHost, chooseDestinationHostLocal,
+} from '../activity-proxies';
 import { postcopyUsable } from '../convergence';
 import { enterPhase, type Migration } from '../migration-state';
 
@@ -19,16 +22,17 @@ export interface PreChecked {
  */
 export async function preChecks(m: Migration): Promise<PreChecked> {
   enterPhase(m, 'pre-checks');
-  const src = await checkSource({ vm: m.req.vm, source: m.req.source });
+  const reads = quickReads();
+  const src = await reads.checkSource({ vm: m.req.vm, source: m.req.source });
   assertWorkflowIdIsTheVms(src.vm.uuid);
   m.rec.progress = { ...m.rec.progress, source: src.source };
   upsertSearchAttributes([
     { key: FerryVmUuid, value: src.vm.uuid }, { key: FerryVmName, value: src.vm.name }, { key: FerrySource, value: src.source },
   ]);
 
-  const dest = await chooseDestinationHost({ vm: src.vm, source: src.source, requested: m.req.destination });
+  const dest = await reads.chooseDestinationHost({ vm: src.vm, source: src.source, requested: m.req.destination });
   m.rec.decide(Date.now(), 'choose-destination', dest.detail, { destination: dest.destination, how: dest.how });
-  const dchk = await checkDestination({ vm: src.vm, source: src.source, destination: dest.destination });
+  const dchk = await reads.checkDestination({ vm: src.vm, source: src.source, destination: dest.destination });
 
   // vPMEM or passthrough devices, or no post-copy recovery on one end: never post-copy, whatever the policy.
   const eligibility = postcopyEligibility({ blockers: src.postcopyBlockers, recoverySupported: dchk.postcopySupported });
@@ -53,6 +57,17 @@ export async function preChecks(m: Migration): Promise<PreChecked> {
   return { src, dest };
 }
 
+/**
+ * The pre-checks' reads, as local activities (activity-proxies.ts says why they qualify): three
+ * fewer trips through the server on every migration's critical path. Runs begun before read them
+ * as regular activities (patch 'local-quick-reads', also taken by prepare and start).
+ */
+function quickReads() {
+  return patched('local-quick-reads')
+    ? { checkSource: checkSourceLocal, chooseDestinationHost: chooseDestinationHostLocal, checkDestination: checkDestinationLocal }
+    : { checkSource, chooseDestinationHost, checkDestination };
+}
+
 /** One VM, one migration at a time: the workflow id must be derived from the VM's UUID. */
 function assertWorkflowIdIsTheVms(vmUuid: string): void {
   const expectedId = migrationWorkflowId(vmUuid);
@@ -63,5 +78,7 @@ function assertWorkflowIdIsTheVms(vmUuid: string): void {
       `this migration must run as workflow id ${expectedId} (derived from the VM, so one VM has one migration at a time); ` +
       `start it again with --workflow-id ${expectedId}`,
     'InvalidInput',
+    // For a client that guessed the id (ferry migrate <name>): the VM's real UUID, to start again under.
+    workflowIdMismatch(workflowId, vmUuid),
   );
 }

@@ -1,5 +1,5 @@
 import { ApplicationFailure, patched } from '@temporalio/workflow';
-import { guestStallMark, prepareDestination, startMigration } from '../activity-proxies';
+import { guestStallMark, guestStallMarkLocal, prepareDestination, prepareDestinationLocal, startMigration } from '../activity-proxies';
 import { chooseDataPath, type DataPath } from '../../model/data-path';
 import { postcopyUsable } from '../convergence';
 import { destXmlRef, enterPhase, type Migration, type MigrationInFlight } from '../migration-state';
@@ -15,7 +15,9 @@ export async function prepare(m: Migration, flight: MigrationInFlight): Promise<
   const outOfHistory = patched('dest-xml-out-of-history');
   // The migration id keys the destination's vPMEM namespace assignment (runs begun before send none).
   const byMigrationId = patched('vpmem-assignment-by-migration-id');
-  const prep = await prepareDestination({
+  // Quick and idempotent by migration id (the vPMEM record included): a local activity (patch
+  // 'local-quick-reads', activity-proxies.ts).
+  const prep = await (patched('local-quick-reads') ? prepareDestinationLocal : prepareDestination)({
     vm: flight.vm, source: flight.source, destination: flight.destination, ...(outOfHistory ? { xmlOutOfHistory: true } : {}),
     ...(byMigrationId ? { migrationId: flight.migrationId } : {}),
   });
@@ -30,7 +32,8 @@ export async function prepare(m: Migration, flight: MigrationInFlight): Promise<
  * which owns the job from then on; returns once the job is seen running.
  */
 export async function start(m: Migration, flight: MigrationInFlight): Promise<Record<string, unknown> | null> {
-  const guestMark = await guestStallMark({ vmName: flight.vm.name });
+  // A read of the lab guest's meter (null at once elsewhere): local (patch 'local-quick-reads').
+  const guestMark = await (patched('local-quick-reads') ? guestStallMarkLocal : guestStallMark)({ vmName: flight.vm.name });
   enterPhase(m, 'pre-copy');
   const usable = postcopyUsable(m.policy, m.postcopyEligible).usable;
   const dataPath = patched('data-path-by-capability') ? decideDataPath(m, usable) : undefined;

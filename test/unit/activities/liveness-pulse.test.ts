@@ -48,6 +48,15 @@ describe('the liveness pulse', () => {
     expect(beats).toBe(0);
   });
 
+  it("a local activity (the workflow's quick reads) does not heartbeat: it cannot", async () => {
+    const env = new MockActivityEnvironment({ isLocal: true });
+    let beats = 0;
+    env.on('heartbeat', () => beats++);
+    const result = await env.run(withLivenessPulse(fakeImpl(), 20).claim as (i: unknown) => Promise<unknown>, {});
+    expect(result).toBe('done');
+    expect(beats).toBe(0);
+  });
+
   it('outside an activity (a direct call) it simply runs the function', async () => {
     await expect(withLivenessPulse(fakeImpl(), 20).claim({} as never)).resolves.toBe('done');
   });

@@ -24,6 +24,8 @@ afterEach(() => vi.restoreAllMocks());
 function fakeTemporal() {
   const fake = {
     ensureWorker: vi.fn(async () => undefined),
+    // Never migrated before: the CLI asks a worker where the VM runs (client/migration-start.ts).
+    lastKnownVmUuid: vi.fn(async (_name: string) => null),
     findRunningVm: vi.fn(async (_vm: string) => located),
     startMigration: vi.fn(async () => ({ workflowId: `migrate-${UUID}`, firstExecutionRunId: 'run-1' })),
     close: vi.fn(async () => undefined),
