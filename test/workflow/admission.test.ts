@@ -13,7 +13,8 @@ import type { Outcome, Progress } from '../../model/types';
 import { drainProgressQuery, progressQuery } from '../../workflows/definitions';
 import { DRAINED, drainFakes, drainVm, room } from './support/drain-fakes';
 import { withDrainWorker } from './support/drain-env';
-import { endedOnDestination, fakeActivities, precopy, setup } from './support/fake-activities';
+import { runningMigrationsFrom } from '../../worker/visibility/running-migrations';
+import { endedOnDestination, fakeActivities, Gate, precopy, setup } from './support/fake-activities';
 import { failureChain, startWorkflowTestContext, withWorker, type WorkflowTestContext } from './support/workflow-env';
 
 let ctx: WorkflowTestContext;
@@ -100,6 +101,25 @@ describe('a single migration under the shared limits', () => {
       return handle.result().then(() => null, (e: unknown) => e);
     });
     expect(failureChain(err).find((l) => l.type === 'Refused')!.message).toMatch(/^not admitted within 0 s .*: limit out of host-c: 1 of 1 run;/);
+  });
+});
+
+describe("what admission reads: the worker's visibility listing", () => {
+  it('lists a running migration with its source, destination and phase as soon as its pre-checks set them', async () => {
+    const hold = new Gate(precopy(1, 90));
+    const fake = fakeActivities({ samples: [precopy(1, 100), hold, endedOnDestination()] });
+    const visibility = runningMigrationsFrom(ctx.env.nativeConnection, ctx.env.namespace ?? 'default');
+    await withWorker(ctx, fake, async (start) => {
+      const { handle, workflowId } = await start({ vm: 'web-7', destination: 'host-a' });
+      await hold.reached;
+      const listed = await until('the migration in visibility', () => visibility.runningMigrations(),
+        (rows) => rows.some((r) => r.workflowId === workflowId && r.phase === 'pre-copy'));
+      expect(listed.find((r) => r.workflowId === workflowId)).toEqual({ workflowId, source: 'host-c', destination: 'host-a', phase: 'pre-copy' });
+      hold.release();
+      await handle.result();
+    });
+    // Closed: no longer listed as running.
+    await until('the migration gone from the running ones', () => visibility.runningMigrations(), (rows) => rows.length === 0);
   });
 });
 
