@@ -10,7 +10,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NOTHING_IN_FLIGHT, type InFlightCounts } from '../../model/migrations-in-flight';
 import type { Outcome, Progress } from '../../model/types';
-import { drainProgressQuery, progressQuery } from '../../workflows/definitions';
+import { abortUpdate, drainProgressQuery, progressQuery } from '../../workflows/definitions';
 import { DRAINED, drainFakes, drainVm, room } from './support/drain-fakes';
 import { withDrainWorker } from './support/drain-env';
 import { runningMigrationsFrom } from '../../worker/visibility/running-migrations';
@@ -89,6 +89,21 @@ describe('a single migration under the shared limits', () => {
     expect(refusal!.message).toMatch(/policy\.admission\.maxIntoHost, or the destination's maxIncomingMigrations/);
     for (const act of ['claim', 'prepareDestination', 'startMigration', 'rollbackMigration'] as const) expect(fake.count(act)).toBe(0);
     expect(fake.count('migrationsInFlight')).toBeGreaterThanOrEqual(2);
+  });
+
+  it("an operator's abort ends the wait at once: nothing claimed, rolled back as any abort before the start", async () => {
+    const fake = fakeActivities({ samples: [endedOnDestination()], overrides: { migrationsInFlight: async () => FULL_CLUSTER } });
+    const outcome = await withWorker(ctx, fake, async (start) => {
+      const { handle } = await start({ vm: 'web-7', destination: 'host-a' });
+      await until('the admission wait', () => handle.query(progressQuery), (x: Progress) => x.phase === 'admission');
+      await handle.executeUpdate(abortUpdate, { args: [{ reason: 'not today' }] });
+      return handle.result();
+    });
+    expect(outcome.outcome).toBe('rolled_back');
+    expect(outcome.totalMs).toBeLessThan(5_000); // the first look again would have come after 5 s
+    expect(fake.count('migrationsInFlight')).toBe(1);
+    for (const act of ['claim', 'prepareDestination', 'startMigration'] as const) expect(fake.count(act)).toBe(0);
+    expect(outcome.decisions.find((d) => d.action === 'admission')!.reason).toBe("wait ended by the operator's abort (not today)");
   });
 
   it("a host's inventory limit is stricter than the policy's: one migration out of host-c", async () => {
