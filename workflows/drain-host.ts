@@ -9,8 +9,10 @@
  *   2. mark: the host goes into maintenance (Placement trait CUSTOM_FERRY_MAINTENANCE), so no
  *      new migration picks it as a destination until `ferry host release`.
  *   3. reserve: the room of every planned move, before the first one starts.
- *   4. drain: moves start as admission allows (model/drain/admission.ts); each end gives its
- *      room back, then the VM has moved, is retried elsewhere after a backoff, or is reported.
+ *   4. drain: moves start as admission allows (model/drain/admission.ts), counting what other
+ *      drains and single migrations run (visibility, activity migrationsInFlight; patch
+ *      'admission-shared'); each end gives its room back, then the VM has moved, is retried
+ *      elsewhere after a backoff, or is reported.
  *   5. release: whatever room is still held is given back, however the drain ends (completed,
  *      cancelled by update, or the workflow cancelled or failed): a non-cancellable `finally`.
  *
