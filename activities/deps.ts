@@ -1,6 +1,7 @@
 import type { PlacementClient } from './placement';
 import type { HostConnections } from './connections';
 import type { Inventory } from './hosts';
+import type { RunningMigration } from '../model/migrations-in-flight';
 
 /** A lab guest's stall meter (lab/guest): how long the guest felt frozen. Absent outside the lab. */
 export interface GuestMeter {
@@ -44,10 +45,19 @@ export interface WatchOptions {
   onRound?: (report: WatchRoundReport) => void;
 }
 
+/**
+ * The running LiveMigrations as Temporal's visibility lists them (the worker builds it on its own
+ * Temporal connection: same address, namespace and TLS): what admission counts.
+ */
+export interface MigrationsVisibility {
+  runningMigrations(): Promise<RunningMigration[]>;
+}
+
 export interface ActivityDeps {
   inventory: Inventory;
   connections: HostConnections;
   placement: PlacementClient;
+  visibility: MigrationsVisibility;
   guestMeter?: GuestMeter;
   /** How often the watch activity samples job stats when it polls (default 500 ms). */
   pollMs?: number;

@@ -41,9 +41,9 @@ export const HostTlsSchema = z.strictObject({
 export type HostTls = z.infer<typeof HostTlsSchema>;
 
 export const HostLimitsSchema = z.strictObject({
-  /** At most this many migrations out of the host at once. Read by admission (not enforced yet). */
+  /** At most this many migrations out of the host at once: admission (drains and single migrations) lowers its limits to it. */
   maxOutgoingMigrations: z.int('expected a whole number').min(1, 'expected at least 1').max(64, 'expected at most 64').optional(),
-  /** At most this many migrations into the host at once. Read by admission (not enforced yet). */
+  /** At most this many migrations into the host at once: admission (drains and single migrations) lowers its limits to it. */
   maxIncomingMigrations: z.int('expected a whole number').min(1, 'expected at least 1').max(64, 'expected at most 64').optional(),
 });
 

@@ -13,6 +13,7 @@ import { steerActivities } from './steer';
 import { destinationChecks, sourceChecks } from './pre-checks';
 import { drainFactsActivities } from './drain-facts';
 import { drainPlacementActivities } from './drain-placement';
+import { migrationsInFlightActivities } from './migrations-in-flight';
 import { watchActivities } from './watch';
 
 /**
@@ -35,6 +36,7 @@ export function createActivities(deps: ActivityDeps): FerryActivities {
     ...rollbackActivities(deps),
     ...drainFactsActivities(deps),
     ...drainPlacementActivities(deps),
+    ...migrationsInFlightActivities(deps),
     guestStallMark: async (input) => (deps.guestMeter ? deps.guestMeter.mark(input.vmName) : null),
     guestStallSince: async (input) =>
       deps.guestMeter && input.mark ? deps.guestMeter.stallSinceMs(input.vmName, input.mark) : null,

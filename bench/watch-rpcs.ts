@@ -18,7 +18,7 @@
  */
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { HostConnections } from '../activities/connections';
-import type { ActivityDeps, WatchMode, WatchRoundReport } from '../activities/deps';
+import type { ActivityDeps, MigrationsVisibility, WatchMode, WatchRoundReport } from '../activities/deps';
 import { Inventory } from '../activities/hosts';
 import { LibvirtClient, rpcCallsSince, type RpcCallCounts } from '../activities/libvirt';
 import type { PlacementClient } from '../activities/placement';
@@ -58,7 +58,7 @@ async function watcher(mode: WatchMode, hosts: [string, string]) {
   const inventory = new Inventory(labInventory());
   const connections = new HostConnections(inventory);
   let last: WatchRoundReport | undefined;
-  const deps: ActivityDeps = { inventory, connections, placement: {} as PlacementClient, watch: { mode, onRound: (r) => (last = r) } };
+  const deps: ActivityDeps = { inventory, connections, placement: {} as PlacementClient, visibility: {} as MigrationsVisibility, watch: { mode, onRound: (r) => (last = r) } };
   const { watchMigration } = watchActivities(deps);
   const env = new MockActivityEnvironment();
   const [src, dst] = await Promise.all(hosts.map((h) => connections.get(h)));

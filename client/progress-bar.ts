@@ -40,6 +40,10 @@ export function renderBar(input: BarInput): string {
 
 /** The bar of a migration's progress query answer (phase, %, ETA, iteration, rates, downtime, verdict). */
 export function progressLine(p: Progress): string {
+  // Waiting for admission: nothing moves yet, a bar would say nothing; the limit it waits for does.
+  if (p.admissionWait) {
+    return `${p.phase.padEnd(10)} waiting for admission: ${p.admissionWait.limit} (since ${p.admissionWait.since}; refused if still waiting at ${p.admissionWait.until})`;
+  }
   return renderBar({
     phase: p.phase,
     view: { percent: p.percent, etaMs: p.etaMs, expectedDowntimeMs: p.expectedDowntimeMs, converging: p.verdict === 'stalled' ? false : null },

@@ -12,6 +12,7 @@ import {
   SetHostMaintenanceResultSchema,
 } from './drain/activity-io';
 import { DrainFactsSchema } from './drain/schemas';
+import { InFlightCountsSchema, MigrationsInFlightInputSchema } from './migrations-in-flight';
 
 // ---- shared pieces ------------------------------------------------------------------------------
 
@@ -364,6 +365,8 @@ export const ACTIVITY_CONTRACT = {
   setHostMaintenance: { input: SetHostMaintenanceInputSchema, output: SetHostMaintenanceResultSchema },
   reserveRoom: { input: ReserveRoomInputSchema, output: ReserveRoomResultSchema },
   releaseRoom: { input: ReleaseRoomInputSchema, output: z.boolean() },
+  // Admission shared by drains and single migrations: every other migration in flight, from visibility.
+  migrationsInFlight: { input: MigrationsInFlightInputSchema, output: InFlightCountsSchema },
 } as const;
 
 export type ActivityName = keyof typeof ACTIVITY_CONTRACT;

@@ -109,6 +109,30 @@ export const DataPathPolicySchema = z
   })
   .prefault({});
 
+/**
+ * Admission of a single migration (workflows/steps/admission.ts): the limits it shares with drains
+ * (model/drain/admission.ts) and how long it may wait for room under them. The defaults are a
+ * drain's (`ferry drain --max-parallel 2 --max-into-host 2 --max-cluster 4`), so a single
+ * migration and a drain's moves are held to the same numbers; a host's inventory limits
+ * (maxOutgoingMigrations, maxIncomingMigrations) lower them.
+ */
+export const AdmissionPolicySchema = z
+  .object({
+    /** At most this many migrations out of one host at once (the migration's source). */
+    maxOutOfHost: z.number().int().min(1).max(64).default(2),
+    /** At most this many migrations into one host at once (the migration's destination). */
+    maxIntoHost: z.number().int().min(1).max(64).default(2),
+    /** At most this many migrations at once in the whole cluster (the Temporal namespace). */
+    maxClusterWide: z.number().int().min(1).max(256).default(4),
+    /**
+     * How long a migration may wait for admission before it is refused, naming the limit: a
+     * quarter of an hour outlasts a few migrations ending; nothing has changed on either host
+     * while it waits, so the refusal costs nothing but a new request.
+     */
+    waitSeconds: z.number().int().min(0).max(86_400).default(900),
+  })
+  .prefault({});
+
 export const ConvergencePolicySchema = z.object({
   postcopy: PostcopyPolicySchema,
   downtime: DowntimePolicySchema,
@@ -117,6 +141,7 @@ export const ConvergencePolicySchema = z.object({
   pause: PausePolicySchema,
   placement: PlacementPolicySchema,
   dataPath: DataPathPolicySchema,
+  admission: AdmissionPolicySchema,
 });
 
 export type ConvergencePolicy = z.infer<typeof ConvergencePolicySchema>;

@@ -203,6 +203,15 @@ export const MigrationRequestSchema = strictObject(
         "Set by a drain: the Placement consumer holding this move's room on the destination. The claim takes that room " +
           'over in the same atomic write (so it is never counted twice); absent or empty: the claim asks Placement for room.',
       ),
+    admittedBy: z
+      .string()
+      .min(1)
+      .max(256)
+      .optional()
+      .describe(
+        'Who already admitted this migration under the shared admission limits (a drain sets its workflow id): the migration ' +
+          'does not wait for admission itself. Absent: it waits until the limits of policy.admission let it start.',
+      ),
   },
   'an object { vm, source?, destination?, policy?, bandwidthMiBps?, requestedBy? }',
 ).superRefine((request, ctx) => {
@@ -247,6 +256,8 @@ export function parseMigrationRequest(input: unknown): ParseResult<MigrationRequ
 export const PHASES = [
   'validating',
   'pre-checks',
+  /** Waiting until the shared admission limits let the migration start (nothing changed on either host yet). */
+  'admission',
   'claiming',
   'preparing',
   'pre-copy',
@@ -291,6 +302,12 @@ export const ProgressSchema = z.object({
    * verdict then says "waiting for Placement". Cleared once Placement answers.
    */
   placementWait: z.object({ what: z.string(), error: z.string(), since: z.iso.datetime({ offset: true }) }).nullable().optional(),
+  /**
+   * Set while the migration waits for admission (phase 'admission'): the limit it waits for (e.g.
+   * "cluster-wide limit: 4 of 4 migrations run"), since when, and until when it may wait before it
+   * is refused. The verdict then says "waiting for admission: <limit>". Cleared once admitted.
+   */
+  admissionWait: z.object({ limit: z.string(), since: z.iso.datetime({ offset: true }), until: z.iso.datetime({ offset: true }) }).nullable().optional(),
   source: z.string(),
   destination: z.string().nullable(),
   startedAt: z.iso.datetime({ offset: true }),

@@ -10,6 +10,7 @@ import { temporalConnectionOptions } from '../config/temporal-connection';
 import { describeWrongTypes, searchAttributeState, type SearchAttributeOperator } from '../model/search-attribute-registration';
 import type { MetricMeter } from '@temporalio/common';
 import { reportMigrationsInFlight } from './metrics/in-flight';
+import { runningMigrationsFrom } from './visibility/running-migrations';
 import { TRACING_WORKFLOW_MODULES, type WorkerTracing } from './tracing/tracing';
 import { bundleAtStart } from './bundle-at-start';
 import { prebuiltWorkflowBundle } from './workflow-bundle';
@@ -63,18 +64,20 @@ export async function createFerryWorker(setup: WorkerSetup): Promise<{ worker: W
   if (!placementUrl) throw new Error('no Placement endpoint: set FERRY_PLACEMENT_URL (or bring the lab up)');
   const inventory = new Inventory(hosts);
   const connections = new HostConnections(inventory);
-  const activities = createActivities({
-    inventory,
-    connections,
-    placement: new PlacementClient({ baseUrl: placementUrl, tokens }),
-    guestMeter: fb?.guestMeter,
-  });
   // The prebuilt bundle has no tracing interceptors: with tracing on, the worker bundles its own.
   const prebuilt = setup.workflowBundle ?? (setup.tracing ? undefined : prebuiltWorkflowBundle());
   let connection: NativeConnection | undefined;
   try {
     connection = await NativeConnection.connect(temporalConnectionOptions(c.temporal, setup.temporalAddress));
     await refuseWithoutSearchAttributes(connection, c.temporal.namespace);
+    const activities = createActivities({
+      inventory,
+      connections,
+      placement: new PlacementClient({ baseUrl: placementUrl, tokens }),
+      // Admission counts every migration in flight: visibility, through the worker's own connection.
+      visibility: runningMigrationsFrom(connection, c.temporal.namespace),
+      guestMeter: fb?.guestMeter,
+    });
     const bundle = prebuilt ?? (await bundleAtStart(require.resolve('../workflows'), Runtime.instance().logger, setup.tracing ? TRACING_WORKFLOW_MODULES : []));
     const activityInterceptors = [...(setup.activityInterceptors ?? []), ...(setup.tracing?.workerOptions.interceptors?.activity ?? [])];
     const worker = await Worker.create({

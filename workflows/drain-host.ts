@@ -9,8 +9,10 @@
  *   2. mark: the host goes into maintenance (Placement trait CUSTOM_FERRY_MAINTENANCE), so no
  *      new migration picks it as a destination until `ferry host release`.
  *   3. reserve: the room of every planned move, before the first one starts.
- *   4. drain: moves start as admission allows (model/drain/admission.ts); each end gives its
- *      room back, then the VM has moved, is retried elsewhere after a backoff, or is reported.
+ *   4. drain: moves start as admission allows (model/drain/admission.ts), counting what other
+ *      drains and single migrations run (visibility, activity migrationsInFlight; patch
+ *      'admission-shared'); each end gives its room back, then the VM has moved, is retried
+ *      elsewhere after a backoff, or is reported.
  *   5. release: whatever room is still held is given back, however the drain ends (completed,
  *      cancelled by update, or the workflow cancelled or failed): a non-cancellable `finally`.
  *
@@ -30,8 +32,11 @@
  * says so, and `ferry host release <host>` takes it out. A dry run marks and reserves nothing.
  */
 import {
-  ApplicationFailure, CancellationScope, condition, isCancellation, workflowInfo,
+  ActivityFailure, ApplicationFailure, CancellationScope, condition, isCancellation, patched, workflowInfo,
 } from '@temporalio/workflow';
+import type { InFlightCounts } from '../model/migrations-in-flight';
+import { migrationWorkflowId } from '../model/types';
+import { migrationsInFlight } from './admission-proxy';
 import { admit, moveBandwidth, type Candidate } from '../model/drain/admission';
 import { applyCancel } from '../model/drain/cancel';
 import { planDrain } from '../model/drain/plan';
@@ -126,6 +131,7 @@ async function drain(run: DrainRun): Promise<void> {
     outgoing: { [run.req.host]: run.facts!.maxOutgoing },
     incoming: Object.fromEntries(run.facts!.destinations.map((d) => [d.host, d.maxIncoming])),
   };
+  let lookAgainMs = FIRST_LOOK_AGAIN_MS;
   while (!drainSettled(run.moves) || run.ended.length > 0) {
     while (run.ended.length > 0) await endAttempt(run, run.ended.shift()!);
     if (run.cancel) await applyDrainCancel(run);
@@ -134,16 +140,44 @@ async function drain(run: DrainRun): Promise<void> {
     const waiting: Candidate[] = due.map((m) => ({ id: m.vm.uuid, source: run.req.host, destination: m.destination! }));
     const running = run.moves.filter((m) => m.status === 'in-flight')
       .map((m) => ({ source: run.req.host, destination: m.destination!, bandwidthMiBps: run.bandwidth.get(m.vm.uuid) ?? null }));
-    const admission = admit(waiting, running, run.req.limits, hostLimits);
+    // Shared admission: what other drains and single migrations run counts too (runs begun before replay without it).
+    const shared = waiting.length > 0 && patched('admission-shared') ? await elsewhere(run) : null;
+    const admission = shared && 'unread' in shared
+      ? { start: [], waiting: Object.fromEntries(waiting.map((c) => [c.id, shared.unread])) }
+      : admit(waiting, running, run.req.limits, hostLimits, shared ?? undefined);
     for (const [uuid, why] of Object.entries(admission.waiting)) run.move(uuid).reason = `waiting: ${why}`;
-    for (const a of admission.start) await startAttempt(run, a.id, a.bandwidthMiBps);
+    for (const a of admission.start) await startAttempt(run, a.id, a.bandwidthMiBps, shared ? workflowInfo().workflowId : undefined);
+    if (admission.start.length > 0) lookAgainMs = FIRST_LOOK_AGAIN_MS;
     if (admission.start.length > 0 || run.ended.length > 0) continue;
     if (drainSettled(run.moves)) break;
-    // Sleep until a move ends, the operator cancels, or the next retry is due.
+    // Sleep until a move ends, the operator cancels, or the next retry is due; with moves held
+    // back by shared admission, also until it is time to look at what runs elsewhere again.
     const retries = run.moves.filter((m) => m.status === 'waiting' && m.retryAtMs !== null && m.retryAtMs > now).map((m) => m.retryAtMs!);
+    // Only what runs elsewhere can free room without this drain hearing of it: look again then.
+    const heldByOthers = shared !== null && ('unread' in shared || shared.total > 0) && Object.keys(admission.waiting).length > 0;
+    const wakeAt = [...retries.map((r) => r - now), ...(heldByOthers ? [lookAgainMs] : [])];
+    if (heldByOthers) lookAgainMs = Math.min(lookAgainMs * 2, LONGEST_LOOK_AGAIN_MS);
     const wake = () => run.ended.length > 0 || cancelToApply(run);
-    if (retries.length > 0) await condition(wake, Math.max(1, Math.min(...retries) - now));
+    if (wakeAt.length > 0) await condition(wake, Math.max(1, Math.min(...wakeAt)));
     else await condition(wake);
+  }
+}
+
+/** Shared admission looks again at what runs elsewhere after 5 s, doubling to a minute while moves wait. */
+const FIRST_LOOK_AGAIN_MS = 5_000;
+const LONGEST_LOOK_AGAIN_MS = 60_000;
+
+/**
+ * Every migration in flight that is not this drain's (its own moves it counts itself, with their
+ * bandwidth). Visibility not answering holds every move back (nothing starts on counts not read).
+ */
+async function elsewhere(run: DrainRun): Promise<InFlightCounts | { unread: string }> {
+  const own = run.moves.filter((m) => m.status === 'in-flight').map((m) => migrationWorkflowId(m.vm.uuid));
+  try {
+    return await migrationsInFlight({ excludeWorkflowIds: own });
+  } catch (err) {
+    if (!(err instanceof ActivityFailure) || (err.cause instanceof ApplicationFailure && err.cause.nonRetryable)) throw err;
+    return { unread: `cannot count the migrations in flight elsewhere (Temporal's visibility: ${err.cause?.message ?? err.message}); looking again` };
   }
 }
 

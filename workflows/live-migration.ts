@@ -15,6 +15,7 @@ import { MigrationRecord } from './migration-record';
 import { recordOutcome, recordWorkflowFailure } from './metrics';
 import { postcopyMayHaveBegun, prepared, type Migration, type MigrationInFlight } from './migration-state';
 import { registerOperatorHandlers } from './operator-handlers';
+import { admission } from './steps/admission';
 import { claim } from './steps/claim';
 import { finish } from './steps/finish';
 import { prepare, start } from './steps/prepare-and-start';
@@ -61,7 +62,9 @@ async function migrate(input: unknown, resume: MigrationInFlight | undefined): P
       ? `continued as new while escalated (${resume.recovery.escalation.reason}): observing both hosts, waiting for an operator (resumeRecovery)`
       : 'continued as new: observing both hosts before anything else');
   } else {
-    const { src, dest } = await preChecks(m);
+    const checked = await preChecks(m);
+    // Before the claim, the first act with an effect: wait while the shared limits are full (steps/admission.ts).
+    const { src, dest } = await admission(m, checked, () => preChecks(m));
     const migrationId = await claim(m, src.vm, src.source, dest.destination);
     flight = {
       migrationId, vm: src.vm, source: src.source, destination: dest.destination, postcopyEligible: m.postcopyEligible,

@@ -9,6 +9,8 @@ export const STEP_OF_ACTIVITY: Record<string, Step> = {
   checkSource: 'pre-checks',
   chooseDestinationHost: 'pre-checks',
   checkDestination: 'pre-checks',
+  // Admission's visibility read comes right after the pre-checks (workflows/steps/admission.ts).
+  migrationsInFlight: 'pre-checks',
   claim: 'claim',
   prepareDestination: 'prepare',
   guestStallMark: 'watch',

@@ -1,7 +1,7 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HostConnections } from '../../activities/connections';
-import type { ActivityDeps, WatchMode, WatchRoundReport } from '../../activities/deps';
+import type { ActivityDeps, MigrationsVisibility, WatchMode, WatchRoundReport } from '../../activities/deps';
 import { Inventory } from '../../activities/hosts';
 import { rpcCallsSince, type RpcCallCounts } from '../../activities/libvirt';
 import type { PlacementClient } from '../../activities/placement';
@@ -59,7 +59,7 @@ describe('the watch on a real migration', () => {
     const connections = new HostConnections(inventory);
     const reports: WatchRoundReport[] = [];
     const depsFor = (mode: WatchMode): ActivityDeps => ({
-      inventory, connections, placement: {} as PlacementClient, watch: { mode, onRound: (r) => reports.push(r) },
+      inventory, connections, placement: {} as PlacementClient, visibility: {} as MigrationsVisibility, watch: { mode, onRound: (r) => reports.push(r) },
     });
     const watchers = { events: watchActivities(depsFor('events')), poll: watchActivities(depsFor('poll')) };
     const env = new MockActivityEnvironment();

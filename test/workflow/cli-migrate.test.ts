@@ -128,3 +128,19 @@ describe('ferry migrate of a VM Temporal has seen migrate: no locate', () => {
     expect(own.status.name).toBe('COMPLETED');
   });
 });
+
+describe('ferry migrate while the shared admission limits are full', () => {
+  it("prints 'waiting for admission: <limit>', then exits 2 naming the limit once its bound is spent", async () => {
+    const full = { total: 4, outOf: { 'host-x': 4 }, into: { 'host-y': 4 }, onLink: {}, hostLimits: {} };
+    const fake = fakeActivities({ samples: [endedOnDestination()], overrides: { migrationsInFlight: async () => full } });
+    let stderr = '';
+    vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => { stderr += String(chunk); return true; });
+    const err = await withCliWorker(fake, () =>
+      migrate(fake.vm.name, { to: 'host-a', policy: '{"admission":{"waitSeconds":5}}' }).then(() => undefined, (e: unknown) => e));
+    expect(stderr).toMatch(/admission {2}waiting for admission: cluster-wide limit: 4 of 4 migrations run \(since \S+; refused if still waiting at \S+\)/);
+    expect((err as { exitCode?: number }).exitCode).toBe(EXIT.refused);
+    expect((err as Error).message).toMatch(/refused: not admitted within 5 s \(policy\.admission\.waitSeconds\): cluster-wide limit: 4 of 4 migrations run/);
+    expect(fake.count('claim')).toBe(0);
+  });
+});

@@ -20,7 +20,7 @@ beforeAll(async () => { ctx = await startWorkflowTestContext(); });
 afterAll(async () => { await ctx?.env.teardown(); });
 
 const STEPS_BEFORE_WATCH: ActivityName[] = [
-  'checkSource', 'chooseDestinationHost', 'checkDestination', 'claim', 'prepareDestination', 'guestStallMark', 'startMigration',
+  'checkSource', 'chooseDestinationHost', 'checkDestination', 'migrationsInFlight', 'claim', 'prepareDestination', 'guestStallMark', 'startMigration',
 ];
 
 /** Calls other than the watch and the controller's actions (those interleave by design). */
@@ -60,7 +60,9 @@ describe('LiveMigration: pre-copy to completion', () => {
     });
     expect(outcome.error).toBeUndefined();
     const actions = outcome.decisions.map((d) => d.action);
-    expect(actions.slice(0, 5)).toEqual(['choose-destination', 'resolve-policy', 'claim', 'prepare-destination', 'start']);
+    expect(actions.slice(0, 6)).toEqual(['choose-destination', 'resolve-policy', 'admission', 'claim', 'prepare-destination', 'start']);
+    // Nothing else in flight: admitted at once, excluding itself from the count.
+    expect(fake.inputsOf('migrationsInFlight')).toEqual([{ excludeWorkflowIds: [`migrate-${fake.vm.uuid}`] }]);
     expect(actions[actions.length - 1]).toBe('job-ended');
     for (const d of outcome.decisions) expect(d.reason.length).toBeGreaterThan(0);
     expect(outcome.decisions.find((d) => d.action === 'resolve-policy')!.reason).toMatch(/post-copy not eligible/);

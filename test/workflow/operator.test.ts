@@ -215,7 +215,7 @@ describe('queries', () => {
       expect(policy).toMatchObject({ postcopy: { allowed: true, afterIteration: 3 }, downtime: { initialMs: 100, maxMs: 1500 }, completion: { action: 'force-complete', secondsPerGiB: 150 } });
 
       const decisions = await handle.query(decisionsQuery);
-      expect(decisions.map((d) => d.action)).toEqual(['choose-destination', 'resolve-policy', 'claim', 'prepare-destination', 'start', 'set-max-downtime']);
+      expect(decisions.map((d) => d.action)).toEqual(['choose-destination', 'resolve-policy', 'admission', 'claim', 'prepare-destination', 'start', 'set-max-downtime']);
       expect(decisions.find((d) => d.action === 'choose-destination')!.inputs).toEqual({ destination: 'host-a', how: 'checked' });
       expect(decisions.find((d) => d.action === 'resolve-policy')!.inputs).toEqual({ postcopyEligible: true, postcopyUsable: true });
       const ramp = decisions.find((d) => d.action === 'set-max-downtime')!;

@@ -37,7 +37,7 @@ export async function reserveFor(run: DrainRun, uuid: string, destination: strin
 }
 
 /** Starts an attempt: room first (unless held), then the child migration. Its end lands in run.ended. */
-export async function startAttempt(run: DrainRun, uuid: string, bandwidthMiBps: number | null): Promise<void> {
+export async function startAttempt(run: DrainRun, uuid: string, bandwidthMiBps: number | null, admittedBy?: string): Promise<void> {
   const m = run.move(uuid);
   const destination = m.destination!;
   m.status = 'in-flight';
@@ -60,6 +60,8 @@ export async function startAttempt(run: DrainRun, uuid: string, bandwidthMiBps: 
     reservation: reservation.id,
     requestedBy: `drain of ${run.req.host}${run.req.requestedBy ? ` by ${run.req.requestedBy}` : ''}`.slice(0, 256),
     ...(bandwidthMiBps !== null ? { bandwidthMiBps } : {}),
+    // Admitted here under the shared counts: the child does not wait for admission again.
+    ...(admittedBy !== undefined ? { admittedBy } : {}),
   };
   run.bandwidth.set(uuid, bandwidthMiBps);
   run.decide(Date.now(), 'start-move', `${m.vm.name} -> ${destination} as ${workflowId} (attempt ${m.attempts.length + 1}${bandwidthMiBps ? `, ${bandwidthMiBps} MiB/s` : ''})`);

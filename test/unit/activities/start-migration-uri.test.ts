@@ -6,7 +6,7 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HostConnections } from '../../../activities/connections';
-import type { ActivityDeps } from '../../../activities/deps';
+import type { ActivityDeps, MigrationsVisibility } from '../../../activities/deps';
 import { Inventory, type HostEntry } from '../../../activities/hosts';
 import { DomainState, JobType, Procedure, RunningReason } from '../../../activities/libvirt';
 import { readDomain, readOptString } from '../../../activities/libvirt/remote-types';
@@ -47,7 +47,7 @@ async function perform3Of(dst: Partial<HostEntry>): Promise<{ dconnuri: string |
     await source.stop();
     await destination.stop();
   });
-  const deps: ActivityDeps = { inventory, connections, placement: {} as PlacementClient, pollMs: 20, watch: {} };
+  const deps: ActivityDeps = { inventory, connections, placement: {} as PlacementClient, visibility: {} as MigrationsVisibility, pollMs: 20, watch: {} };
   const { startMigration } = startActivities(deps);
   const result = await new MockActivityEnvironment().run(startMigration, {
     migrationId: '7d0c2b8e-4a1f-4c3e-9b2d-1e0f2a3b4c5d',

@@ -37,7 +37,7 @@ describe('ferry: usage errors, before anything is contacted (bad-input cliRows w
     ['policy wrong type', () => actions.migrate(VM, { policy: '{"postcopy":{"allowed":"yes"}}' }),
       'invalid migration request: --policy postcopy.allowed: must be true or false (got "yes")'],
     ['policy unknown field', () => actions.migrate(VM, { policy: '{"colour":"blue"}' }),
-      'invalid migration request: --policy colour: unknown field (allowed fields: postcopy, downtime, stall, completion, pause, placement, dataPath)'],
+      'invalid migration request: --policy colour: unknown field (allowed fields: postcopy, downtime, stall, completion, pause, placement, dataPath, admission)'],
     ['policy not an object', () => actions.migrate(VM, { policy: '[1,2]' }), `--policy must be a JSON object, e.g. '{"postcopy":{"allowed":false}}'; got [1,2]`],
     ['oversized VM name', () => actions.migrate(long(300), {}), `invalid migration request: VM: must be at most 64 characters (got ${clipped})`],
     ['XML special chars in VM name', () => actions.migrate(`<vm&"'>`, {}), `invalid migration request: VM: ${NAME_RULE} (got "<vm&\\"'>")`],
@@ -82,7 +82,7 @@ describe("the workflow's refusal of a bad request (bad-input rawRows refused at 
   it.each([
     ['destination = source', { vm: VM, source: 'host-a', destination: 'host-a' }, 'destination.host: must differ from source (both are "host-a") (got "host-a")'],
     ['vm of the wrong type', { vm: 12345 }, 'vm: must be a string: a libvirt domain name or UUID (got 12345)'],
-    ['unknown field', { vm: VM, colour: 'blue' }, 'colour: unknown field (allowed fields: vm, source, destination, policy, bandwidthMiBps, requestedBy, reservation)'],
+    ['unknown field', { vm: VM, colour: 'blue' }, 'colour: unknown field (allowed fields: vm, source, destination, policy, bandwidthMiBps, requestedBy, reservation, admittedBy)'],
     ['negative bandwidth', { vm: VM, bandwidthMiBps: -1 }, 'bandwidthMiBps: must be at least 1 (got -1)'],
     ['absurd bandwidth', { vm: VM, bandwidthMiBps: 1e12 }, 'bandwidthMiBps: must be at most 1000000 (got 1000000000000)'],
     ['bandwidth of the wrong type', { vm: VM, bandwidthMiBps: 'fast' }, 'bandwidthMiBps: must be a number (got "fast")'],

@@ -13,6 +13,7 @@ describe('convergence policy', () => {
       pause: { allowed: true },
       placement: { claimWaitSeconds: 600 },
       dataPath: { parallelConnections: 0, tls: false },
+      admission: { maxOutOfHost: 2, maxIntoHost: 2, maxClusterWide: 4, waitSeconds: 900 },
     });
   });
 

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { HostConnections } from '../../../activities/connections';
-import type { ActivityDeps } from '../../../activities/deps';
+import type { ActivityDeps, MigrationsVisibility } from '../../../activities/deps';
 import { Inventory } from '../../../activities/hosts';
 import {
   DomainState, ErrorCode, PausedReason, Procedure, RunningReason, ShutoffReason, parseJobStats,
@@ -146,7 +146,7 @@ export async function startReplayPair() {
     { name: 'host-b', uri: destination.uri, peerUri: 'qemu+tcp://host-b/system', rp: '00000000-0000-4000-8000-0000000000b1' },
   ]);
   const connections = new HostConnections(inventory);
-  const deps: ActivityDeps = { inventory, connections, placement: {} as PlacementClient };
+  const deps: ActivityDeps = { inventory, connections, placement: {} as PlacementClient, visibility: {} as MigrationsVisibility };
   return {
     source,
     destination,

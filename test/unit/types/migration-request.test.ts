@@ -88,7 +88,7 @@ describe('MigrationRequest: every refusal names the field and what is allowed', 
     ['policy value range', { vm: 'a', policy: { downtime: { maxMs: 3_000_000 } } }, 'policy.downtime.maxMs: must be at most 2000000 (got 3000000)'],
     ['policy enum', { vm: 'a', policy: { completion: { action: 'retry' } } }, 'policy.completion.action: must be one of abort, force-complete (got "retry")'],
     ['policy typo', { vm: 'a', policy: { postcopy: { alowed: false } } }, 'policy.postcopy.alowed: unknown field (allowed fields: allowed, afterIteration)'],
-    ['policy unknown section', { vm: 'a', policy: { speed: {} } }, 'policy.speed: unknown field (allowed fields: postcopy, downtime, stall, completion, pause, placement, dataPath)'],
+    ['policy unknown section', { vm: 'a', policy: { speed: {} } }, 'policy.speed: unknown field (allowed fields: postcopy, downtime, stall, completion, pause, placement, dataPath, admission)'],
     ['policy that cannot resolve', { vm: 'a', policy: { downtime: { maxMs: 50 } } }, 'policy.downtime: downtime.maxMs must be at least downtime.initialMs (with the defaults filled in)'],
     ['not an object', 'web-7', 'input: must be an object { vm, source?, destination?, policy?, bandwidthMiBps?, requestedBy? } (got "web-7")'],
     ['null', null, 'input: must be an object { vm, source?, destination?, policy?, bandwidthMiBps?, requestedBy? } (got null)'],
@@ -100,7 +100,7 @@ describe('MigrationRequest: every refusal names the field and what is allowed', 
   it('refuses unknown fields by name, listing the allowed ones, at every level', () => {
     expect(errorsOf({ vm: 'a', dest: 'b', destination: { host: 'b', force: true } })).toEqual([
       'destination.force: unknown field (allowed fields: host, mode)',
-      'dest: unknown field (allowed fields: vm, source, destination, policy, bandwidthMiBps, requestedBy, reservation)',
+      'dest: unknown field (allowed fields: vm, source, destination, policy, bandwidthMiBps, requestedBy, reservation, admittedBy)',
     ]);
   });
 

@@ -14,7 +14,7 @@ describe('migrationRequestJsonSchema', () => {
 
   it('contains every field, requires only vm and refuses others', () => {
     const properties = schema.properties as Record<string, Record<string, unknown>>;
-    expect(Object.keys(properties)).toEqual(['vm', 'source', 'destination', 'policy', 'bandwidthMiBps', 'requestedBy', 'reservation']);
+    expect(Object.keys(properties)).toEqual(['vm', 'source', 'destination', 'policy', 'bandwidthMiBps', 'requestedBy', 'reservation', 'admittedBy']);
     expect(schema.required).toEqual(['vm']);
     expect(schema.additionalProperties).toBe(false);
     for (const [name, property] of Object.entries(properties)) {

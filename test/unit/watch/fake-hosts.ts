@@ -3,7 +3,7 @@
  * domain lookup by UUID, state, job stats, event registration, and events sent on demand.
  */
 import { HostConnections } from '../../../activities/connections';
-import type { ActivityDeps, WatchOptions } from '../../../activities/deps';
+import type { ActivityDeps, MigrationsVisibility, WatchOptions } from '../../../activities/deps';
 import { Inventory } from '../../../activities/hosts';
 import { DomainEventId, DomainState, JobType, PausedReason, Procedure, RunningReason, type DomainRef } from '../../../activities/libvirt';
 import { readUuid, writeDomain } from '../../../activities/libvirt/remote-types';
@@ -141,7 +141,7 @@ export async function startPair(watch: WatchOptions = {}, pollMs = 20) {
     { name: 'dst', uri: destination.uri, peerUri: 'qemu+tcp://dst/system', rp: '00000000-0000-4000-8000-0000000000b1' },
   ]);
   const connections = new HostConnections(inventory);
-  const deps: ActivityDeps = { inventory, connections, placement: {} as PlacementClient, pollMs, watch };
+  const deps: ActivityDeps = { inventory, connections, placement: {} as PlacementClient, visibility: {} as MigrationsVisibility, pollMs, watch };
   return {
     source,
     destination,

@@ -62,4 +62,13 @@ describe('progress line', () => {
     expect(line).toContain('waiting for Placement (claiming host-a for web-7, since 2026-01-02T03:04:05.000Z: Placement does not answer)');
     expect(progressLine({ ...base, placementWait: null })).not.toContain('Placement');
   });
+
+  it('says which limit a migration waits for admission on, since when and until when', () => {
+    const line = progressLine({
+      ...base, phase: 'admission', verdict: 'waiting for admission: limit into host-a: 2 of 2 run',
+      admissionWait: { limit: 'limit into host-a: 2 of 2 run', since: '2026-01-02T03:04:05.000Z', until: '2026-01-02T03:19:05.000Z' },
+    });
+    expect(line).toBe('admission  waiting for admission: limit into host-a: 2 of 2 run (since 2026-01-02T03:04:05.000Z; refused if still waiting at 2026-01-02T03:19:05.000Z)');
+    expect(progressLine({ ...base, admissionWait: null })).not.toContain('admission');
+  });
 });

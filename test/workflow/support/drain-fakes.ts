@@ -27,6 +27,8 @@ export interface DrainScript {
   failsOn?: Record<string, string[]>;
   /** How long each watch round takes (ms): moves overlap in time, as real ones do. */
   moveMs?: number;
+  /** What visibility shows in flight elsewhere (shared admission); absent: nothing. */
+  inFlight?: FakeActivities['activities']['migrationsInFlight'];
 }
 
 export interface DrainFake extends FakeActivities {
@@ -71,6 +73,7 @@ export function drainFakes(script: DrainScript): DrainFake {
         if (mode === 'postcopy') return postcopy(2, 50);
         return endedOnDestination();
       },
+      ...(script.inFlight ? { migrationsInFlight: script.inFlight } : {}),
     },
   });
   return {

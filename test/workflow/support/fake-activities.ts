@@ -237,6 +237,8 @@ export function fakeActivities(script: FakeScript): FakeActivities {
     setHostMaintenance: fake('setHostMaintenance', async (input) => ({ host: input.host, inMaintenance: input.on, changed: true })),
     reserveRoom: fake('reserveRoom', async (input) => ({ outcome: 'reserved' as const, detail: `held on ${input.destination}` })),
     releaseRoom: fake('releaseRoom', async (_input) => true),
+    // Admission: nothing else in flight unless a test scripts other migrations (override).
+    migrationsInFlight: fake('migrationsInFlight', async (_input) => ({ total: 0, outOf: {}, into: {}, onLink: {}, hostLimits: {} })),
   };
 
   return {
