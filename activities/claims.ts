@@ -78,7 +78,7 @@ export function placementActivities(deps: ActivityDeps) {
         if (unknown) throw refuse(`destination: ${unknown}`);
         const host = inventory.get(input.requested.host);
         if (host.name === input.source) {
-          throw refuse(`destination ${host.name} is the host the VM runs on: choose another host`);
+          throw refuse(`destination ${host.name} is the host the VM runs on: choose another host`, { destinationIsSource: host.name });
         }
         // A host in maintenance (drained or draining) takes no VM, forced or not.
         if (await inMaintenance(placement, host.rp)) throw refuse(maintenanceRefusal(host.name));

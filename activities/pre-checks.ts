@@ -79,7 +79,7 @@ export function sourceChecks(deps: ActivityDeps) {
 export function destinationChecks(deps: ActivityDeps) {
   return async function checkDestination(input: DestinationCheckInput): Promise<DestinationCheckResult> {
     if (input.destination === input.source) {
-      throw refuse(`destination ${input.destination} is the host the VM runs on: choose another host`);
+      throw refuse(`destination ${input.destination} is the host the VM runs on: choose another host`, { destinationIsSource: input.destination });
     }
     deps.inventory.get(input.destination);
     const src = await deps.connections.get(input.source);

@@ -12,6 +12,8 @@ export const LAB_PACKAGES: Array<{ pkg: string; provides: string }> = [
   { pkg: 'iproute2', provides: '/usr/sbin/ip' },
   // The lab's CA and host certificates (lab/tls.ts).
   { pkg: 'openssl', provides: '/usr/bin/openssl' },
+  // Captures of migration streams (test/integration/tls.test.ts: encrypted or not).
+  { pkg: 'tcpdump', provides: '/usr/bin/tcpdump' },
   { pkg: 'gcc', provides: '/usr/bin/gcc' },
   { pkg: 'binutils', provides: '/usr/bin/ld' },
   { pkg: 'make', provides: '/usr/bin/make' },

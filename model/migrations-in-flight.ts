@@ -8,7 +8,10 @@
  *     counts precisely itself);
  *   - those waiting for admission themselves (FerryPhase 'admission'): they move nothing yet, and
  *     counting them would let two waiting migrations hold each other back until both give up;
- *   - those done (FerryPhase 'done': the workflow closes in a moment).
+ *   - those done (FerryPhase 'done': the workflow closes in a moment);
+ *   - those escalated (FerryPhase 'escalated': post-copy recovery waits for an operator, which may
+ *     take days; no stream flows, and counting them would let one broken migration stop every
+ *     drain and migration into its hosts. Seen on the lab: a drain waited on one for 12 minutes).
  * A migration still in its pre-checks counts (it moves next: a drain's child does not wait for
  * admission, its drain admitted it), out of its source and cluster-wide, and into its destination
  * once its pre-checks chose one (FerryDestination is set then). One with no phase yet (its first
@@ -17,7 +20,7 @@
 import { z } from 'zod';
 
 /** FerryPhase values of running migrations that do not count as in flight (see above). */
-export const NOT_IN_FLIGHT_PHASES: readonly string[] = ['admission', 'done'];
+export const NOT_IN_FLIGHT_PHASES: readonly string[] = ['admission', 'done', 'escalated'];
 
 /** One running LiveMigration as visibility shows it (its search attributes; null when not set yet). */
 export const RunningMigrationSchema = z.object({

@@ -27,6 +27,8 @@ import { STACK_NAMESPACE, STACK_PLACEMENT_PORT, STACK_PORTS, STACK_TASK_QUEUE, T
 export interface StackUpOptions {
   /** A hosts inventory for the workers (FERRY_HOSTS_FILE's format); default: none with libvirt (see hostsFileWithoutLab). */
   hostsFile?: string;
+  /** The Placement the workers use; default: the stack's own (an inventory of real hosts comes with its Placement, e.g. the lab's). */
+  placementUrl?: string;
 }
 
 export interface StackStatus {
@@ -104,7 +106,7 @@ export async function stackUp(say: (line: string) => void, opts: StackUpOptions 
   if (opts.hostsFile) fs.copyFileSync(opts.hostsFile, f.hostsFile);
   else if (!fs.existsSync(f.hostsFile)) fs.writeFileSync(f.hostsFile, hostsFileWithoutLab());
   for (const spec of workerSpecs()) {
-    const { pid, reused } = startWorker(spec, tls, STACK_PLACEMENT_URL);
+    const { pid, reused } = startWorker(spec, tls, opts.placementUrl ?? STACK_PLACEMENT_URL);
     say(`${spec.name} (${spec.configuredBy}) pid ${pid}${reused ? ', already running' : ''}`);
   }
   return stackStatus();

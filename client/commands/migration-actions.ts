@@ -25,6 +25,7 @@ import { parseHostName, parseMigrationRef, parseVmRef } from '../refs';
 import { ValidatedRequest } from '../request';
 import { restartUnderVmsId, startForVm } from '../migration-start';
 import { findWorkflowIdMismatch } from '../../model/workflow-id-mismatch';
+import { refuseDestinationIsSource } from '../request';
 import { STATUS_WORDS, type MigrationFilters, type StatusWord } from '../visibility';
 
 interface OutputOpts {
@@ -123,6 +124,10 @@ export async function migrate(vm: string, o: MigrateOpts): Promise<ExitCode> {
       // Started under a UUID guessed from an earlier migration of that name, which the name no
       // longer has: the workflow refused before touching anything and named the VM's UUID.
       const mismatch = started.guessed ? findWorkflowIdMismatch(failureDetails(result.failure)) : null;
+      // Started without a locate, the workflow is the first to see that --to is where the VM runs:
+      // the same usage error a locate gives (exit 64, naming --to), before anything changed.
+      const ownHost = destinationIsSource(failureDetails(result.failure));
+      if (ownHost !== null) inOptionTerms(() => refuseDestinationIsSource(request.value, ownHost));
       if (mismatch === null) throw migrationFailed(started.workflowId, result.failure);
       say(`VM '${started.vm.name}' is now VM ${mismatch.vmUuid}, not ${started.vm.uuid}: starting its own migration`);
       started = await restartUnderVmsId(client, request, mismatch);
@@ -157,6 +162,13 @@ function migrationFailed(id: string, err: WorkflowFailedError): FerryError {
     workflowId: id,
     failureType: root.type,
   });
+}
+
+/** The host a refusal says is both source and destination (activities' `destinationIsSource` detail), else null. */
+function destinationIsSource(details: readonly unknown[]): string | null {
+  const d = details.find((x): x is { destinationIsSource: string } =>
+    typeof x === 'object' && x !== null && typeof (x as { destinationIsSource?: unknown }).destinationIsSource === 'string');
+  return d?.destinationIsSource ?? null;
 }
 
 /** The details of the innermost application failure (where the workflow's refusal carries them). */

@@ -6,9 +6,11 @@
  *     or with one from another CA, libvirtd refuses it;
  *   - a migration whose peer link is qemu+tls (the worker's inventory says so) and whose policy
  *     asks for an encrypted stream: the source libvirtd holds a TLS connection to the destination's
- *     during the job, the source QEMU migrates with TLS credentials, and the guest arrives whole.
+ *     during the job, the source QEMU migrates with TLS credentials, and the guest arrives whole;
+ *   - the stream's bytes, captured on the destination (tcpdump on the migration ports): strings
+ *     of the guest's kernel image, in its RAM, are in a plain stream and in no encrypted one.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -64,6 +66,35 @@ async function probeFrom(host: string, args: string[]): Promise<{ hostname?: str
   return JSON.parse(stdout.trim().split('\n').pop()!);
 }
 
+/** Strings of the lab guest's kernel image (lab/guest/guest.c), so in its RAM and in any plain stream of it. */
+const GUEST_STRINGS = ['ferry-guest v=1', 'ferry-hb boot=', 'ferry-fault bad-multiboot-magic'];
+
+/** Captures what arrives on `host`'s migration ports (qemu.conf's 49152-49215) while `fn` runs. */
+async function captureStreamInto<T>(host: string, fn: () => Promise<T>): Promise<{ result: T; captured: Buffer }> {
+  const file = path.join(scratch, `${host}-${Date.now()}.pcap`);
+  const tcpdump = spawn('ip', ['netns', 'exec', hostNetns(host), 'tcpdump', '-i', 'eth0', '-s', '0', '-U', '-n', '-w', file, 'tcp dst portrange 49152-49215'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let said = '';
+  tcpdump.stderr!.on('data', (d: Buffer) => (said += d));
+  const deadline = Date.now() + 10_000;
+  while (!/listening on/.test(said)) {
+    if (tcpdump.exitCode !== null || Date.now() > deadline) throw new Error(`tcpdump did not start (install tcpdump: lab/packages.ts): ${said}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  try {
+    const result = await fn();
+    return { result, captured: await stopCapture() };
+  } catch (err) {
+    await stopCapture();
+    throw err;
+  }
+  async function stopCapture(): Promise<Buffer> {
+    const exited = new Promise((r) => tcpdump.once('exit', r));
+    tcpdump.kill('SIGINT');
+    await exited;
+    return fs.readFileSync(file);
+  }
+}
+
 /** A certificate and key from a CA the lab's hosts do not know. */
 async function strangerCredentials(): Promise<{ cert: string; key: string }> {
   const cert = path.join(scratch, 'stranger-cert.pem');
@@ -89,28 +120,43 @@ describe('TLS between ferry and libvirt, and between hosts', () => {
     expect(unknownCa.error).toMatch(/certificate/i);
   });
 
-  it('a migration over a TLS peer link with an encrypted stream: TLS seen during the job, the guest whole on the destination', async () => {
+  it('a migration over a TLS peer link with an encrypted stream: TLS seen during the job, no guest byte readable on the wire, the guest whole', async () => {
     const vm = await createLabVm({ name: VM, host: A, memoryMiB: 256, rateMiBps: 16, wssMiB: 64 });
-    const handle = await client.startMigration({ vm: vm.name, destination: B, bandwidthMiBps: 40, policy: { dataPath: { tls: true }, postcopy: { allowed: false } } }, vm.uuid);
-    let done = false;
-    const result = handle.result().finally(() => { done = true; });
-    let peerLink = false;
-    let streamCreds: string | undefined;
-    while (!done && !(peerLink && streamCreds)) {
-      // The source libvirtd's connection to the destination's TLS port, seen from the destination.
-      const ss = await execFileAsync('ip', ['netns', 'exec', hostNetns(B), 'ss', '-Htn', 'state', 'established', '( sport = :16514 )']).catch(() => ({ stdout: '' }));
-      if (ss.stdout.includes(lab.hosts[0]!.address)) peerLink = true;
-      const params = await execFileAsync('virsh', ['-c', hostUri(A), 'qemu-monitor-command', vm.name, '--hmp', 'info migrate_parameters']).catch(() => ({ stdout: '' }));
-      const creds = /tls-creds: (\S+)/.exec(params.stdout)?.[1];
-      if (creds && creds !== '""' && creds !== "''") streamCreds = creds;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    const o = await result;
+    const { result: encrypted, captured } = await captureStreamInto(B, () => migrateWatchingTls(vm));
+    const o = encrypted.o;
     expect(o.outcome).toBe('completed');
-    expect(peerLink, "a TLS connection from the source's libvirtd to the destination's during the job").toBe(true);
-    expect(streamCreds, "the source QEMU's migration TLS credentials during the job").toBeTruthy();
+    expect(encrypted.peerLink, "a TLS connection from the source's libvirtd to the destination's during the job").toBe(true);
+    expect(encrypted.streamCreds, "the source QEMU's migration TLS credentials during the job").toBeTruthy();
     expect(o.decisions.find((d) => d.action === 'data-path')?.reason).toMatch(/migration stream: TLS/);
     await expectInvariants(vm, B, o.migrationId);
     await expectAliveOn(B, vm.name);
+    // The stream carried the guest's RAM (megabytes of it), none of it readable.
+    expect(captured.length).toBeGreaterThan(4 * 1024 * 1024);
+    for (const text of GUEST_STRINGS) expect(captured.includes(Buffer.from(text)), `'${text}' in the encrypted stream`).toBe(false);
+
+    // The same guest back, its stream in the clear (the policy's default): the strings are there.
+    const back = await captureStreamInto(A, async () => (await client.startMigration({ vm: vm.name, destination: A, policy: { postcopy: { allowed: false } } }, vm.uuid)).result());
+    expect(back.result.outcome).toBe('completed');
+    expect(GUEST_STRINGS.some((text) => back.captured.includes(Buffer.from(text))), 'a guest string in the plain stream').toBe(true);
+    await expectInvariants(vm, A, back.result.migrationId);
   });
 });
+
+/** Migrates the guest A -> B over TLS, watching during the job for the peer link's TLS connection and QEMU's TLS credentials. */
+async function migrateWatchingTls(vm: { name: string; uuid: string }) {
+  const handle = await client.startMigration({ vm: vm.name, destination: B, bandwidthMiBps: 40, policy: { dataPath: { tls: true }, postcopy: { allowed: false } } }, vm.uuid);
+  let done = false;
+  const result = handle.result().finally(() => { done = true; });
+  let peerLink = false;
+  let streamCreds: string | undefined;
+  while (!done && !(peerLink && streamCreds)) {
+    // The source libvirtd's connection to the destination's TLS port, seen from the destination.
+    const ss = await execFileAsync('ip', ['netns', 'exec', hostNetns(B), 'ss', '-Htn', 'state', 'established', '( sport = :16514 )']).catch(() => ({ stdout: '' }));
+    if (ss.stdout.includes(lab.hosts[0]!.address)) peerLink = true;
+    const params = await execFileAsync('virsh', ['-c', hostUri(A), 'qemu-monitor-command', vm.name, '--hmp', 'info migrate_parameters']).catch(() => ({ stdout: '' }));
+    const creds = /tls-creds: (\S+)/.exec(params.stdout)?.[1];
+    if (creds && creds !== '""' && creds !== "''") streamCreds = creds;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { o: await result, peerLink, streamCreds };
+}

@@ -7,6 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import { Worker } from '@temporalio/worker';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { migrate } from '../../client/commands/migration-actions';
@@ -126,6 +127,32 @@ describe('ferry migrate of a VM Temporal has seen migrate: no locate', () => {
     expect(said.join('')).toContain(`is now VM ${vm.uuid}`);
     const own = await ctx.env.client.workflow.getHandle(`migrate-${vm.uuid}`).describe();
     expect(own.status.name).toBe('COMPLETED');
+  });
+});
+
+describe('ferry migrate --to the host the VM runs on, started without a locate', () => {
+  it('the workflow refuses it before anything changes, and the CLI says it as the usage error a locate gives (exit 64, naming --to)', async () => {
+    const vm = { name: `web-${randomUUID().slice(0, 8)}`, uuid: randomUUID() };
+    vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const fake = fakeActivities({
+      vm, source: 'host-a', postcopySupported: false, samples: [endedOnDestination()],
+      overrides: {
+        chooseDestinationHost: async () => {
+          throw ApplicationFailure.create({
+            message: 'destination host-a is the host the VM runs on: choose another host', type: 'Refused', nonRetryable: true,
+            details: [{ destinationIsSource: 'host-a' }],
+          });
+        },
+      },
+    });
+    // By UUID: migrate-<uuid> starts at once, no worker is asked to locate the VM.
+    const err = await withCliWorker(fake, () => migrate(vm.uuid, { to: 'host-a' }).then(() => undefined, (e: unknown) => e));
+    expect(fake.names()).not.toContain('locateVm');
+    expect(err).toBeInstanceOf(UsageError);
+    expect((err as UsageError).exitCode).toBe(EXIT.usage);
+    expect((err as Error).message).toBe("invalid migration request: --to: must differ from the source host 'host-a' (the VM runs there)");
+    expect(fake.count('claim')).toBe(0);
   });
 });
 

@@ -20,12 +20,14 @@ const activity = (visibility: MigrationsVisibility) =>
   migrationsInFlightActivities({ inventory, visibility } as unknown as ActivityDeps).migrationsInFlight;
 
 describe('migrationsInFlight', () => {
-  it('counts what visibility lists, leaves the caller out, and reports the hosts\' inventory limits', async () => {
+  it('counts what visibility lists (not those waiting for admission or an operator), leaves the caller out, and reports the hosts\' inventory limits', async () => {
     const rows: RunningMigration[] = [
       { workflowId: 'migrate-me', source: 'host-a', destination: 'host-b', phase: 'admission' },
       { workflowId: 'migrate-1', source: 'host-a', destination: 'host-c', phase: 'pre-copy' },
       { workflowId: 'migrate-2', source: 'host-b', destination: 'host-c', phase: 'claiming' },
       { workflowId: 'migrate-3', source: 'host-b', destination: 'host-a', phase: 'admission' },
+      // Post-copy recovery waiting for an operator: nothing flows, it must not hold every move back.
+      { workflowId: 'migrate-4', source: 'host-a', destination: 'host-b', phase: 'escalated' },
     ];
     const counts = await activity({ runningMigrations: async () => rows })({ excludeWorkflowIds: ['migrate-me'] });
     expect(InFlightCountsSchema.parse(counts)).toEqual(counts);
