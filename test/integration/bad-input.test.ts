@@ -252,7 +252,10 @@ describe('refused updates on a running migration', () => {
     id = h.workflowId;
     outcome = h.result().then((o) => o, (e: unknown) => e);
     const deadline = Date.now() + 60_000;
-    while (((await held().query('progress')) as { phase: string }).phase !== 'pre-copy') {
+    // In pre-copy with data flowing: the destination's paused domain exists by then, so the
+    // snapshots around each update see the same hosts (the phase alone comes a moment earlier).
+    const copying = (p: { phase: string; dataTotal: number }) => p.phase === 'pre-copy' && p.dataTotal > 0;
+    while (!copying((await held().query('progress')) as { phase: string; dataTotal: number })) {
       if (Date.now() > deadline) throw new Error('the held migration never reached pre-copy');
       await new Promise((r) => setTimeout(r, 250));
     }
