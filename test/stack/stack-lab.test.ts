@@ -63,7 +63,17 @@ beforeAll(async () => {
   for (const spec of workerSpecs()) await stopWorker(spec);
   status = await stackUp(log, options);
   client = await FerryClient.connect(loadClientConfig(TASK_QUEUE, { ...withoutTemporalSettings(process.env), ...clientEnvironment(status.tls) }));
-  await client.ensureWorker();
+  // The workers were just started: they poll once they have connected (seconds).
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    try {
+      await client.ensureWorker();
+      break;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await sleep(1_000);
+    }
+  }
 }, 45 * 60_000);
 
 afterAll(async () => {
@@ -129,11 +139,16 @@ describe('the core cases through the production-shaped stack, on the lab', () =>
     });
     expect(history.code, history.stderr).toBe(0);
     expect((JSON.parse(history.stdout) as Array<{ workflowId: string; status: string }>)[0]).toMatchObject({ workflowId: `migrate-${pre.uuid}`, status: 'completed' });
-    const listed = await execFileAsync(installedTemporalCli(), [
-      'workflow', 'list', '--query', `FerryVmUuid = '${post.uuid}' AND ExecutionStatus = 'Completed'`, '--output', 'json',
-    ], { env: profile });
-    const rows = listed.stdout.trim().split('\n').filter(Boolean).flatMap((l) => { const j = JSON.parse(l); return Array.isArray(j) ? j : [j]; });
-    expect(rows.map((r: { execution: { workflowId: string } }) => r.execution.workflowId)).toEqual([`migrate-${post.uuid}`]);
+    // Visibility is written just after the close: ask again for a few seconds.
+    let rows: Array<{ execution: { workflowId: string } }> = [];
+    for (let i = 0; i < 20 && rows.length === 0; i += 1) {
+      if (i > 0) await sleep(500);
+      const listed = await execFileAsync(installedTemporalCli(), [
+        'workflow', 'list', '--query', `FerryVmUuid = '${post.uuid}' AND ExecutionStatus = 'Completed'`, '--output', 'jsonl',
+      ], { env: profile });
+      rows = listed.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { execution: { workflowId: string } });
+    }
+    expect(rows.map((r) => r.execution.workflowId)).toEqual([`migrate-${post.uuid}`]);
   }, 300_000);
 
   it('the worker running the watch is SIGKILLed mid-migration: the other worker finishes it', async () => {
