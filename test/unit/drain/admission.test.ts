@@ -67,10 +67,11 @@ describe('migrations in flight, as visibility lists them', () => {
     });
   });
 
-  it('a migration waiting for admission or done does not count; one in its pre-checks or without a phase yet does', () => {
+  it('a migration waiting for admission, for an operator (escalated) or done does not count; one in its pre-checks or without a phase yet does', () => {
     const counts = countMigrationsInFlight([
       row('waits', 'host-a', 'host-b', 'admission'), row('done', 'host-a', 'host-b', 'done'),
       row('checking', 'host-a', null, 'pre-checks'), row('new', 'host-b', null, null), row('escalated', 'host-c', 'host-a', 'escalated'),
+      row('copying', 'host-c', 'host-a', 'pre-copy'),
     ], []);
     expect(counts.total).toBe(3);
     expect(counts.outOf).toEqual({ 'host-a': 1, 'host-b': 1, 'host-c': 1 });
