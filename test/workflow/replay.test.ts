@@ -67,7 +67,7 @@ describe('recorded lab histories replay deterministically', () => {
   it('covers both sides of the situation-table-v2 patch: histories recorded before it and after it', () => {
     const marker = (f: string) => load(f).events.some((e) => e.eventType === 'EVENT_TYPE_MARKER_RECORDED');
     // Histories recorded after later patches carry the table's marker too: only the four oldest are "before".
-    const before = files.filter((f) => !f.startsWith('house-') && !f.startsWith('id-check-') && !f.startsWith('stall-alongside-') && !f.startsWith('xml-out-of-history-') && !f.startsWith('drain-'));
+    const before = files.filter((f) => !f.startsWith('house-') && !f.startsWith('id-check-') && !f.startsWith('stall-alongside-') && !f.startsWith('xml-out-of-history-') && !f.startsWith('drain-') && !f.startsWith('admission-'));
     const after = files.filter((f) => f.startsWith('house-'));
     expect(before.length).toBeGreaterThanOrEqual(4);
     expect(before.filter(marker)).toEqual([]);
@@ -90,6 +90,21 @@ describe('recorded lab histories replay deterministically', () => {
     expect(activities('id-check-before-malformed-id.json')).toEqual(['checkSource']);
     expect(patches('id-check-after-malformed-id.json')).toEqual(['refuse-malformed-workflow-id']);
     expect(activities('id-check-after-malformed-id.json')).toEqual([]);
+  });
+
+  it("has a history recorded under this stop's patches: quick reads local, admission shared, bookkeeping alongside the finish, vPMEM by migration id", () => {
+    const f = 'admission-local-reads-precopy-completed.json';
+    const patchIds = load(f).events.flatMap((e) => {
+      const m = (e as { markerRecordedEventAttributes?: { markerName?: string; details?: Record<string, { payloads?: { data: string }[] }> } })
+        .markerRecordedEventAttributes;
+      const data = m?.markerName === 'core_patch' ? m.details?.['patch-data']?.payloads?.[0]?.data : undefined;
+      return data ? [(JSON.parse(Buffer.from(data, 'base64').toString('utf8')) as { id: string }).id] : [];
+    });
+    expect(patchIds).toEqual(expect.arrayContaining(['local-quick-reads', 'admission-shared', 'finish-bookkeeping-alongside', 'vpmem-assignment-by-migration-id']));
+    // The quick reads ran as local activities: none of them is scheduled as a regular one.
+    const scheduled = load(f).events.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
+    for (const quick of ['checkSource', 'chooseDestinationHost', 'checkDestination', 'prepareDestination']) expect(scheduled).not.toContain(quick);
+    expect(scheduled).toContain('migrationsInFlight');
   });
 
   it('covers both sides of the finish-stall-alongside patch: the stall read after the finish, and scheduled before it', () => {
