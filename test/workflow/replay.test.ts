@@ -53,6 +53,16 @@ beforeAll(async () => {
   bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('ERROR') });
 });
 
+/** The patch ids a history's core_patch markers name, in order. */
+function patchIdsOf(f: string): string[] {
+  return load(f).events.flatMap((e) => {
+    const m = (e as { markerRecordedEventAttributes?: { markerName?: string; details?: Record<string, { payloads?: { data: string }[] }> } })
+      .markerRecordedEventAttributes;
+    const data = m?.markerName === 'core_patch' ? m.details?.['patch-data']?.payloads?.[0]?.data : undefined;
+    return data ? [(JSON.parse(Buffer.from(data, 'base64').toString('utf8')) as { id: string }).id] : [];
+  });
+}
+
 describe('recorded lab histories replay deterministically', () => {
   it('covers completed pre-copy, completed post-copy, operator rollback and controller abort', () => {
     const outcomes = files.map((f) => `${f}: ${recordedOutcome(load(f))}`);
@@ -75,12 +85,7 @@ describe('recorded lab histories replay deterministically', () => {
   });
 
   it('covers both sides of the refuse-malformed-workflow-id patch: a malformed id refused after the source check, and at once', () => {
-    const patches = (f: string) => load(f).events.flatMap((e) => {
-      const m = (e as { markerRecordedEventAttributes?: { markerName?: string; details?: Record<string, { payloads?: { data: string }[] }> } })
-        .markerRecordedEventAttributes;
-      const data = m?.markerName === 'core_patch' ? m.details?.['patch-data']?.payloads?.[0]?.data : undefined;
-      return data ? [(JSON.parse(Buffer.from(data, 'base64').toString('utf8')) as { id: string }).id] : [];
-    });
+    const patches = patchIdsOf;
     const activities = (f: string) => load(f).events.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
     for (const f of ['id-check-before-malformed-id.json', 'id-check-after-malformed-id.json']) {
       expect(workflowIdOf(load(f))).toBe('migrate-1234-not-a-uuid');
@@ -94,12 +99,7 @@ describe('recorded lab histories replay deterministically', () => {
 
   it("has a history recorded under this stop's patches: quick reads local, admission shared, bookkeeping alongside the finish, vPMEM by migration id", () => {
     const f = 'admission-local-reads-precopy-completed.json';
-    const patchIds = load(f).events.flatMap((e) => {
-      const m = (e as { markerRecordedEventAttributes?: { markerName?: string; details?: Record<string, { payloads?: { data: string }[] }> } })
-        .markerRecordedEventAttributes;
-      const data = m?.markerName === 'core_patch' ? m.details?.['patch-data']?.payloads?.[0]?.data : undefined;
-      return data ? [(JSON.parse(Buffer.from(data, 'base64').toString('utf8')) as { id: string }).id] : [];
-    });
+    const patchIds = patchIdsOf(f);
     expect(patchIds).toEqual(expect.arrayContaining(['local-quick-reads', 'admission-shared', 'finish-bookkeeping-alongside', 'vpmem-assignment-by-migration-id']));
     // The quick reads ran as local activities: none of them is scheduled as a regular one.
     const scheduled = load(f).events.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
