@@ -10,6 +10,7 @@ import {
 import { labDir } from './paths';
 import { DEFAULT_PMEM_NAMESPACE_MIB, DEFAULT_PMEM_NAMESPACES, ensurePmemFiles, labPmemNamespaces } from './pmem';
 import { pmemInventory } from '../model/pmem/namespace';
+import { ensureLabPools } from './storage';
 import { ensureSystemPackages } from './packages';
 import type { Progress } from './progress';
 import { readLabState, writeLabState, type LabHost, type LabState } from './state';
@@ -158,6 +159,8 @@ export async function labUpHosts(opts: LabUpOptions, say: Progress = () => undef
       r.namespaces === 'joined' ? `; started ${r.started.join(' and ')} in the namespaces of pid ${r.joinedPid}, which kept running` :
       `; started ${r.started.join(' and ')}`;
     say(`host ${host.name} up (${host.address}, ${hostUri(host.name)})${how}`);
+    const pools = await ensureLabPools(host.name);
+    if (pools.length > 0) say(`host ${host.name}: storage pools ${pools.join(', ')}`);
   }
   return state;
 }
