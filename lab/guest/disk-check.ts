@@ -40,8 +40,10 @@ export type DiskViolation =
   | { kind: 'wrong-boot'; seq: number; slot: number; foundBoot: string }
   /** A whole block whose header disagrees with where it sits (LBA, ring size, version). */
   | { kind: 'misplaced-block'; seq: number; slot: number; detail: string }
-  /** An acknowledged seq's slot is part this write and part another, sector by sector. */
+  /** An acknowledged seq's slot is part this write and part the block it replaced, sector by sector. */
   | { kind: 'torn-block'; seq: number; slot: number; sectorsOfThisWrite: number[] }
+  /** An acknowledged seq's slot has sectors that are neither this write's nor the replaced block's. */
+  | { kind: 'corrupt-block'; seq: number; slot: number; sectorsOfThisWrite: number[] }
   /** The in-flight slot holds sectors that are neither its old block nor the new one. */
   | { kind: 'corrupt-in-flight'; seq: number; slot: number }
   /** More violations were found than are listed. */
@@ -127,11 +129,18 @@ function explain(bytes: Uint8Array, d: DecodedBlock, seq: number, slot: number, 
     }
     return { kind: 'lost-write', seq, slot, found: d.seq < seq ? 'older' : 'newer', foundSeq: d.seq };
   }
-  // Not whole: which sectors are this write's? If some are, the write was torn.
+  // Not whole: which sectors are this write's, and are the others the block it replaced (torn)?
   const mine = sectorsEqual(bytes, encodeDiskBlock(boot, seq, slots));
   const sectorsOfThisWrite = mine.flatMap((ok, i) => (ok ? [i] : []));
-  if (sectorsOfThisWrite.length > 0) return { kind: 'torn-block', seq, slot, sectorsOfThisWrite };
-  return { kind: 'lost-write', seq, slot, found: 'garbage' };
+  if (sectorsOfThisWrite.length === 0) return { kind: 'lost-write', seq, slot, found: 'garbage' };
+  const replaced = sectorsEqual(bytes, previousOccupant(seq, boot, slots));
+  const torn = mine.every((m, i) => m || replaced[i]);
+  return { kind: torn ? 'torn-block' : 'corrupt-block', seq, slot, sectorsOfThisWrite };
+}
+
+/** The block that seq's write replaced: seq - slots, or zeros before the ring wrapped (a fresh image). */
+function previousOccupant(seq: number, boot: number, slots: number): Uint8Array {
+  return seq - slots >= 1 ? encodeDiskBlock(boot, seq - slots, slots) : new Uint8Array(DISK_BLOCK_BYTES);
 }
 
 /** What the in-flight slot (seq T + 1, never acknowledged) holds; 'other' is corruption. */
@@ -139,9 +148,7 @@ function inFlightHolds(bytes: Uint8Array, seq: number, boot: number, slots: numb
   const fresh = sectorsEqual(bytes, encodeDiskBlock(boot, seq, slots));
   if (fresh.every(Boolean)) return 'new';
   const oldSeq = seq - slots;
-  // Before the ring wrapped, the old content is zeros on a fresh image.
-  const old = oldSeq >= 1 ? encodeDiskBlock(boot, oldSeq, slots) : new Uint8Array(DISK_BLOCK_BYTES);
-  const stale = sectorsEqual(bytes, old);
+  const stale = sectorsEqual(bytes, previousOccupant(seq, boot, slots));
   if (stale.every(Boolean)) return 'old';
   if (fresh.every((f, i) => f || stale[i])) return 'torn';
   if (oldSeq >= 1) return 'other';

@@ -91,6 +91,13 @@ describe('checkGuestDisk', () => {
     expect(v.violations).toEqual([{ kind: 'torn-block', seq: 45, slot: 13, sectorsOfThisWrite: [0, 1, 2, 3] }]);
   });
 
+  it('names a corrupt acknowledged block (one flipped byte) apart from a torn one', () => {
+    const img = image(16, 50);
+    img[(45 % 16) * DISK_BLOCK_BYTES + 5 * DISK_SECTOR_BYTES + 17]! ^= 0x40;
+    const v = checkGuestDisk({ image: img, logs: [log({ boot: BOOT, slots: 16, hbs: hbRun(11, (i) => i * 5) })] });
+    expect(v.violations).toEqual([{ kind: 'corrupt-block', seq: 45, slot: 13, sectorsOfThisWrite: [0, 1, 2, 3, 4, 6, 7] }]);
+  });
+
   it('accepts a torn block in the one slot being written after the last acknowledgement, and nothing else there', () => {
     const logs = [log({ boot: BOOT, slots: 16, hbs: hbRun(11, (i) => i * 5) })];
     const torn = image(16, 50);
