@@ -33,8 +33,10 @@ static inline u16 inw(u16 port) {
   __asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(port));
   return v;
 }
-static inline void outsw(u16 port, const void *buf, u32 words) {
-  __asm__ volatile("rep outsw" : "+S"(buf), "+c"(words) : "d"(port) : "memory");
+/* 32-bit PIO to the IDE data port: half the port accesses of outsw, each one a trip through
+ * QEMU's I/O dispatch under TCG. */
+static inline void outsl(u16 port, const void *buf, u32 dwords) {
+  __asm__ volatile("rep outsl" : "+S"(buf), "+c"(dwords) : "d"(port) : "memory");
 }
 static inline u64 rdtsc(void) {
   u32 lo, hi;
@@ -539,7 +541,7 @@ static void disk_step(u64 now, u64 tsc_per_block) {
   if (dk.state == DISK_WRITING) {
     if (dk.sent < BLOCK_SECTORS) {
       if (!(st & ST_DRQ)) return; /* QEMU may still be between two DRQ blocks */
-      outsw(ATA_DATA, &dk.blk[dk.sent * 128], dk.per_drq * 256);
+      outsl(ATA_DATA, &dk.blk[dk.sent * 128], dk.per_drq * 128);
       dk.sent += dk.per_drq;
       return;
     }
@@ -702,7 +704,7 @@ void guest_main(u32 magic, struct mb_info *mbi) {
   const u64 hb_period = tsc_khz * HEARTBEAT_MS;
 
   u64 t0 = now, prev = now, next_due = now, next_hb = now;
-  u64 pages_dirtied = 0, line_gap = 0, seq = 0;
+  u64 pages_dirtied = 0, line_gap = 0, seq = 0, disk_line_max = 0;
   u32 page_idx = 0, value = 1;
 
   /* RTC intervals and windows. */
@@ -781,7 +783,11 @@ void guest_main(u32 magic, struct mb_info *mbi) {
       if (++page_idx >= wss_pages) page_idx = 0, value++;
     }
     pages_dirtied += todo;
-    disk_step(now, tsc_per_block);
+    if (dk.state != DISK_OFF) {
+      disk_step(now, tsc_per_block);
+      u64 spent = rdtsc() - now; /* the loop's own disk work, inside the next gap */
+      if (spent > disk_line_max) disk_line_max = spent;
+    }
 
     /* Heartbeat. */
     if (now >= next_hb) {
@@ -802,7 +808,8 @@ void guest_main(u32 magic, struct mb_info *mbi) {
       l_field_u("felt_us", felt);
       l_field_i("stoptot_us", stoptot_us);
       l_field_u("dirtied_mib", pages_dirtied >> 8);
-      if (p.disk) l_field_u("disk_ack", dk.acked);
+      if (p.disk) l_field_u("disk_ack", dk.acked), l_field_u("disk_us", tsc_to_us(disk_line_max));
+      disk_line_max = 0;
       if (dk.errors) l_field_u("disk_err", dk.errors);
       l_emit();
       line_gap = 0;

@@ -54,6 +54,8 @@ export const HeartbeatSchema = z.object({
   dirtiedMiB: uint,
   /** Only with disk=N: the highest block seq whose write and FLUSH CACHE completed (0: none yet). */
   diskAck: uint.optional(),
+  /** Only with disk=N: the longest time one loop iteration spent on the disk since the previous line (µs). */
+  diskUs: uint.optional(),
   /** Only after a disk error: how many ferry-disk-error lines this boot printed. */
   diskErr: uint.optional(),
   /** Byte offset of the line in the file it was read from (file-specific, informative). */
@@ -145,7 +147,7 @@ export function parseGuestLine(line: string, byteOffset = 0): Parsed {
       feltUs: f.felt_us,
       stoptotUs: f.stoptot_us,
       dirtiedMiB: f.dirtied_mib,
-      ...optional(f, { disk_ack: 'diskAck', disk_err: 'diskErr' }),
+      ...optional(f, { disk_ack: 'diskAck', disk_us: 'diskUs', disk_err: 'diskErr' }),
       byteOffset,
     });
     return r.success ? r.data : undefined;
