@@ -665,6 +665,10 @@ void guest_main(u32 magic, struct mb_info *mbi) {
   u64 now = rdtsc();
   u32 boot_id = fnv1a((const char *)&now, sizeof now) ^ (rtc_sod() * 2654435761u);
 
+  if (p.disk) { /* before the boot line is built: an identify error prints a line of its own */
+    dk.boot = boot_id;
+    disk_identify();
+  }
   l_str("ferry-guest v=1");
   l_str(" boot=");
   l_hex32(boot_id);
@@ -678,8 +682,6 @@ void guest_main(u32 magic, struct mb_info *mbi) {
   l_field_u("tsc_khz", tsc_khz);
   l_str(cal_src_rtc ? " cal=rtc" : " cal=pit");
   if (p.disk) {
-    dk.boot = boot_id;
-    disk_identify();
     l_field_u("disk", p.disk);
     l_field_u("disk_sectors", dk.sectors);
     l_field_u("disk_slots", dk.slots);

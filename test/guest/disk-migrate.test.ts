@@ -3,8 +3,9 @@
  * is live-migrated between two QEMU processes on loopback that share one raw image, and the
  * checker finds every acknowledged write on the image, one boot, no heartbeat lost. Then one
  * acknowledged block of a copy of the image is damaged, and the guest is booted afresh on the
- * image: the checker names both.
- * Needs qemu-system-x86_64 (apt-get install qemu-system-x86); about 12 s under TCG.
+ * image: the checker names both. And a write error injected by QEMU's blkdebug comes out as a
+ * ferry-disk-error line, the guest going on.
+ * Needs qemu-system-x86_64 (apt-get install qemu-system-x86); about 15 s under TCG.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -38,6 +39,7 @@ describe('the lab guest disk under plain QEMU', () => {
   let src: PlainQemu | undefined;
   let dst: PlainQemu | undefined;
   let again: PlainQemu | undefined;
+  let faulty: PlainQemu | undefined;
 
   beforeAll(() => {
     requireQemu();
@@ -48,6 +50,7 @@ describe('the lab guest disk under plain QEMU', () => {
     await stopPlainQemu(src);
     await stopPlainQemu(dst);
     await stopPlainQemu(again);
+    await stopPlainQemu(faulty);
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
@@ -113,4 +116,24 @@ describe('the lab guest disk under plain QEMU', () => {
     expect(afterReboot.boot).not.toBe(verdict.boot);
     expect(afterReboot.violations[0]).toEqual({ kind: 'rebooted', boots: [verdict.boot, afterReboot.boot] });
   }, 90_000);
+
+  it('reports an ATA write error as a ferry-disk-error line and goes on writing (the checker names the error)', async () => {
+    const kernel = await ensureGuestBuilt();
+    const image = path.join(dir, 'faulty.raw');
+    fs.writeFileSync(image, Buffer.alloc(SLOTS * DISK_BLOCK_BYTES));
+    // QEMU's blkdebug driver fails the first write with EIO; werror=report hands the error to the guest.
+    const conf = path.join(dir, 'blkdebug.conf');
+    fs.writeFileSync(conf, '[inject-error]\nevent = "pwritev"\nerrno = "5"\nonce = "on"\n');
+    const log = path.join(dir, 'faulty.log');
+    faulty = await startPlainQemu({
+      kernel, append: `rate=0 disk=${RATE}`, image, serialLog: log, qmpSocket: path.join(dir, 'faulty.qmp'),
+      drive: `driver=blkdebug,config=${conf},image.filename=${image},if=ide,index=0,media=disk,cache=none,werror=report`,
+    });
+    const s = await waitForSerial(log, 'writes after the error', (x) => lastAck(x) > 10);
+    await faulty.qmp.execute('stop');
+    expect(s.diskErrors).toEqual([expect.objectContaining({ op: 'write', seq: 1 })]);
+    expect(s.heartbeats.at(-1)?.diskErr).toBe(1);
+    const verdict = await checkGuestDiskFiles({ imagePath: image, serialLogPaths: [log] });
+    expect(verdict.violations.map((v) => v.kind)).toEqual(['disk-error']);
+  }, 60_000);
 });

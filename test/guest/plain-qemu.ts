@@ -30,6 +30,8 @@ export interface PlainQemuOptions {
   image: string;
   serialLog: string;
   qmpSocket: string;
+  /** The whole -drive argument instead of the plain raw image (e.g. a blkdebug filter). */
+  drive?: string;
   /** Wait for an incoming migration on this loopback port. */
   incomingPort?: number;
 }
@@ -96,7 +98,7 @@ export async function startPlainQemu(o: PlainQemuOptions): Promise<PlainQemu> {
   const args = [
     '-machine', 'pc', '-accel', 'tcg', '-m', '64', '-display', 'none', '-monitor', 'none', '-nodefaults',
     '-kernel', o.kernel, '-append', o.append,
-    '-drive', `file=${o.image},format=raw,if=ide,index=0,media=disk,cache=none`,
+    '-drive', o.drive ?? `file=${o.image},format=raw,if=ide,index=0,media=disk,cache=none`,
     '-serial', `file:${o.serialLog}`,
     '-qmp', `unix:${o.qmpSocket},server=on,wait=off`,
     ...(o.incomingPort !== undefined ? ['-incoming', `tcp:127.0.0.1:${o.incomingPort}`] : []),
