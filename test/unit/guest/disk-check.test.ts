@@ -60,6 +60,13 @@ describe('checkGuestDisk', () => {
     expect(v.inFlight).toEqual({ seq: 41, slot: 41, holds: 'old' });
   });
 
+  it('ignores what an earlier boot left in slots this boot has not reached yet', () => {
+    const img = image(16, 40, OTHER_BOOT);
+    for (let seq = 1; seq <= 6; seq++) put(img, seq, block(seq, 16));
+    const v = checkGuestDisk({ image: img, logs: [log({ boot: BOOT, slots: 16, hbs: [[0, 0], [1, 6]] })] });
+    expect(v).toMatchObject({ clean: true, lastWritten: 6, checked: { from: 1, to: 6 }, inFlight: { seq: 7, slot: 7, holds: 'old' } });
+  });
+
   it('finds a wrapped ring clean and checks only the last `slots` seqs', () => {
     const v = checkGuestDisk({ image: image(16, 50), logs: [log({ boot: BOOT, slots: 16, hbs: hbRun(11, (i) => i * 5) })] });
     expect(v).toMatchObject({ clean: true, lastWritten: 50, checked: { from: 35, to: 50 } });
