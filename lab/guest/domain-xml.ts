@@ -1,5 +1,5 @@
 /**
- * libvirt domain XML for the lab guest: diskless, no NIC, no graphics (unless asked), no balloon, COM1 logged to a
+ * libvirt domain XML for the lab guest: diskless unless asked, no NIC, no graphics (unless asked), no balloon, COM1 logged to a
  * file. Nothing in it blocks live migration or post-copy.
  */
 export interface GuestDomainOptions {
@@ -38,7 +38,32 @@ export interface GuestDomainOptions {
    * NUMA cell and room above its RAM for the devices; it does not touch them itself.
    */
   vpmem?: Array<{ path: string; sizeMiB: number }>;
+  /**
+   * A disk the guest writes continuously (`disk=N` on its command line): self-checking 4 KiB blocks
+   * round-robin over the whole disk, each acknowledged only after a FLUSH CACHE (README.md, "The
+   * disk"; lab/guest/disk-check.ts checks the image afterwards). It is the primary IDE master.
+   */
+  disk?: GuestDisk;
 }
+
+export interface GuestDisk {
+  /** The image as the host's QEMU sees it (absolute). */
+  path: string;
+  format: 'raw' | 'qcow2';
+  /** 4 KiB blocks written per second, 1..1000. */
+  blocksPerSecond: number;
+  /**
+   * Host cache mode; default 'none'. Both allowed modes bypass the host page cache (O_DIRECT), so
+   * when the guest's FLUSH CACHE completes (QEMU fdatasyncs the image) the block is in the file
+   * for any reader, and libvirt allows live migration of the disk without VIR_MIGRATE_UNSAFE: with
+   * a host-cached mode the destination could read stale pages of shared storage. 'writeback' and
+   * 'unsafe' (which ignores flushes) are refused for that reason.
+   */
+  cache?: 'none' | 'directsync';
+}
+
+/** The guest writes at most 1000 blocks a second (guest.c clamps); more is refused here. */
+const MAX_DISK_BLOCKS_PER_SECOND = 1000;
 
 export function escapeXml(s: string): string {
   return s
@@ -49,8 +74,8 @@ export function escapeXml(s: string): string {
     .replace(/'/g, '&apos;');
 }
 
-/** The guest's kernel command line (parsed by guest.c): `rate=<MiB/s|max> [wss=<MiB>] [drift=<MiB/s>]`. */
-export function guestCmdline(rateMiBps: number | 'max', wssMiB?: number, driftMiBps?: number): string {
+/** The guest's kernel command line (parsed by guest.c): `rate=<MiB/s|max> [wss=<MiB>] [drift=<MiB/s>] [disk=<blocks/s>]`. */
+export function guestCmdline(rateMiBps: number | 'max', wssMiB?: number, driftMiBps?: number, diskBlocksPerSecond?: number): string {
   const parts: string[] = [];
   if (rateMiBps === 'max') {
     parts.push('rate=max');
@@ -68,6 +93,12 @@ export function guestCmdline(rateMiBps: number | 'max', wssMiB?: number, driftMi
     if (!Number.isInteger(driftMiBps) || driftMiBps < 0) throw new Error(`driftMiBps must be a non-negative integer, got ${driftMiBps}`);
     if (wssMiB === undefined) throw new Error('driftMiBps needs wssMiB: a working set that covers all RAM has nowhere to move');
     parts.push(`drift=${driftMiBps}`);
+  }
+  if (diskBlocksPerSecond !== undefined) {
+    if (!Number.isInteger(diskBlocksPerSecond) || diskBlocksPerSecond < 1 || diskBlocksPerSecond > MAX_DISK_BLOCKS_PER_SECOND) {
+      throw new Error(`disk.blocksPerSecond must be an integer from 1 to ${MAX_DISK_BLOCKS_PER_SECOND}, got ${diskBlocksPerSecond}`);
+    }
+    parts.push(`disk=${diskBlocksPerSecond}`);
   }
   return parts.join(' ');
 }
@@ -91,8 +122,16 @@ export function guestDomainXml(opts: GuestDomainOptions): string {
     // QEMU aligns an x86 nvdimm to 2 MiB; a size it would round is refused here, not by QEMU later.
     if (!Number.isInteger(d.sizeMiB) || d.sizeMiB < 2 || d.sizeMiB % 2 !== 0) throw new Error(`vpmem sizeMiB must be an even whole number of MiB >= 2, got ${d.sizeMiB}`);
   }
+  const disk = opts.disk;
+  if (disk !== undefined) {
+    if (!disk.path.startsWith('/')) throw new Error(`disk.path must be absolute: ${disk.path}`);
+    if (disk.format !== 'raw' && disk.format !== 'qcow2') throw new Error(`disk.format must be 'raw' or 'qcow2', got ${JSON.stringify(disk.format)}`);
+    if (disk.cache !== undefined && disk.cache !== 'none' && disk.cache !== 'directsync') {
+      throw new Error(`disk.cache must be 'none' or 'directsync' (a flushed write must be in the file, and libvirt migrates only those safely), got ${JSON.stringify(disk.cache)}`);
+    }
+  }
   const e = escapeXml;
-  const cmdline = guestCmdline(opts.rateMiBps, opts.wssMiB, opts.driftMiBps);
+  const cmdline = guestCmdline(opts.rateMiBps, opts.wssMiB, opts.driftMiBps, disk?.blocksPerSecond);
   // type 'qemu' is TCG. No <cpu>: the default model (host-passthrough / -cpu max crashed under KVM).
   return `<domain type='${opts.accel === 'kvm' ? 'kvm' : 'qemu'}'>
   <name>${e(opts.name)}</name>
@@ -119,7 +158,12 @@ ${vpmem.length === 0 ? '' : `  <features>
   <on_reboot>destroy</on_reboot>
   <on_crash>destroy</on_crash>
   <devices>${opts.emulator === undefined ? '' : `
-    <emulator>${e(opts.emulator)}</emulator>`}
+    <emulator>${e(opts.emulator)}</emulator>`}${disk === undefined ? '' : `
+    <disk type='file' device='disk'>
+      <driver name='qemu' type='${disk.format}' cache='${disk.cache ?? 'none'}'/>
+      <source file='${e(disk.path)}'/>
+      <target dev='hda' bus='ide'/>
+    </disk>`}
     <controller type='usb' model='none'/>
     <serial type='file'>
       <source path='${e(opts.serialLogPath)}' append='on'/>

@@ -28,6 +28,16 @@ static inline u8 inb(u16 port) {
   __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
   return v;
 }
+static inline u16 inw(u16 port) {
+  u16 v;
+  __asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(port));
+  return v;
+}
+/* 32-bit PIO to the IDE data port: half the port accesses of outsw, each one a trip through
+ * QEMU's I/O dispatch under TCG. */
+static inline void outsl(u16 port, const void *buf, u32 dwords) {
+  __asm__ volatile("rep outsl" : "+S"(buf), "+c"(dwords) : "d"(port) : "memory");
+}
 static inline u64 rdtsc(void) {
   u32 lo, hi;
   __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
@@ -318,6 +328,7 @@ struct params {
   u32 wss_mib;  /* 0: default */
   u32 hz;       /* timer tick; 0 = spin without hlt */
   u32 drift;    /* MiB/s the working set slides through RAM; 0 = it stays put */
+  u32 disk;     /* 4 KiB blocks/s written to the IDE disk; 0 = no disk I/O at all */
 };
 
 static void parse_cmdline(struct params *p) {
@@ -336,6 +347,9 @@ static void parse_cmdline(struct params *p) {
     } else if (starts(s, "drift=")) {
       u32 v = parse_u32(s + 6, &ok);
       if (ok) p->drift = v > 4096 ? 4096 : v;
+    } else if (starts(s, "disk=")) {
+      u32 v = parse_u32(s + 5, &ok);
+      if (ok) p->disk = v > 1000 ? 1000 : v;
     } else if (starts(s, "hz=")) {
       u32 v = parse_u32(s + 3, &ok);
       if (ok) p->hz = v == 0 ? 0 : v < 20 ? 20 : v > 10000 ? 10000 : v; /* PIT: >= 18.2 Hz */
@@ -355,6 +369,192 @@ void guest_fault(u32 vec) {
 
 static u64 tsc_khz;
 static u64 tsc_to_us(u64 d) { return udiv64_32(d * 1000, (u32)tsc_khz, 0); }
+
+/* ---------------------------------------------------------------- the disk (disk=N)
+ *
+ * The primary IDE master of the i440fx/PIIX controller (legacy ports), driven with ATA PIO and
+ * polled (nIEN set: no IRQ14). Every write is a 4 KiB block (8 sectors) that checks itself; it
+ * counts as acknowledged only once the FLUSH CACHE that follows it has completed, i.e. once QEMU
+ * has made it durable in the image (cache=none: the flush is an fdatasync of the file).
+ *
+ * The I/O is a state machine advanced once per loop iteration, so a slow host flush never holds
+ * the loop: an iteration either issues a command, copies one DRQ block into the data port, or
+ * polls a status register. The stall meter keeps measuring the vCPU, not the disk.
+ *
+ * Block layout (little-endian), slot = seq mod slots, LBA = slot * 8:
+ *   0 magic "FDSK"  4 version 1  8 boot id  12 slots  16 seq (u64)  24 LBA (u64)
+ *   32..4091 fill: word i = disk_fill(boot, seq, i)   4092 FNV-1a 32 of bytes 0..4091
+ */
+#define ATA_DATA 0x1F0
+#define ATA_ERROR 0x1F1
+#define ATA_COUNT 0x1F2
+#define ATA_LBA0 0x1F3
+#define ATA_LBA1 0x1F4
+#define ATA_LBA2 0x1F5
+#define ATA_DRIVE 0x1F6
+#define ATA_CMD 0x1F7 /* status on read */
+#define ATA_CTL 0x3F6 /* alternate status on read */
+#define ST_BSY 0x80
+#define ST_DF 0x20
+#define ST_DRQ 0x08
+#define ST_ERR 0x01
+#define BLOCK_SECTORS 8u
+#define BLOCK_WORDS 1024u /* u32 words per 4 KiB block */
+#define MAX_SLOTS (1u << 20) /* a 4 GiB ring at most (LBA28 reaches 128 GiB) */
+#define DISK_MAGIC 0x4b534446u /* "FDSK" */
+#define DISK_TIMEOUT_MS 10000u
+
+enum disk_state { DISK_OFF, DISK_IDLE, DISK_WRITING, DISK_FLUSHING };
+static struct {
+  enum disk_state state;
+  u32 sectors, slots, per_drq, sent, errors, boot;
+  u64 seq, acked, started, retry_at;
+  u32 blk[BLOCK_WORDS];
+} dk;
+
+/* Reading the alternate status four times is the 400 ns the drive may need after a select. */
+static u8 ata_settle(void) {
+  u8 st = 0;
+  for (int i = 0; i < 4; i++) st = inb(ATA_CTL);
+  return st;
+}
+
+/* Waits (bounded) until BSY clears; returns the status, or 0xFF on time-out. Boot time only. */
+static u8 ata_wait_ready(void) {
+  for (u32 spins = 0; spins < 10000000u; spins++) {
+    u8 st = inb(ATA_CMD);
+    if (!(st & ST_BSY)) return st;
+  }
+  return 0xFF;
+}
+
+static void disk_error(const char *op, u8 status) {
+  dk.errors++;
+  l_str("ferry-disk-error boot=");
+  l_hex32(dk.boot);
+  l_str(" op=");
+  l_str(op);
+  l_field_u("seq", dk.seq);
+  l_str(" status=");
+  l_hex32(status);
+  l_str(" error=");
+  l_hex32(inb(ATA_ERROR));
+  l_emit();
+}
+
+/* IDENTIFY the primary master and choose the PIO mode; dk.slots stays 0 when there is no disk. */
+static void disk_identify(void) {
+  u16 id[256];
+  outb(ATA_CTL, 0x02); /* nIEN: no IRQ14, everything is polled */
+  outb(ATA_DRIVE, 0xA0);
+  ata_settle();
+  outb(ATA_COUNT, 0);
+  outb(ATA_LBA0, 0);
+  outb(ATA_LBA1, 0);
+  outb(ATA_LBA2, 0);
+  outb(ATA_CMD, 0xEC);
+  u8 st = inb(ATA_CMD);
+  if (st == 0 || st == 0xFF) { /* nothing on the bus */
+    disk_error("identify", st);
+    return;
+  }
+  st = ata_wait_ready();
+  if (st == 0xFF || (st & (ST_ERR | ST_DF)) || !(st & ST_DRQ) || inb(ATA_LBA1) || inb(ATA_LBA2)) {
+    disk_error("identify", st); /* an ATAPI device (CD-ROM) also ends here */
+    return;
+  }
+  for (u32 i = 0; i < 256; i++) id[i] = inw(ATA_DATA);
+  dk.sectors = (u32)id[60] | ((u32)id[61] << 16); /* LBA28-addressable sectors */
+  dk.slots = dk.sectors / BLOCK_SECTORS;
+  if (dk.slots > MAX_SLOTS) dk.slots = MAX_SLOTS;
+  /* SET MULTIPLE MODE 8: the whole block in one DRQ burst, one 4 KiB write for QEMU. */
+  dk.per_drq = 1;
+  outb(ATA_COUNT, BLOCK_SECTORS);
+  outb(ATA_CMD, 0xC6);
+  st = ata_wait_ready();
+  if (st != 0xFF && !(st & (ST_ERR | ST_DF))) dk.per_drq = BLOCK_SECTORS;
+}
+
+/* The fill of word i of block (boot, seq): a 32-bit mix, so no two sectors of the ring agree. */
+static u32 disk_fill(u32 boot, u64 seq, u32 i) {
+  u32 x = boot * 0x9E3779B1u ^ (u32)seq * 0x85EBCA77u ^ (u32)(seq >> 32) * 0xC2B2AE3Du ^ i;
+  x ^= x >> 16;
+  x *= 0x7FEB352Du;
+  x ^= x >> 15;
+  x *= 0x846CA68Bu;
+  x ^= x >> 16;
+  return x;
+}
+
+static void disk_start(u64 now) {
+  u32 slot;
+  (void)udiv64_32(dk.seq, dk.slots, &slot);
+  u32 lba = slot * BLOCK_SECTORS;
+  dk.blk[0] = DISK_MAGIC;
+  dk.blk[1] = 1;
+  dk.blk[2] = dk.boot;
+  dk.blk[3] = dk.slots;
+  dk.blk[4] = (u32)dk.seq;
+  dk.blk[5] = (u32)(dk.seq >> 32);
+  dk.blk[6] = lba;
+  dk.blk[7] = 0;
+  for (u32 i = 8; i < BLOCK_WORDS - 1; i++) dk.blk[i] = disk_fill(dk.boot, dk.seq, i);
+  dk.blk[BLOCK_WORDS - 1] = fnv1a((const char *)dk.blk, BLOCK_WORDS * 4 - 4);
+  outb(ATA_DRIVE, (u8)(0xE0 | ((lba >> 24) & 0x0F)));
+  ata_settle();
+  outb(ATA_COUNT, BLOCK_SECTORS);
+  outb(ATA_LBA0, (u8)lba);
+  outb(ATA_LBA1, (u8)(lba >> 8));
+  outb(ATA_LBA2, (u8)(lba >> 16));
+  outb(ATA_CMD, dk.per_drq > 1 ? 0xC5 : 0x30); /* WRITE MULTIPLE : WRITE SECTORS */
+  dk.sent = 0;
+  dk.started = now;
+  dk.state = DISK_WRITING;
+}
+
+/* One step of the disk's state machine; at most one DRQ block of PIO per call. */
+static void disk_step(u64 now, u64 tsc_per_block) {
+  if (dk.state == DISK_OFF) return;
+  if (dk.state == DISK_IDLE) {
+    if (now < dk.retry_at) return;
+    disk_start(now);
+    return;
+  }
+  u8 st = inb(ATA_CMD);
+  if (st & ST_BSY) {
+    if (now - dk.started > tsc_khz * DISK_TIMEOUT_MS) {
+      disk_error("timeout", st);
+      outb(ATA_CTL, 0x06); /* SRST, then back to nIEN only */
+      ata_settle();
+      outb(ATA_CTL, 0x02);
+      dk.state = DISK_IDLE;
+      dk.retry_at = now + tsc_khz * 1000;
+    }
+    return;
+  }
+  if (st & (ST_ERR | ST_DF)) {
+    disk_error(dk.state == DISK_FLUSHING ? "flush" : "write", st);
+    dk.state = DISK_IDLE; /* the same seq again in a second */
+    dk.retry_at = now + tsc_khz * 1000;
+    return;
+  }
+  if (dk.state == DISK_WRITING) {
+    if (dk.sent < BLOCK_SECTORS) {
+      if (!(st & ST_DRQ)) return; /* QEMU may still be between two DRQ blocks */
+      outsl(ATA_DATA, &dk.blk[dk.sent * 128], dk.per_drq * 128);
+      dk.sent += dk.per_drq;
+      return;
+    }
+    outb(ATA_CMD, 0xE7); /* FLUSH CACHE: the write is acknowledged when this completes */
+    dk.state = DISK_FLUSHING;
+    return;
+  }
+  /* DISK_FLUSHING, done: the block is durable. */
+  dk.acked = dk.seq++;
+  dk.state = DISK_IDLE;
+  /* Paced from when the previous write was issued; a slow disk lowers the rate, never bursts. */
+  dk.retry_at = dk.started + tsc_per_block;
+}
 
 /* Drift correction: the TSC rate from a 2 s calibration is off by tens of ppm (interrupt
  * latency). Most one-second intervals contain no stop, so the median of the raw estimates of
@@ -385,7 +585,7 @@ struct interval {
 };
 
 void guest_main(u32 magic, struct mb_info *mbi) {
-  struct params p = {.rate = 0, .rate_max = 0, .wss_mib = 0, .hz = 1000, .drift = 0};
+  struct params p = {.rate = 0, .rate_max = 0, .wss_mib = 0, .hz = 1000, .drift = 0, .disk = 0};
   u32 mem_end = 0; /* exclusive end of usable RAM above 1 MiB */
 
   serial_init();
@@ -465,6 +665,10 @@ void guest_main(u32 magic, struct mb_info *mbi) {
   u64 now = rdtsc();
   u32 boot_id = fnv1a((const char *)&now, sizeof now) ^ (rtc_sod() * 2654435761u);
 
+  if (p.disk) { /* before the boot line is built: an identify error prints a line of its own */
+    dk.boot = boot_id;
+    disk_identify();
+  }
   l_str("ferry-guest v=1");
   l_str(" boot=");
   l_hex32(boot_id);
@@ -477,7 +681,15 @@ void guest_main(u32 magic, struct mb_info *mbi) {
   if (p.drift) l_field_u("drift", p.drift);
   l_field_u("tsc_khz", tsc_khz);
   l_str(cal_src_rtc ? " cal=rtc" : " cal=pit");
+  if (p.disk) {
+    l_field_u("disk", p.disk);
+    l_field_u("disk_sectors", dk.sectors);
+    l_field_u("disk_slots", dk.slots);
+    l_field_u("disk_per_drq", dk.per_drq);
+  }
   l_emit();
+  if (p.disk && dk.slots) dk.state = DISK_IDLE, dk.seq = 1; /* seq 0 is never written: disk_ack=0 means none yet */
+  const u64 tsc_per_block = p.disk ? udiv64_32(tsc_khz * 1000, p.disk, 0) : 0;
 
   /* Pacing: one page per tsc_per_page, never catching up more than 100 ms of backlog. */
   u64 tsc_per_page = 0;
@@ -494,7 +706,7 @@ void guest_main(u32 magic, struct mb_info *mbi) {
   const u64 hb_period = tsc_khz * HEARTBEAT_MS;
 
   u64 t0 = now, prev = now, next_due = now, next_hb = now;
-  u64 pages_dirtied = 0, line_gap = 0, seq = 0;
+  u64 pages_dirtied = 0, line_gap = 0, seq = 0, disk_line_max = 0;
   u32 page_idx = 0, value = 1;
 
   /* RTC intervals and windows. */
@@ -573,6 +785,11 @@ void guest_main(u32 magic, struct mb_info *mbi) {
       if (++page_idx >= wss_pages) page_idx = 0, value++;
     }
     pages_dirtied += todo;
+    if (dk.state != DISK_OFF) {
+      disk_step(now, tsc_per_block);
+      u64 spent = rdtsc() - now; /* the loop's own disk work, inside the next gap */
+      if (spent > disk_line_max) disk_line_max = spent;
+    }
 
     /* Heartbeat. */
     if (now >= next_hb) {
@@ -593,6 +810,9 @@ void guest_main(u32 magic, struct mb_info *mbi) {
       l_field_u("felt_us", felt);
       l_field_i("stoptot_us", stoptot_us);
       l_field_u("dirtied_mib", pages_dirtied >> 8);
+      if (p.disk) l_field_u("disk_ack", dk.acked), l_field_u("disk_us", tsc_to_us(disk_line_max));
+      disk_line_max = 0;
+      if (dk.errors) l_field_u("disk_err", dk.errors);
       l_emit();
       line_gap = 0;
       win_new = 0;

@@ -19,6 +19,14 @@ export const GuestBootSchema = z.object({
   hz: uint,
   tscKhz: uint,
   cal: z.enum(['rtc', 'pit']),
+  /** Only with disk=N: the blocks per second asked for. */
+  disk: uint.optional(),
+  /** Only with disk=N: the disk's LBA28 sectors from IDENTIFY (0: no disk found). */
+  diskSectors: uint.optional(),
+  /** Only with disk=N: the 4 KiB slots of the ring the guest writes round-robin (0: no disk). */
+  diskSlots: uint.optional(),
+  /** Only with disk=N: sectors per DRQ burst (8 after SET MULTIPLE, else 1). */
+  diskPerDrq: uint.optional(),
   byteOffset: uint,
 });
 export type GuestBoot = z.infer<typeof GuestBootSchema>;
@@ -44,10 +52,26 @@ export const HeartbeatSchema = z.object({
   stoptotUs: sint,
   /** MiB dirtied since boot (pages touched / 256). */
   dirtiedMiB: uint,
+  /** Only with disk=N: the highest block seq whose write and FLUSH CACHE completed (0: none yet). */
+  diskAck: uint.optional(),
+  /** Only with disk=N: the longest time one loop iteration spent on the disk since the previous line (µs). */
+  diskUs: uint.optional(),
+  /** Only after a disk error: how many ferry-disk-error lines this boot printed. */
+  diskErr: uint.optional(),
   /** Byte offset of the line in the file it was read from (file-specific, informative). */
   byteOffset: uint,
 });
 export type Heartbeat = z.infer<typeof HeartbeatSchema>;
+
+/** A `ferry-disk-error` line: an ATA command failed or timed out; the guest retries the same seq. */
+export interface GuestDiskError {
+  kind: 'disk-error';
+  boot: string;
+  op: string;
+  seq: number;
+  text: string;
+  byteOffset: number;
+}
 
 export interface GuestFault {
   kind: 'fault';
@@ -67,6 +91,7 @@ export interface ParsedSerial {
   boots: GuestBoot[];
   heartbeats: Heartbeat[];
   faults: GuestFault[];
+  diskErrors: GuestDiskError[];
   fragments: SerialFragment[];
 }
 
@@ -95,7 +120,14 @@ function fields(body: string): Record<string, string> {
   return out;
 }
 
-type Parsed = GuestBoot | Heartbeat | GuestFault | undefined;
+type Parsed = GuestBoot | Heartbeat | GuestFault | GuestDiskError | undefined;
+
+/** The fields a line carries only in some configurations: absent stays absent (not undefined). */
+function optional(f: Record<string, string>, names: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [wire, key] of Object.entries(names)) if (f[wire] !== undefined) out[key] = f[wire];
+  return out;
+}
 
 /** Parses one line (without its newline). Returns undefined when it is not a valid guest line. */
 export function parseGuestLine(line: string, byteOffset = 0): Parsed {
@@ -115,6 +147,7 @@ export function parseGuestLine(line: string, byteOffset = 0): Parsed {
       feltUs: f.felt_us,
       stoptotUs: f.stoptot_us,
       dirtiedMiB: f.dirtied_mib,
+      ...optional(f, { disk_ack: 'diskAck', disk_us: 'diskUs', disk_err: 'diskErr' }),
       byteOffset,
     });
     return r.success ? r.data : undefined;
@@ -129,9 +162,15 @@ export function parseGuestLine(line: string, byteOffset = 0): Parsed {
       hz: f.hz,
       tscKhz: f.tsc_khz,
       cal: f.cal,
+      ...optional(f, { disk: 'disk', disk_sectors: 'diskSectors', disk_slots: 'diskSlots', disk_per_drq: 'diskPerDrq' }),
       byteOffset,
     });
     return r.success ? r.data : undefined;
+  }
+  if (body.startsWith('ferry-disk-error ')) {
+    const seq = Number(f.seq);
+    if (!/^[0-9a-f]{8}$/.test(f.boot ?? '') || !f.op || !Number.isSafeInteger(seq)) return undefined;
+    return { kind: 'disk-error', boot: f.boot!, op: f.op, seq, text: body, byteOffset };
   }
   if (body.startsWith('ferry-fault')) return { kind: 'fault', text: body, byteOffset };
   return undefined;
@@ -139,7 +178,7 @@ export function parseGuestLine(line: string, byteOffset = 0): Parsed {
 
 /** Parses the whole text of a serial log. Pure. */
 export function parseGuestSerial(text: string): ParsedSerial {
-  const out: ParsedSerial = { boots: [], heartbeats: [], faults: [], fragments: [] };
+  const out: ParsedSerial = { boots: [], heartbeats: [], faults: [], diskErrors: [], fragments: [] };
   let pos = 0;
   while (pos < text.length) {
     const nl = text.indexOf('\n', pos);
@@ -152,6 +191,7 @@ export function parseGuestSerial(text: string): ParsedSerial {
       if (r === undefined) out.fragments.push({ text: line, byteOffset, tail: nl < 0 });
       else if (r.kind === 'hb') out.heartbeats.push(r);
       else if (r.kind === 'boot') out.boots.push(r);
+      else if (r.kind === 'disk-error') out.diskErrors.push(r);
       else out.faults.push(r);
     }
     pos = end + 1;
@@ -178,11 +218,12 @@ export async function readGuestSerial(path: string, opts: { missingOk?: boolean 
  * prefix + suffix pair passes the checksum.
  */
 export function mergeGuestSerial(logs: ParsedSerial[]): ParsedSerial {
-  const all: ParsedSerial = { boots: [], heartbeats: [], faults: [], fragments: [] };
+  const all: ParsedSerial = { boots: [], heartbeats: [], faults: [], diskErrors: [], fragments: [] };
   for (const l of logs) {
     all.boots.push(...l.boots);
     all.heartbeats.push(...l.heartbeats);
     all.faults.push(...l.faults);
+    all.diskErrors.push(...l.diskErrors);
     all.fragments.push(...l.fragments);
   }
   const used = new Set<SerialFragment>();
@@ -195,6 +236,7 @@ export function mergeGuestSerial(logs: ParsedSerial[]): ParsedSerial {
       used.add(pre).add(suf);
       if (r.kind === 'hb') all.heartbeats.push(r);
       else if (r.kind === 'boot') all.boots.push(r);
+      else if (r.kind === 'disk-error') all.diskErrors.push(r);
       else all.faults.push(r);
       break;
     }

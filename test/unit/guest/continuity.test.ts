@@ -5,7 +5,7 @@ import type { Heartbeat, ParsedSerial } from '../../../lab/guest/serial';
 const hb = (seq: number, tMs: number, byteOffset: number, boot = 'e5678aa3'): Heartbeat => ({
   kind: 'hb', boot, seq, tMs, gapUs: 5000, edge: 1, stopUs: 0, winUs: 0, feltUs: 0, stoptotUs: 0, dirtiedMiB: 0, byteOffset,
 });
-const log = (...heartbeats: Heartbeat[]): ParsedSerial => ({ boots: [], heartbeats, faults: [], fragments: [] });
+const log = (...heartbeats: Heartbeat[]): ParsedSerial => ({ boots: [], heartbeats, faults: [], diskErrors: [], fragments: [] });
 
 describe('moveContinuity', () => {
   it('a guest that goes on: the destination starts one past the source', () => {

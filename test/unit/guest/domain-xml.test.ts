@@ -162,6 +162,42 @@ describe('guestDomainXml', () => {
   });
 });
 
+describe('guestDomainXml with a disk', () => {
+  const disk = { path: '/var/lib/ferry/shared/g1.raw', format: 'raw', blocksPerSecond: 50 } as const;
+
+  it('adds the primary IDE master, uncached, and disk=N on the command line', () => {
+    const d = parseXml(guestDomainXml({ ...base, disk }));
+    expect(one(d, 'os/cmdline').text).toBe('rate=50 disk=50');
+    const el = one(d, 'devices/disk');
+    expect(el.attrs).toEqual({ type: 'file', device: 'disk' });
+    expect(one(el, 'driver').attrs).toEqual({ name: 'qemu', type: 'raw', cache: 'none' });
+    expect(one(el, 'source').attrs).toEqual({ file: disk.path });
+    expect(one(el, 'target').attrs).toEqual({ dev: 'hda', bus: 'ide' });
+  });
+
+  it('takes qcow2, directsync and escapes the path', () => {
+    const el = one(parseXml(guestDomainXml({ ...base, disk: { path: "/d/a'&b.qcow2", format: 'qcow2', blocksPerSecond: 1, cache: 'directsync' } })), 'devices/disk');
+    expect(one(el, 'driver').attrs).toEqual({ name: 'qemu', type: 'qcow2', cache: 'directsync' });
+    expect(one(el, 'source').attrs.file).toBe("/d/a'&b.qcow2");
+  });
+
+  it('leaves the XML of a guest without a disk as it was', () => {
+    const without = guestDomainXml(base);
+    const withDisk = guestDomainXml({ ...base, disk });
+    expect(without).not.toContain('<disk');
+    expect(withDisk.replace(/\n    <disk [\s\S]*?<\/disk>/, '').replace('rate=50 disk=50', 'rate=50')).toBe(without);
+  });
+
+  it('refuses a bad disk, naming the field and what is allowed', () => {
+    expect(() => guestDomainXml({ ...base, disk: { ...disk, path: 'g1.raw' } })).toThrow(/disk.path must be absolute: g1.raw/);
+    expect(() => guestDomainXml({ ...base, disk: { ...disk, format: 'vmdk' as 'raw' } })).toThrow(/disk.format must be 'raw' or 'qcow2', got "vmdk"/);
+    expect(() => guestDomainXml({ ...base, disk: { ...disk, cache: 'writeback' as 'none' } })).toThrow(/disk.cache must be 'none' or 'directsync'.*got "writeback"/);
+    expect(() => guestDomainXml({ ...base, disk: { ...disk, blocksPerSecond: 0 } })).toThrow(/disk.blocksPerSecond must be an integer from 1 to 1000, got 0/);
+    expect(() => guestDomainXml({ ...base, disk: { ...disk, blocksPerSecond: 1001 } })).toThrow(/got 1001/);
+    expect(() => guestDomainXml({ ...base, disk: { ...disk, blocksPerSecond: 2.5 } })).toThrow(/got 2.5/);
+  });
+});
+
 describe('guestCmdline', () => {
   it('formats the parameters the guest parses', () => {
     expect(guestCmdline(0)).toBe('rate=0');
@@ -171,5 +207,7 @@ describe('guestCmdline', () => {
     expect(guestCmdline('max', 16, 0)).toBe('rate=max wss=16');
     expect(() => guestCmdline('max', undefined, 8)).toThrow(/driftMiBps needs wssMiB/);
     expect(() => guestCmdline('max', 16, -1)).toThrow(/driftMiBps/);
+    expect(guestCmdline(0, undefined, undefined, 25)).toBe('rate=0 disk=25');
+    expect(guestCmdline(5, 16, 2, 1000)).toBe('rate=5 wss=16 drift=2 disk=1000');
   });
 });

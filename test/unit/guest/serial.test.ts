@@ -240,3 +240,26 @@ describe('stallSince (host-side reset)', () => {
     expect(r.feltUs).toBeGreaterThan(r.maxGapUs);
   });
 });
+
+describe('disk fields (disk=N)', () => {
+  it('reads the ring and disk_ack from a real guest started with disk=50, and nothing of them without it', () => {
+    const parsed = parseGuestSerial(fixture('disk-boot-d00727cd.txt'));
+    expect(parsed.boots).toEqual([
+      expect.objectContaining({ boot: 'd00727cd', disk: 50, diskSectors: 8192, diskSlots: 1024, diskPerDrq: 8 }),
+    ]);
+    expect(parsed.heartbeats).toEqual([expect.objectContaining({ boot: 'd00727cd', seq: 0, diskAck: 0 })]);
+    expect(parsed.diskErrors).toEqual([]);
+
+    const plain = parseGuestSerial(fixture('precopy-src.txt'));
+    expect(plain.heartbeats.length).toBeGreaterThan(0);
+    for (const h of plain.heartbeats) expect(Object.keys(h)).not.toContain('diskAck');
+    for (const b of plain.boots) expect(Object.keys(b)).not.toContain('diskSlots');
+  });
+
+  it('reads a ferry-disk-error line, and drops one whose checksum does not match', () => {
+    const body = 'ferry-disk-error boot=d00727cd op=timeout seq=17 status=000000d0 error=00000000';
+    const good = `${body} ck=${fnv1a32(body).toString(16).padStart(8, '0')}`;
+    expect(parseGuestLine(good, 9)).toEqual({ kind: 'disk-error', boot: 'd00727cd', op: 'timeout', seq: 17, text: body, byteOffset: 9 });
+    expect(parseGuestLine(good.replace('seq=17', 'seq=18'))).toBeUndefined();
+  });
+});
