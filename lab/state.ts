@@ -38,6 +38,16 @@ export const LabVmSchema = z.object({
   rateMiBps: z.union([z.number().min(0), z.literal('max')]),
   wssMiB: z.number().int().positive().nullable(),
   stallMark: GuestMarkSchema.nullable(),
+  /** The disk the guest writes and checks (lab/storage.ts pools); absent: a diskless guest. */
+  disk: z.object({
+    pool: z.enum(['local', 'shared']),
+    volume: z.string(),
+    /** The image as each host's QEMU sees it. */
+    path: z.string(),
+    format: z.enum(['raw', 'qcow2']),
+    sizeMiB: z.number().int().positive(),
+    blocksPerSecond: z.number().int().positive(),
+  }).optional(),
 });
 export type LabVm = z.infer<typeof LabVmSchema>;
 

@@ -42,7 +42,8 @@ export function poolDirOutside(hostName: string, pool: LabPool): string {
   return pool.shared ? pool.path : hostPath(hostName, pool.path);
 }
 
-async function virsh(hostName: string, args: string[]): Promise<string> {
+/** virsh against the host's own daemon (lab only: ferry itself speaks libvirt's protocol). */
+export async function virshOn(hostName: string, args: string[]): Promise<string> {
   const { stdout } = await execFileAsync('virsh', ['-c', hostUri(hostName), ...args], { encoding: 'utf8' });
   return stdout;
 }
@@ -50,7 +51,7 @@ async function virsh(hostName: string, args: string[]): Promise<string> {
 /** What virsh's `pool-info` says of a pool, or undefined when the host has no such pool. */
 async function poolState(hostName: string, name: string): Promise<{ active: boolean; autostart: boolean } | undefined> {
   try {
-    const out = await virsh(hostName, ['pool-info', name]);
+    const out = await virshOn(hostName, ['pool-info', name]);
     return { active: /^State:\s+running/m.test(out), autostart: /^Autostart:\s+yes/m.test(out) };
   } catch {
     return undefined;
@@ -64,15 +65,15 @@ export async function ensureLabPools(hostName: string): Promise<string[]> {
     fs.mkdirSync(poolDirOutside(hostName, pool), { recursive: true });
     let state = await poolState(hostName, pool.name);
     if (!state) {
-      await virsh(hostName, ['pool-define-as', pool.name, 'dir', '--target', pool.path]);
+      await virshOn(hostName, ['pool-define-as', pool.name, 'dir', '--target', pool.path]);
       changed.push(`${pool.name} defined`);
       state = { active: false, autostart: false };
     }
     if (!state.active) {
-      await virsh(hostName, ['pool-start', pool.name]);
+      await virshOn(hostName, ['pool-start', pool.name]);
       changed.push(`${pool.name} started`);
     }
-    if (!state.autostart) await virsh(hostName, ['pool-autostart', pool.name]);
+    if (!state.autostart) await virshOn(hostName, ['pool-autostart', pool.name]);
   }
   return changed;
 }

@@ -10,6 +10,7 @@ import {
 } from './guest/serial';
 import { findDomain, withHostClient, withHostClients } from './host-clients';
 import { hostPath } from './hosts';
+import { LAB_LOCAL_POOL, labSharedPool, poolDirOutside, virshOn } from './storage';
 import { startPlacement } from './placement';
 import { waitFor } from './proc';
 import { requireLabState, writeLabState, type LabHost, type LabState, type LabVm } from './state';
@@ -26,7 +27,7 @@ export const LAB_PROJECT_ID = '00000000-0000-4000-8000-00000000f0e1';
 export const LAB_USER_ID = '00000000-0000-4000-8000-00000000f0e2';
 
 const KERNEL_INSIDE = '/var/lib/libvirt/boot/ferry-guest.elf';
-const serialInside = (vm: string) => `/var/log/libvirt/qemu/${vm}-serial.log`;
+export const serialInside = (vm: string) => `/var/log/libvirt/qemu/${vm}-serial.log`;
 
 export interface CreateVmOptions {
   name: string;
@@ -45,6 +46,24 @@ export interface CreateVmOptions {
   vpmem?: number;
   /** Written at offset 0 of each of its namespaces before the guest starts (the host's write a test looks for after a move). */
   vpmemSeed?: Buffer;
+  /**
+   * A disk the guest writes continuously and a checker reads afterwards (lab/guest/disk-check.ts),
+   * as a volume of the host's local pool (moved by block migration) or of the shared pool.
+   */
+  disk?: LabDiskOptions;
+}
+
+export interface LabDiskOptions {
+  pool: 'local' | 'shared';
+  sizeMiB: number;
+  /** 4 KiB blocks the guest writes a second (each flushed before it counts). */
+  blocksPerSecond: number;
+  format?: 'raw' | 'qcow2';
+  /**
+   * Bytes written at the start of the volume before the guest starts: data a block migration
+   * must carry (the guest's own ring overwrites it slot by slot as it goes).
+   */
+  fillMiB?: number;
 }
 
 export function validateCreateVm(o: CreateVmOptions, state: LabState): void {
@@ -78,6 +97,16 @@ export function validateCreateVm(o: CreateVmOptions, state: LabState): void {
       throw new Error(`vpmem must be a whole number from 1 to the ${host.pmemNamespaces.length} persistent-memory namespaces of ${host.name}, got ${o.vpmem}`);
     }
     if (host.pmemNamespaces.length === 0) throw new Error(`${host.name} has no persistent-memory namespaces: bring the lab up with some (pmemNamespaces)`);
+  }
+  if (o.disk !== undefined) {
+    const d = o.disk;
+    if (d.pool !== 'local' && d.pool !== 'shared') throw new Error(`disk.pool must be 'local' or 'shared', got ${JSON.stringify(d.pool)}`);
+    if (!Number.isInteger(d.sizeMiB) || d.sizeMiB < 1 || d.sizeMiB > 4096) throw new Error(`disk.sizeMiB must be a whole number of MiB from 1 to 4096, got ${d.sizeMiB}`);
+    if (d.format !== undefined && d.format !== 'raw' && d.format !== 'qcow2') throw new Error(`disk.format must be 'raw' or 'qcow2', got ${JSON.stringify(d.format)}`);
+    if (d.fillMiB !== undefined && !(Number.isInteger(d.fillMiB) && d.fillMiB >= 0 && d.fillMiB <= d.sizeMiB)) {
+      throw new Error(`disk.fillMiB must be a whole number of MiB from 0 to disk.sizeMiB (${d.sizeMiB}), got ${d.fillMiB}`);
+    }
+    if ((d.format ?? 'raw') === 'qcow2' && d.fillMiB) throw new Error('disk.fillMiB works on raw volumes only');
   }
   if (o.vpmemSeed !== undefined && o.vpmem === undefined) throw new Error('vpmemSeed needs vpmem: a guest without namespaces has nowhere to hold it');
   if (o.driftMiBps && o.wssMiB === undefined) {
@@ -126,6 +155,7 @@ export async function createLabVm(o: CreateVmOptions): Promise<LabVm> {
     rateMiBps: o.rateMiBps,
     wssMiB: o.wssMiB ?? null,
     stallMark: null,
+    ...(o.disk ? { disk: await createLabDisk(host.name, o.name, o.disk) } : {}),
   };
   const xml = guestDomainXml({
     name: vm.name,
@@ -141,6 +171,7 @@ export async function createLabVm(o: CreateVmOptions): Promise<LabVm> {
     ...(o.graphicsPassword !== undefined ? { graphicsPassword: o.graphicsPassword } : {}),
     ...(o.emulator !== undefined ? { emulator: o.emulator } : {}),
     ...(namespaces.length ? { vpmem: namespaces.map((ns) => ({ path: ns.path, sizeMiB: ns.sizeMiB })) } : {}),
+    ...(vm.disk ? { disk: { path: vm.disk.path, format: vm.disk.format, blocksPerSecond: vm.disk.blocksPerSecond } } : {}),
   });
   await withHostClient(o.host, async (c) => {
     const dom = await c.domainDefineXml(xml);
@@ -155,7 +186,8 @@ export async function createLabVm(o: CreateVmOptions): Promise<LabVm> {
     rpUuid: host.uuid,
     vcpus: vm.vcpus,
     memoryMb: vm.memoryMiB,
-    diskGb: 0,
+    // A local disk uses the host's DISK_GB (as Nova counts a local root disk); a shared one does not.
+    diskGb: vm.disk?.pool === 'local' ? Math.ceil(vm.disk.sizeMiB / 1024) : 0,
     ...(namespaces.length ? { custom: pmemInventory(namespaces) } : {}),
     projectId: LAB_PROJECT_ID,
     userId: LAB_USER_ID,
@@ -163,6 +195,42 @@ export async function createLabVm(o: CreateVmOptions): Promise<LabVm> {
   const fresh = requireLabState();
   writeLabState({ ...fresh, vms: [...fresh.vms.filter((v) => v.name !== vm.name), vm] });
   return vm;
+}
+
+/**
+ * The guest's volume in the host's pool, made fresh: an old one of the same name (a VM deleted
+ * without its disk) is replaced, since the checker judges the image from this boot on.
+ */
+async function createLabDisk(hostName: string, vmName: string, d: LabDiskOptions): Promise<NonNullable<LabVm['disk']>> {
+  const pool = d.pool === 'local' ? LAB_LOCAL_POOL : labSharedPool();
+  const format = d.format ?? 'raw';
+  const volume = `${vmName}.${format}`;
+  await removeLabVolume(hostName, pool.name, volume);
+  await virshOn(hostName, ['vol-create-as', pool.name, volume, `${d.sizeMiB}M`, '--format', format]);
+  const path = `${pool.path}/${volume}`;
+  if (d.fillMiB) {
+    const fd = fs.openSync(`${poolDirOutside(hostName, pool)}/${volume}`, 'r+');
+    try {
+      const chunk = Buffer.alloc(1024 * 1024);
+      for (let i = 0; i < d.fillMiB; i++) {
+        chunk.fill(`ferry-lab-fill ${vmName} MiB ${i} `);
+        fs.writeSync(fd, chunk, 0, chunk.length, i * chunk.length);
+      }
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+  return { pool: d.pool, volume, path, format, sizeMiB: d.sizeMiB, blocksPerSecond: d.blocksPerSecond };
+}
+
+/** Deletes the volume from the host's pool if it is there (the pool refreshed first: files change behind it). */
+export async function removeLabVolume(hostName: string, poolName: string, volume: string): Promise<boolean> {
+  await virshOn(hostName, ['pool-refresh', poolName]);
+  const list = await virshOn(hostName, ['vol-list', poolName]);
+  if (!list.split('\n').some((l) => l.trim().split(/\s+/)[0] === volume)) return false;
+  await virshOn(hostName, ['vol-delete', '--pool', poolName, volume]);
+  return true;
 }
 
 /**
@@ -276,5 +344,10 @@ export async function deleteLabVm(name: string): Promise<void> {
     }
   });
   if (vm) await (await labPlacement()).deleteAllocations(vm.uuid);
+  if (vm?.disk) {
+    // The local pool holds a copy on every host the VM went through; the shared one a single file.
+    const pool = vm.disk.pool === 'local' ? LAB_LOCAL_POOL : labSharedPool();
+    for (const h of vm.disk.pool === 'local' ? state.hosts : state.hosts.slice(0, 1)) await removeLabVolume(h.name, pool.name, vm.disk.volume);
+  }
   writeLabState({ ...state, vms: state.vms.filter((v) => v.name !== name) });
 }

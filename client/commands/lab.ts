@@ -3,7 +3,7 @@
  * the composition root, entry/ferry.ts); lab code loads only when a lab command runs.
  */
 import type { Command } from 'commander';
-import { FerryError } from '../errors';
+import { FerryError, UsageError } from '../errors';
 import { EXIT } from '../exit-codes';
 import { parseChoiceOption, parseNumberOption } from '../options';
 import { outputFormat, printJson, printText, say, withOutputOptions } from '../output';
@@ -163,6 +163,13 @@ function registerFaultCommands(fault: Command): void {
   });
 }
 
+/** `--disk local:64` -> the lab disk's pool and size. */
+function parseDiskOption(value: string, blocksPerSecond: number): { pool: 'local' | 'shared'; sizeMiB: number; blocksPerSecond: number } {
+  const m = /^(local|shared):(\d+)$/.exec(value);
+  if (!m) throw new UsageError(`--disk must be 'local:<MiB>' or 'shared:<MiB>', got '${value}'`, { option: '--disk', value });
+  return { pool: m[1] as 'local' | 'shared', sizeMiB: Number(m[2]), blocksPerSecond };
+}
+
 /** `lab vm create|stall|delete`. */
 function registerVmCommands(vm: Command): void {
   withOutputOptions(
@@ -174,8 +181,10 @@ function registerVmCommands(vm: Command): void {
       .option('--rate <MiB/s>', "memory the guest dirties per second (0 = idle, 'max' = as fast as it can)", '0')
       .option('--wss <MiB>', 'working-set size the guest dirties, in MiB (default: most of its memory)')
       .option('--drift <MiB/s>', 'MiB/s the working set slides through memory (a moving hot set; needs --wss)')
-      .option('--vcpus <n>', 'virtual CPUs', '1'),
-  ).action(async (name: string, o: OutputOpts & { host: string; mem: string; rate: string; wss?: string; drift?: string; vcpus: string }) => {
+      .option('--vcpus <n>', 'virtual CPUs', '1')
+      .option('--disk <pool:MiB>', "a disk the guest writes and checks: 'local:<MiB>' (the host's own pool) or 'shared:<MiB>'")
+      .option('--disk-rate <blocks/s>', '4 KiB blocks the guest writes a second on its disk', '50'),
+  ).action(async (name: string, o: OutputOpts & { host: string; mem: string; rate: string; wss?: string; drift?: string; vcpus: string; disk?: string; diskRate: string }) => {
     const format = outputFormat(o);
     const options = {
       name,
@@ -185,6 +194,7 @@ function registerVmCommands(vm: Command): void {
       wssMiB: o.wss === undefined ? undefined : parseNumberOption('--wss', o.wss),
       driftMiBps: o.drift === undefined ? undefined : parseNumberOption('--drift', o.drift),
       vcpus: parseNumberOption('--vcpus', o.vcpus),
+      ...(o.disk === undefined ? {} : { disk: parseDiskOption(o.disk, parseNumberOption('--disk-rate', o.diskRate)) }),
     };
     await labAction(async () => {
       const { createLabVm } = require('../../lab/vms') as typeof import('../../lab/vms');
