@@ -8,6 +8,7 @@ import type { VmFacts } from '../model/activity-contract';
 import type { ConvergencePolicy } from '../model/convergence-policy';
 import type { PairStacks } from '../model/data-path';
 import { FerryPhase } from '../model/search-attributes';
+import type { DiskCopy } from '../model/storage/activity-io';
 import type { MigrationRequest, Phase } from '../model/types';
 import type { ControllerState, OperatorInput } from './convergence';
 import type { MigrationRecord } from './migration-record';
@@ -42,6 +43,8 @@ export interface MigrationInFlight {
   recovery?: RecoveryInFlight;
   /** Limits other than the defaults (tests lower them); carried to every later run. */
   limits?: FlightLimits;
+  /** Block migration: the disks copied (model/storage/plan.ts); absent or empty in runs without one. */
+  diskCopies?: DiskCopy[];
 }
 
 /** A post-copy recovery waiting for an operator (escalated), as continue-as-new hands it on. */
@@ -89,6 +92,8 @@ export interface Migration {
   sawPostcopy: boolean;
   /** Both hosts' libvirt and QEMU (pre-checks); the data path is chosen from them. */
   stacks?: PairStacks;
+  /** The disks a block migration copies, as the storage plan decided (pre-checks, patch 'storage-plan'). */
+  diskCopies?: DiskCopy[];
 }
 
 /** Enters a phase: the record (progress query) and the FerryPhase search attribute agree. */
