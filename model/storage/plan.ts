@@ -114,7 +114,7 @@ function roomRefusals(disks: readonly DiskPlan[], facts: StorageFacts, policy: S
   const refusals: string[] = [];
   for (const [pool, { need, targets }] of needByPool) {
     const available = facts.disks.find((f) => f.destinationPool?.name === pool)?.destinationPool?.availableBytes ?? 0;
-    const withMargin = Math.ceil(need * (1 + policy.freeSpaceMarginPct / 100));
+    const withMargin = need + Math.ceil((need * policy.freeSpaceMarginPct) / 100);
     if (withMargin > available) {
       refusals.push(
         `disk ${targets.join(', ')}: not enough room in the destination's pool '${pool}': the copy needs ${mib(need)} MiB ` +
