@@ -9,7 +9,7 @@ import { ErrorCode, isLibvirtError, type LibvirtClient, type StoragePoolRef } fr
 
 /** The part of the client the storage facts use (a fake in tests). */
 export type StorageClient = Pick<LibvirtClient,
-  | 'storagePoolLookupByTargetPath' | 'storagePoolLookupByVolume' | 'storagePoolGetInfo' | 'storagePoolRefresh'
+  | 'storagePoolLookupByTargetPath' | 'storagePoolGetInfo' | 'storagePoolRefresh'
   | 'storageVolLookupByPath' | 'storageVolLookupByName' | 'storageVolGetInfo' | 'storageVolCreateXml' | 'storageVolDelete'>;
 
 /** null when libvirt says the pool or volume does not exist; any other error is thrown (retried). */
@@ -31,20 +31,23 @@ export async function storageFacts(src: StorageClient, dst: StorageClient, disks
       continue;
     }
     const dir = directoryOf(disk.sourcePath);
-    const vol = await unlessMissing(src.storageVolLookupByPath(disk.sourcePath));
+    // The source's pool of the disk's directory, refreshed: a disk file made outside libvirt
+    // (qemu-img, a copy) is a volume of its pool only after a refresh.
+    const srcRef = await unlessMissing(src.storagePoolLookupByTargetPath(dir));
+    if (srcRef) await src.storagePoolRefresh(srcRef);
+    const vol = srcRef ? await unlessMissing(src.storageVolLookupByPath(disk.sourcePath)) : null;
     const volInfo = vol ? await src.storageVolGetInfo(vol) : null;
-    const srcRef = vol ? await src.storagePoolLookupByVolume(vol) : null;
     const dstRef = await unlessMissing(dst.storagePoolLookupByTargetPath(dir));
     const sourcePool = srcRef ? await poolFact(src, srcRef, dir) : null;
     const destinationPool = dstRef ? await poolFact(dst, dstRef, dir) : null;
     let shared: Shared = 'unknown';
-    if (srcRef && dstRef) {
+    if (srcRef && vol && dstRef) {
       // One probe per directory, however many disks live there.
       if (!probes.has(dir)) probes.set(dir, probeShared(src, srcRef, dst, dstRef, probeVolumeName(probeId)));
       shared = await probes.get(dir)!;
     }
     out.push({
-      disk, sourcePool, destinationPool, shared,
+      disk, sourcePool: vol ? sourcePool : null, destinationPool, shared,
       volume: volInfo ? { capacityBytes: volInfo.capacityBytes, allocationBytes: volInfo.allocationBytes } : null,
     });
   }
@@ -62,6 +65,8 @@ async function poolFact(c: StorageClient, ref: StoragePoolRef, dir: string): Pro
  * probe is removed whatever happens, and a retry (same probe id) first removes its own leftover.
  */
 export async function probeShared(src: StorageClient, srcPool: StoragePoolRef, dst: StorageClient, dstPool: StoragePoolRef, name: string): Promise<Shared> {
+  // Refreshed first: a leftover of an attempt before a libvirtd restart is a file the pool may not list.
+  await dst.storagePoolRefresh(dstPool);
   await removeProbe(dst, dstPool, name);
   await dst.storageVolCreateXml(dstPool, probeVolumeXml(name));
   try {

@@ -25,6 +25,8 @@ export function volumeXml(name: string, format: string, capacityBytes: number): 
 async function poolOf(c: StorageClient, copy: DiskCopy): Promise<StoragePoolRef> {
   const pool = await unlessMissing(c.storagePoolLookupByTargetPath(copy.sourcePath.slice(0, copy.sourcePath.lastIndexOf('/')) || '/'));
   if (!pool) throw new Error(`the destination has no storage pool '${copy.pool}' for ${copy.sourcePath} any more`);
+  // Refreshed: a file put there outside libvirt must be seen, so it is never taken for ours or overwritten.
+  await c.storagePoolRefresh(pool);
   return pool;
 }
 
