@@ -15,6 +15,7 @@ import { DrainFactsSchema } from './drain/schemas';
 import { InFlightCountsSchema, MigrationsInFlightInputSchema } from './migrations-in-flight';
 import { CheckStorageInputSchema, DestinationVolumesInputSchema, DestinationVolumesResultSchema, DiskCopySchema } from './storage/activity-io';
 import { StorageFactsSchema } from './storage/facts';
+import { DiskProgressSchema } from './storage/disk-progress';
 
 // ---- shared pieces ------------------------------------------------------------------------------
 
@@ -212,6 +213,8 @@ export const MigrationSampleSchema = z.object({
   memoryBps: z.number().nullable(),
   dirtyBps: z.number().nullable(),
   expectedDowntimeMs: z.number().nullable(),
+  /** Block migration: the disks' mirror, part of the data figures (absent: no disk copied). */
+  disk: DiskProgressSchema.optional(),
   postcopyFailed: z.boolean(),
   /** The job ended in error: libvirt's own message (from the migrate call; its stats keep none). */
   jobError: z.string().optional(),

@@ -3,7 +3,7 @@
  * request and resolved policy (read-only), the record (phase, progress, decisions, operator input)
  * and the flight (where the migration stands), which continue-as-new hands to the next run.
  */
-import { allHandlersFinished, condition, continueAsNew, upsertSearchAttributes } from '@temporalio/workflow';
+import { allHandlersFinished, condition, continueAsNew, patched, upsertSearchAttributes } from '@temporalio/workflow';
 import type { VmFacts } from '../model/activity-contract';
 import type { ConvergencePolicy } from '../model/convergence-policy';
 import type { PairStacks } from '../model/data-path';
@@ -131,4 +131,12 @@ export async function continueFlight(m: Migration, flight: MigrationInFlight, re
     ...flight, controller: m.controller, percent: m.rec.progress.percent, decisions: m.rec.decisions, abortRequested: m.rec.abortRequested,
     ...operatorInput, ...(recovery ? { recovery: recovery() } : {}),
   });
+}
+
+/**
+ * The disks this migration copies (block migration), behind the patch 'block-migration': only a
+ * plan made under 'storage-plan' has any, so runs begun before never ask for it.
+ */
+export function blockMigrationCopies(flight: MigrationInFlight): DiskCopy[] {
+  return flight.diskCopies?.length && patched('block-migration') ? flight.diskCopies : [];
 }

@@ -3,9 +3,8 @@ import { FerryOutcome, FerryPhase } from '../../model/search-attributes';
 import type { Outcome } from '../../model/types';
 import { dropMigrationClaim, finishMigration, finishOnHosts, guestStallSince } from '../activity-proxies';
 import { placementBookkeeping } from './bookkeeping';
-import { enterPhase, type Migration, type MigrationInFlight } from '../migration-state';
+import { blockMigrationCopies, enterPhase, type Migration, type MigrationInFlight } from '../migration-state';
 import { outcomeOf } from '../outcome';
-import { blockMigrationCopies } from './prepare-and-start';
 
 /**
  * Step 6: both hosts agree the guest runs on the destination (the activity refuses otherwise and

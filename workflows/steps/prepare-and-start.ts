@@ -1,9 +1,8 @@
 import { ApplicationFailure, patched } from '@temporalio/workflow';
 import { createDestinationVolumes, guestStallMark, guestStallMarkLocal, prepareDestination, prepareDestinationLocal, startMigration } from '../activity-proxies';
 import { chooseDataPath, type DataPath } from '../../model/data-path';
-import type { DiskCopy } from '../../model/storage/activity-io';
 import { postcopyUsable } from '../convergence';
-import { destXmlRef, enterPhase, type Migration, type MigrationInFlight } from '../migration-state';
+import { blockMigrationCopies, destXmlRef, enterPhase, type Migration, type MigrationInFlight } from '../migration-state';
 
 /**
  * Step 3: the destination XML, prepared on the source from facts the destination reported.
@@ -54,14 +53,6 @@ export async function start(m: Migration, flight: MigrationInFlight): Promise<Re
   const disks = copies.length ? `, copying disk ${copies.map((c) => c.target).join(', ')}` : '';
   m.rec.decide(Date.now(), 'start', `peer-to-peer ${usable ? 'pre-copy, post-copy enabled' : 'pre-copy'}${disks}: ${started.outcome}`);
   return guestMark;
-}
-
-/**
- * The disks this migration copies (block migration), behind the patch 'block-migration': only a
- * plan made under 'storage-plan' has any, so runs begun before never ask for it.
- */
-export function blockMigrationCopies(flight: MigrationInFlight): DiskCopy[] {
-  return flight.diskCopies?.length && patched('block-migration') ? flight.diskCopies : [];
 }
 
 /** The best data path both hosts offer (model/data-path.ts), recorded with why each part is used or not. */

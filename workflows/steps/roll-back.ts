@@ -2,10 +2,9 @@ import { patched, upsertSearchAttributes } from '@temporalio/workflow';
 import { FerryOutcome, FerryPhase } from '../../model/search-attributes';
 import type { Outcome } from '../../model/types';
 import { revertClaimQuick, rollbackMigration } from '../activity-proxies';
-import { enterPhase, type Migration, type MigrationInFlight } from '../migration-state';
+import { blockMigrationCopies, enterPhase, type Migration, type MigrationInFlight } from '../migration-state';
 import { outcomeOf } from '../outcome';
 import { waitForPlacement } from './placement-wait';
-import { blockMigrationCopies } from './prepare-and-start';
 
 /**
  * Step 7, before the switch-over only: the job aborted, the guest running on the source, the
