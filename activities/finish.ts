@@ -8,6 +8,7 @@ import { hostView } from './host-view';
 import { ErrorCode, isLibvirtError } from './libvirt';
 import { placementFailure } from './claims';
 import { dropMigrationAllocation } from './placement';
+import { dropCreatedMarkers, removeSourceVolumes } from './storage/volumes';
 import { classifySituation, describeHost, jobViewOf, type FinishedJob } from '../model/situation';
 
 /** Finish: both hosts agree the guest moved (roll back is in rollback.ts). */
@@ -65,8 +66,10 @@ export function finishActivities(deps: ActivityDeps) {
   async function cleanSource(input: FinishInput, judged: Awaited<ReturnType<typeof judgeFinished>>): Promise<FinishResult> {
     const cleaned = judged.src.domain === 'none' ? { notes: [] } : await undefineSource(input);
     for (const note of cleaned.notes) log.warn('ferry: finish left the source definition in place', { vm: input.vm.name, note });
+    const volumes = await removeCopiedSourceVolumes(input);
     const after = await hostView(deps, input.source, input.vm.uuid);
     return {
+      ...(volumes.length ? { volumes } : {}),
       stats: judged.stats,
       hosts: { source: describeHost(after), destination: describeHost(cleaned.destination ?? judged.dst) },
       ...(cleaned.notes.length > 0 ? { notes: cleaned.notes } : {}),
@@ -89,6 +92,34 @@ export function finishActivities(deps: ActivityDeps) {
       throw ApplicationFailure.retryable(`the source definition of ${input.vm.name} is not removed yet: ${r.refusal.why}`, 'HostsDisagree');
     }
     return { notes: [`kept the source definition on ${input.source}: ${r.refusal.why}`], destination: r.observed.destination };
+  }
+
+  /**
+   * Block migration: the source volumes of the copied disks, through the guard's 'clean-source'
+   * verdict (both hosts observed again: the guest runs on the destination alone), and only once no
+   * QEMU on the source holds them (its domain gone or shut off). A refusal keeps them and says so;
+   * a source still settling is retried. The destination's markers go too: its volumes are the
+   * guest's disks now, never to be removed by a roll-back.
+   */
+  async function removeCopiedSourceVolumes(input: FinishInput): Promise<string[]> {
+    const copies = input.diskCopies ?? [];
+    if (copies.length === 0) return [];
+    const t: Target = { vmUuid: input.vm.uuid, source: input.source, destination: input.destination };
+    const r = await guarded(deps, t, 'clean-source', async (o) => {
+      if (o.source.domain !== 'none' && o.source.domain.state !== 'shutoff') {
+        throw ApplicationFailure.retryable(`the source's QEMU still holds the copied disks of ${input.vm.name} (${o.source.domain.state}): not removed yet`, 'HostsDisagree');
+      }
+      const removed = await removeSourceVolumes(await deps.connections.get(input.source), copies);
+      await dropCreatedMarkers(await deps.connections.get(input.destination), input.migrationId, copies);
+      return removed;
+    });
+    if (r.done) return r.result.length ? r.result : ['the source volumes of the copied disks were already gone'];
+    if (r.refusal.next === 'retry-observe') {
+      throw ApplicationFailure.retryable(`the source volumes of ${input.vm.name} are not removed yet: ${r.refusal.why}`, 'HostsDisagree');
+    }
+    const kept = `kept the source volumes ${copies.map((c) => c.sourcePath).join(', ')} on ${input.source}: ${r.refusal.why}`;
+    log.warn('ferry: finish left the copied disks\' source volumes in place', { vm: input.vm.name, note: kept });
+    return [kept];
   }
 
   /**

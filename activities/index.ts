@@ -15,6 +15,7 @@ import { drainFactsActivities } from './drain-facts';
 import { drainPlacementActivities } from './drain-placement';
 import { migrationsInFlightActivities } from './migrations-in-flight';
 import { watchActivities } from './watch';
+import { storageActivities } from './storage';
 
 /**
  * Everything the worker registers: the implementation of model/activity-contract.ts, each input
@@ -26,6 +27,7 @@ export function createActivities(deps: ActivityDeps): FerryActivities {
     locateVm: locateActivities(deps),
     checkSource: sourceChecks(deps),
     checkDestination: destinationChecks(deps),
+    ...storageActivities(deps),
     ...placementActivities(deps),
     ...prepareActivities(deps),
     ...startActivities(deps),

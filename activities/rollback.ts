@@ -7,6 +7,7 @@ import { lookupVm } from './domain-facts';
 import { guarded, observeBoth, type Guarded, type Target } from './guard';
 import { placementFailure } from './claims';
 import { revertMigrationAllocation } from './placement';
+import { removeCreatedVolumes } from './storage/volumes';
 
 /** How long one attempt waits for a switch-over or an unclear picture to settle before it is retried. */
 const SETTLE_WITHIN_MS = 60_000;
@@ -82,6 +83,17 @@ export function rollbackActivities(deps: ActivityDeps) {
         await c.domainUndefine(dom).catch(() => undefined);
         return `removed the incoming domain on ${destination}`;
       }));
+      const copies = input.diskCopies ?? [];
+      if (copies.length) {
+        // After the incoming domain: its QEMU held the volumes. Only volumes this migration created go (their markers say which).
+        note(await guarded(deps, t, 'clean-destination', async (o) => {
+          if (o.destination !== null && o.destination.domain !== 'none' && o.destination.domain.state !== 'shutoff') {
+            throw ApplicationFailure.retryable(`the incoming domain on ${destination} still runs: its volumes are not removed yet`, 'NotYet');
+          }
+          const removed = await removeCreatedVolumes(await deps.connections.get(destination), input.migrationId, copies);
+          return removed.length ? removed.join('; ') : null;
+        }));
+      }
     }
     let placementWait: string | undefined;
     note(await guarded(deps, t, 'revert-allocation', async () => {

@@ -39,9 +39,12 @@ export function startActivities(deps: ActivityDeps) {
       ...(input.bandwidthMiBps ? { bandwidthMiBs: input.bandwidthMiBps } : {}),
       ...(input.dataPath?.parallelConnections ? { parallelConnections: input.dataPath.parallelConnections } : {}),
       ...(input.dataPath?.switchoverBandwidthMiBps ? { availableSwitchoverBandwidthMiBs: input.dataPath.switchoverBandwidthMiBps } : {}),
+      // Block migration: only the disks the plan copies. Their NBD stream goes to the host of the
+      // migration URI (the destination's migration network), as the memory stream does.
+      ...(input.migrateDisks?.length ? { migrateDisks: input.migrateDisks } : {}),
     });
     const flags = migrationFlags(input.postcopy) | (input.dataPath?.parallelConnections ? MigrateFlags.Parallel : 0)
-      | (input.dataPath?.tls ? MigrateFlags.Tls : 0);
+      | (input.dataPath?.tls ? MigrateFlags.Tls : 0) | (input.migrateDisks?.length ? MigrateFlags.NonSharedDisk : 0);
     let failure: Error | undefined;
     deps.connections.clearMigrateError(input.vm.uuid);
     // Not awaited: the call returns when the migration ends, which the watch activity observes.

@@ -51,6 +51,12 @@ export function progressLine(p: Progress): string {
     dirtyBps: p.dirtyBps,
     bandwidthBps: p.bandwidthBps,
   }) + (p.verdict ? `  ${p.verdict}` : '')
+    + (p.disk ? `  ${diskCopied(p.disk)}` : '')
     + (p.placementWait ? ` (${p.placementWait.what}, since ${p.placementWait.since}: ${p.placementWait.error})` : '')
     + (p.escalation ? `  ESCALATED (${p.escalation.reason}): ${p.escalation.why}; ferry resume-recovery once fixed` : '');
+}
+
+/** A block migration's disk copy: how much of the disks is across, at what rate. */
+export function diskCopied(d: NonNullable<Progress['disk']>): string {
+  return `disk ${(d.processedBytes / MiB).toFixed(0)} of ${(d.totalBytes / MiB).toFixed(0)} MiB copied at ${formatRate(d.bps)}`;
 }

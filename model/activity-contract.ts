@@ -13,6 +13,9 @@ import {
 } from './drain/activity-io';
 import { DrainFactsSchema } from './drain/schemas';
 import { InFlightCountsSchema, MigrationsInFlightInputSchema } from './migrations-in-flight';
+import { CheckStorageInputSchema, DestinationVolumesInputSchema, DestinationVolumesResultSchema, DiskCopySchema } from './storage/activity-io';
+import { StorageFactsSchema } from './storage/facts';
+import { DiskProgressSchema } from './storage/disk-progress';
 
 // ---- shared pieces ------------------------------------------------------------------------------
 
@@ -174,6 +177,8 @@ export const StartInputSchema = z.object({
   initialMaxDowntimeMs: z.number().int().positive().nullable(),
   /** What the stream uses beyond plain pre-copy (model/data-path.ts); absent: plain, as before. */
   dataPath: DataPathSchema.optional(),
+  /** Block migration: the target devs libvirt copies (NON_SHARED_DISK + migrate_disks); absent or empty: none. */
+  migrateDisks: z.array(z.string().min(1)).optional(),
 });
 export type StartInput = z.infer<typeof StartInputSchema>;
 export const StartResultSchema = z.object({ outcome: z.enum(['started', 'already-running', 'already-done']) });
@@ -208,6 +213,8 @@ export const MigrationSampleSchema = z.object({
   memoryBps: z.number().nullable(),
   dirtyBps: z.number().nullable(),
   expectedDowntimeMs: z.number().nullable(),
+  /** Block migration: the disks' mirror, part of the data figures (absent: no disk copied). */
+  disk: DiskProgressSchema.optional(),
   postcopyFailed: z.boolean(),
   /** The job ended in error: libvirt's own message (from the migrate call; its stats keep none). */
   jobError: z.string().optional(),
@@ -270,7 +277,11 @@ export type RecoverResult = z.infer<typeof RecoverResultSchema>;
 
 // ---- finish and roll back -------------------------------------------------------------------------
 
-export const FinishInputSchema = z.object({ migrationId: z.string().uuid(), vm: VmFactsSchema, source: z.string(), destination: z.string() });
+export const FinishInputSchema = z.object({
+  migrationId: z.string().uuid(), vm: VmFactsSchema, source: z.string(), destination: z.string(),
+  /** Block migration: the copied disks, whose source volumes go once both hosts agree the guest moved (absent: none). */
+  diskCopies: z.array(DiskCopySchema).optional(),
+});
 export type FinishInput = z.infer<typeof FinishInputSchema>;
 export const FinalStatsSchema = z.object({
   downtimeMs: z.number().nullable(),
@@ -289,6 +300,8 @@ export const FinishResultSchema = z.object({
    * libvirt's refusal to undefine it. Optional: results recorded before it existed have none.
    */
   notes: z.array(z.string()).optional(),
+  /** Block migration: what became of the copied disks' source volumes (absent: no disk copied). */
+  volumes: z.array(z.string()).optional(),
 });
 export type FinishResult = z.infer<typeof FinishResultSchema>;
 
@@ -299,6 +312,8 @@ export const RollbackInputSchema = z.object({
   destination: z.string().nullable(),
   /** The workflow paused the guest (pause fallback): resume it on the source. */
   resumeIfPaused: z.boolean(),
+  /** Block migration: the copied disks, whose destination volumes this migration created go (absent: none). */
+  diskCopies: z.array(DiskCopySchema).optional(),
   /**
    * A Placement outage (PLACEMENT_WAIT_FAILURES) while moving the allocations back: 'retry'
    * (absent) fails the attempt and the retry policy waits it out, unseen; 'report' finishes the
@@ -346,6 +361,10 @@ export const ACTIVITY_CONTRACT = {
   checkSource: { input: SourceCheckInputSchema, output: SourceCheckResultSchema },
   chooseDestinationHost: { input: ChooseDestinationInputSchema, output: ChooseDestinationResultSchema },
   checkDestination: { input: DestinationCheckInputSchema, output: DestinationCheckResultSchema },
+  /** The guest's disks on both hosts, shared or not proven by a probe (model/storage). */
+  checkStorage: { input: CheckStorageInputSchema, output: StorageFactsSchema },
+  /** Block migration: the destination volumes of the copied disks, created by this migration. */
+  createDestinationVolumes: { input: DestinationVolumesInputSchema, output: DestinationVolumesResultSchema },
   claim: { input: ClaimInputSchema, output: ClaimResultSchema },
   revertClaim: { input: RevertClaimInputSchema, output: z.string() },
   dropMigrationClaim: { input: DropMigrationClaimInputSchema, output: z.boolean() },

@@ -133,6 +133,22 @@ export const AdmissionPolicySchema = z
   })
   .prefault({});
 
+/** What happens to the guest's disks (model/storage/plan.ts). */
+export const StoragePolicySchema = z
+  .object({
+    /**
+     * Disks (target devs: vda, sdb...) never copied by a block migration: the operator vouches the
+     * destination has them (an ISO present on every host, say). Shared disks need no entry.
+     */
+    excludeDisks: z.array(z.string().regex(/^[a-z][a-z0-9]{1,15}$/, 'expected a disk target dev such as vda or sdb')).max(64).default([]),
+    /**
+     * Room kept free in a destination pool beyond what the copies need, in % of it: a guest keeps
+     * writing during the copy, and a full pool would fail the migration halfway (or the host).
+     */
+    freeSpaceMarginPct: z.number().min(0).max(100).default(10),
+  })
+  .prefault({});
+
 export const ConvergencePolicySchema = z.object({
   postcopy: PostcopyPolicySchema,
   downtime: DowntimePolicySchema,
@@ -142,6 +158,7 @@ export const ConvergencePolicySchema = z.object({
   placement: PlacementPolicySchema,
   dataPath: DataPathPolicySchema,
   admission: AdmissionPolicySchema,
+  storage: StoragePolicySchema,
 });
 
 export type ConvergencePolicy = z.infer<typeof ConvergencePolicySchema>;

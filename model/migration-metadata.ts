@@ -49,6 +49,7 @@ export function progressDetails(p: Progress): string {
         (p.dirtyBps !== null ? ` · ${mib(p.dirtyBps)}/s dirtied` : ''),
     );
   }
+  if (p.disk) lines.push(`disk ${mib(p.disk.processedBytes)} of ${mib(p.disk.totalBytes)} copied${p.disk.bps !== null ? ` · ${mib(p.disk.bps)}/s` : ''}`);
   const guess = [p.etaMs !== null ? `ETA ${seconds(p.etaMs)}` : null, p.expectedDowntimeMs !== null ? `expected downtime ${p.expectedDowntimeMs} ms` : null, p.verdict];
   if (guess.some((g) => g !== null)) lines.push(guess.filter((g) => g !== null).join(' · '));
   if (p.escalation) lines.push(`**escalated** (${p.escalation.reason}) since ${p.escalation.since}: ${p.escalation.why}`);

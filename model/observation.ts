@@ -20,6 +20,11 @@ export interface JobFacts {
   memoryPageSize?: number;
   /** While running: the downtime QEMU expects if it switched over now. */
   downtimeMs?: number;
+  /** Block migration: the disks' mirror (already counted in the data figures by libvirt). */
+  diskTotal?: number;
+  diskProcessed?: number;
+  diskRemaining?: number;
+  diskBps?: number;
 }
 
 /** libvirt reports the dirty rate in pages per second; everything else in ferry speaks bytes. */
@@ -63,6 +68,10 @@ export function toMigrationSample(
     memoryBps: job?.memoryBps ?? null,
     dirtyBps: job ? dirtyBytesPerSecond(job) : null,
     expectedDowntimeMs: job?.downtimeMs ?? null,
+    // Only a job that copies disks reports them: samples of diskless guests stay as they were.
+    ...(job?.diskTotal ? {
+      disk: { totalBytes: job.diskTotal, processedBytes: job.diskProcessed ?? 0, remainingBytes: job.diskRemaining ?? 0, bps: job.diskBps ?? null },
+    } : {}),
     postcopyFailed,
     source,
     destination,

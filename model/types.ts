@@ -12,6 +12,7 @@
 import { z } from 'zod';
 import { InvalidInputError, parseWith, shown, strictObject, typeError, type ParseResult } from './validation';
 import { ConvergencePolicySchema } from './convergence-policy';
+import { DiskProgressSchema } from './storage/disk-progress';
 
 // Callers that validate with these helpers find them where they find the schemas.
 export { InvalidInputError, assertValid, formatIssues, formatPath, parseWith, type ParseResult } from './validation';
@@ -291,6 +292,8 @@ export const ProgressSchema = z.object({
   bandwidthBps: nullableRate,
   dirtyBps: nullableRate,
   expectedDowntimeMs: z.number().min(0).nullable(),
+  /** Block migration: the disks' mirror (total, processed, remaining, rate); absent when no disk is copied. */
+  disk: DiskProgressSchema.optional(),
   /** converging | stalled | at-local-minimum | switching ... (the convergence controller's word) */
   verdict: z.string().nullable(),
   mode: MigrationModeSchema.nullable(),

@@ -111,6 +111,14 @@ export const { claim: claimQuick, revertClaim: revertClaimQuick } = proxyActivit
 
 export const { prepareDestination } = proxyActivities<FerryActivities>(STEP);
 
+/**
+ * The storage check creates (and always removes) a probe volume on the destination: an effect, so
+ * a regular activity, not a local one, with the checks' quick retries.
+ */
+export const { checkStorage } = proxyActivities<FerryActivities>(CHECK);
+/** Block migration: the destination volumes, idempotent by migration id (activities/storage/volumes.ts). */
+export const { createDestinationVolumes } = proxyActivities<FerryActivities>(STEP);
+
 /** The start returns once the job runs (up to a minute), heartbeating while it waits. */
 export const { startMigration } = proxyActivities<FerryActivities>({ ...STEP, startToCloseTimeout: '3 minutes', heartbeatTimeout: '30 seconds' });
 

@@ -69,6 +69,7 @@ async function migrate(input: unknown, resume: MigrationInFlight | undefined): P
     flight = {
       migrationId, vm: src.vm, source: src.source, destination: dest.destination, postcopyEligible: m.postcopyEligible,
       guestMark: null, startedAtMs: m.rec.startedAtMs, controller: m.controller, percent: 0, decisions: [], lastIteration: null, pausedByUs: false,
+      ...(m.diskCopies?.length ? { diskCopies: m.diskCopies } : {}),
     };
   }
 

@@ -5,6 +5,7 @@
  */
 import type { MigrationSample } from '../model/activity-contract';
 import type { OperatorInput } from './convergence';
+import { withPlannedTotal } from '../model/storage/disk-progress';
 import { progressView } from '../model/progress';
 import type { Decision, Phase, Progress } from '../model/types';
 
@@ -54,10 +55,13 @@ export class MigrationRecord {
     this.decisions.push({ atMs: Math.max(0, nowMs - this.startedAtMs), action, reason, inputs });
   }
 
-  observe(sample: MigrationSample, verdict: string | null, nowMs: number): void {
+  /** `plannedTotalBytes`: a block migration's RAM + copied disks, the floor of the total (model/storage/disk-progress.ts). */
+  observe(sample: MigrationSample, verdict: string | null, nowMs: number, plannedTotalBytes?: number): void {
+    const figures = plannedTotalBytes === undefined
+      ? { totalBytes: sample.dataTotal, remainingBytes: sample.dataRemaining }
+      : withPlannedTotal(sample, plannedTotalBytes);
     const view = progressView(this.progress.percent, {
-      totalBytes: sample.dataTotal,
-      remainingBytes: sample.dataRemaining,
+      ...figures,
       bandwidthBps: sample.memoryBps,
       dirtyBps: sample.dirtyBps,
       iteration: sample.iteration,
@@ -73,6 +77,7 @@ export class MigrationRecord {
       bandwidthBps: sample.memoryBps,
       dirtyBps: sample.dirtyBps,
       expectedDowntimeMs: sample.expectedDowntimeMs ?? view.expectedDowntimeMs,
+      ...(sample.disk ? { disk: sample.disk } : {}),
       verdict,
       mode,
       updatedAt: new Date(nowMs).toISOString(),

@@ -3,11 +3,12 @@
  * request and resolved policy (read-only), the record (phase, progress, decisions, operator input)
  * and the flight (where the migration stands), which continue-as-new hands to the next run.
  */
-import { allHandlersFinished, condition, continueAsNew, upsertSearchAttributes } from '@temporalio/workflow';
+import { allHandlersFinished, condition, continueAsNew, patched, upsertSearchAttributes } from '@temporalio/workflow';
 import type { VmFacts } from '../model/activity-contract';
 import type { ConvergencePolicy } from '../model/convergence-policy';
 import type { PairStacks } from '../model/data-path';
 import { FerryPhase } from '../model/search-attributes';
+import type { DiskCopy } from '../model/storage/activity-io';
 import type { MigrationRequest, Phase } from '../model/types';
 import type { ControllerState, OperatorInput } from './convergence';
 import type { MigrationRecord } from './migration-record';
@@ -42,6 +43,8 @@ export interface MigrationInFlight {
   recovery?: RecoveryInFlight;
   /** Limits other than the defaults (tests lower them); carried to every later run. */
   limits?: FlightLimits;
+  /** Block migration: the disks copied (model/storage/plan.ts); absent or empty in runs without one. */
+  diskCopies?: DiskCopy[];
 }
 
 /** A post-copy recovery waiting for an operator (escalated), as continue-as-new hands it on. */
@@ -89,6 +92,8 @@ export interface Migration {
   sawPostcopy: boolean;
   /** Both hosts' libvirt and QEMU (pre-checks); the data path is chosen from them. */
   stacks?: PairStacks;
+  /** The disks a block migration copies, as the storage plan decided (pre-checks, patch 'storage-plan'). */
+  diskCopies?: DiskCopy[];
 }
 
 /** Enters a phase: the record (progress query) and the FerryPhase search attribute agree. */
@@ -126,4 +131,12 @@ export async function continueFlight(m: Migration, flight: MigrationInFlight, re
     ...flight, controller: m.controller, percent: m.rec.progress.percent, decisions: m.rec.decisions, abortRequested: m.rec.abortRequested,
     ...operatorInput, ...(recovery ? { recovery: recovery() } : {}),
   });
+}
+
+/**
+ * The disks this migration copies (block migration), behind the patch 'block-migration': only a
+ * plan made under 'storage-plan' has any, so runs begun before never ask for it.
+ */
+export function blockMigrationCopies(flight: MigrationInFlight): DiskCopy[] {
+  return flight.diskCopies?.length && patched('block-migration') ? flight.diskCopies : [];
 }

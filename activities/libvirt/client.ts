@@ -2,7 +2,7 @@
  * LibvirtClient: one typed method per libvirt procedure, over libvirt's own RPC protocol.
  * Modelled on digitalocean/go-libvirt. Errors from the daemon are LibvirtError with libvirt's codes.
  */
-import { LibvirtClientCore, type CallParams, type EventSubscription, type LibvirtClientOptions } from './client-core';
+import { type CallParams, type EventSubscription, type LibvirtClientOptions } from './client-core';
 import { describeDomainState, type DomainStateInfo } from './domain-state';
 import {
   DomainEventId,
@@ -12,6 +12,7 @@ import {
 } from './events';
 import { parseJobStats, type JobStats } from './job-stats';
 import { Limits, Procedure } from './protocol';
+import { LibvirtStorageCalls } from './storage';
 import {
   decodeVersion,
   readDomain,
@@ -65,7 +66,7 @@ const domFlags = (d: DomainRef, flags: number) => (w: XdrWriter) => {
 const readString = (r: XdrReader) => readNonnullString(r);
 const readUhyperNumber = (what: string) => (r: XdrReader) => safeNumber(r.readUhyper(), what);
 
-export class LibvirtClient extends LibvirtClientCore {
+export class LibvirtClient extends LibvirtStorageCalls {
   /** Connects, authenticates (none/polkit), opens the driver and negotiates keepalive. */
   static async connect(options: LibvirtClientOptions): Promise<LibvirtClient> {
     const client = new LibvirtClient(options);

@@ -170,3 +170,22 @@ export const DirtyRateStatus = {
   Measuring: 1,
   Measured: 2,
 } as const;
+
+/** virStoragePoolState (virStoragePoolGetInfo). */
+export const StoragePoolState = {
+  Inactive: 0,
+  Building: 1,
+  Running: 2,
+  Degraded: 3,
+  Inaccessible: 4,
+} as const;
+
+/** virStorageVolType (virStorageVolGetInfo). */
+export const StorageVolType = {
+  File: 0,
+  Block: 1,
+  Dir: 2,
+  Network: 3,
+  Netdir: 4,
+  Ploop: 5,
+} as const;

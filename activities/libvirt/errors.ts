@@ -21,6 +21,8 @@ export const ErrorCode = {
   Rpc: 39,
   NoDomain: 42,
   AuthFailed: 45,
+  NoStoragePool: 49,
+  NoStorageVol: 50,
   OperationInvalid: 55,
   ConfigUnsupported: 67,
   OperationTimeout: 68,

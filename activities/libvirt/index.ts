@@ -19,3 +19,4 @@ export * from './typed-params';
 export * from './uri';
 export { XdrError, XdrReader, XdrWriter } from './xdr';
 export * from './dirty-rate';
+export type { StoragePoolInfo, StoragePoolRef, StorageVolInfo, StorageVolRef } from './storage';

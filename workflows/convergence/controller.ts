@@ -101,7 +101,8 @@ class DecisionBuilder {
     private s: ControllerState,
     private readonly sample: ConvergenceSample,
   ) {
-    this.budgetMs = completionBudgetMs(policy, sample.memoryMiB);
+    // The data to move: the memory, plus the disks a block migration copies (as Nova and KubeVirt size it).
+    this.budgetMs = completionBudgetMs(policy, dataMiB(sample));
   }
 
   run(): Decision {
@@ -260,7 +261,7 @@ class DecisionBuilder {
 
   private overBudget(prefix: string): Decision {
     const { policy, sample } = this;
-    const over = `${fmtSeconds(sample.atMs)} past the completion budget of ${fmtSeconds(this.budgetMs)} (${policy.completion.secondsPerGiB} s/GiB × ${Math.max(1, Math.ceil(sample.memoryMiB / 1024))} GiB, at least ${policy.completion.minSeconds} s)`;
+    const over = `${fmtSeconds(sample.atMs)} past the completion budget of ${fmtSeconds(this.budgetMs)} (${policy.completion.secondsPerGiB} s/GiB × ${Math.max(1, Math.ceil(dataMiB(sample) / 1024))} GiB${sample.diskCopyMiB ? ' of memory and copied disks' : ''}, at least ${policy.completion.minSeconds} s)`;
     this.s = { ...this.s, budgetExceededAtMs: this.s.budgetExceededAtMs ?? sample.atMs };
     if (policy.completion.action === 'force-complete') {
       const means = forceCompleteMeans(policy, sample.postcopyEligible);
@@ -413,4 +414,9 @@ function validMs(ms: number): boolean {
 
 function validMiBps(mibps: number): boolean {
   return Number.isFinite(mibps) && mibps > 0;
+}
+
+/** What the completion budget is sized on: the guest's memory and any disk a block migration copies. */
+function dataMiB(sample: Pick<ConvergenceSample, 'memoryMiB' | 'diskCopyMiB'>): number {
+  return sample.memoryMiB + (sample.diskCopyMiB ?? 0);
 }

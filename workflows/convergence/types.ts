@@ -42,6 +42,8 @@ export interface ConvergenceSample {
   mode: JobMode;
   /** Guest memory, for the completion budget. */
   memoryMiB: number;
+  /** Block migration: the copied disks' size (MiB), which the completion budget counts with the memory (absent: none). */
+  diskCopyMiB?: number;
   /** From the pre-checks: no VFIO, no vPMEM, destination supports post-copy. */
   postcopyEligible: boolean;
   operator?: OperatorInput;

@@ -3,7 +3,7 @@ import { FerryOutcome, FerryPhase } from '../../model/search-attributes';
 import type { Outcome } from '../../model/types';
 import { dropMigrationClaim, finishMigration, finishOnHosts, guestStallSince } from '../activity-proxies';
 import { placementBookkeeping } from './bookkeeping';
-import { enterPhase, type Migration, type MigrationInFlight } from '../migration-state';
+import { blockMigrationCopies, enterPhase, type Migration, type MigrationInFlight } from '../migration-state';
 import { outcomeOf } from '../outcome';
 
 /**
@@ -18,7 +18,12 @@ import { outcomeOf } from '../outcome';
  */
 export async function finish(m: Migration, flight: MigrationInFlight): Promise<Outcome> {
   enterPhase(m, 'finishing');
-  const where = { migrationId: flight.migrationId, vm: flight.vm, source: flight.source, destination: flight.destination };
+  // Block migration: the copied disks' source volumes go only through the guard's 'clean-source' verdict.
+  const copies = blockMigrationCopies(flight);
+  const where = {
+    migrationId: flight.migrationId, vm: flight.vm, source: flight.source, destination: flight.destination,
+    ...(copies.length ? { diskCopies: copies } : {}),
+  };
   let fin;
   const stallAlongside = patched('finish-stall-alongside')
     ? guestStallSince({ vmName: flight.vm.name, mark: flight.guestMark })
@@ -35,6 +40,7 @@ export async function finish(m: Migration, flight: MigrationInFlight): Promise<O
     // The guard kept the source's definition (or libvirt refused to remove it): say so in the
     // outcome's decisions, where an operator looks, not only in the worker's log.
     for (const note of fin.notes ?? []) m.rec.decide(Date.now(), 'source-kept', note);
+    if (fin.volumes?.length) m.rec.decide(Date.now(), 'source-volumes', fin.volumes.join('; '));
     await (dropAlongside ?? drop());
   } else {
     fin = await finishMigration(where);

@@ -2,10 +2,11 @@ import { ApplicationFailure, patched, upsertMemo, upsertSearchAttributes, workfl
 import type { ChooseDestinationResult, SourceCheckResult } from '../../model/activity-contract';
 import { FerryDestination, FerrySource, FerryVmName, FerryVmUuid } from '../../model/search-attributes';
 import { postcopyEligibility } from '../../model/postcopy-eligibility';
+import { planStorage } from '../../model/storage/plan';
 import { migrationWorkflowId } from '../../model/types';
 import { workflowIdMismatch } from '../../model/workflow-id-mismatch';
 import {
-  checkDestination, checkDestinationLocal, checkSource, checkSourceLocal, chooseDestinationHost, chooseDestinationHostLocal,
+  checkDestination, checkDestinationLocal, checkSource, checkStorage, checkSourceLocal, chooseDestinationHost, chooseDestinationHostLocal,
 } from '../activity-proxies';
 import { postcopyUsable } from '../convergence';
 import { enterPhase, type Migration } from '../migration-state';
@@ -33,9 +34,14 @@ export async function preChecks(m: Migration): Promise<PreChecked> {
   const dest = await reads.chooseDestinationHost({ vm: src.vm, source: src.source, requested: m.req.destination });
   m.rec.decide(Date.now(), 'choose-destination', dest.detail, { destination: dest.destination, how: dest.how });
   const dchk = await reads.checkDestination({ vm: src.vm, source: src.source, destination: dest.destination });
+  // The disks, shared or copied, decided from facts before anything moves (runs begun before had none).
+  if (patched('storage-plan')) await planTheDisks(m, src, dest.destination);
 
-  // vPMEM or passthrough devices, or no post-copy recovery on one end: never post-copy, whatever the policy.
-  const eligibility = postcopyEligibility({ blockers: src.postcopyBlockers, recoverySupported: dchk.postcopySupported });
+  // vPMEM or passthrough devices, a disk being copied, or no post-copy recovery on one end: never post-copy, whatever the policy.
+  const eligibility = postcopyEligibility({
+    blockers: src.postcopyBlockers, recoverySupported: dchk.postcopySupported,
+    ...(m.diskCopies?.length ? { diskCopies: m.diskCopies.map((d) => d.target) } : {}),
+  });
   m.postcopyEligible = eligibility.eligible;
   if (dchk.stacks) m.stacks = dchk.stacks;
   const usable = postcopyUsable(m.policy, m.postcopyEligible);
@@ -55,6 +61,25 @@ export async function preChecks(m: Migration): Promise<PreChecked> {
     });
   }
   return { src, dest };
+}
+
+/**
+ * The storage facts of both hosts (a shared-storage probe per disk directory, named by this run)
+ * and the plan made from them: each disk shared, copied or excluded, with why. A refusal names
+ * each disk that stops the migration; it comes before the claim, so nothing has moved.
+ */
+async function planTheDisks(m: Migration, src: SourceCheckResult, destination: string): Promise<void> {
+  const facts = await checkStorage({ vm: { name: src.vm.name, uuid: src.vm.uuid }, source: src.source, destination, probeId: workflowInfo().runId });
+  const plan = planStorage(facts, m.policy.storage);
+  const disks = plan.disks.map((d) => `${d.target}: ${d.action} (${d.reason})`);
+  if (plan.refusals.length) {
+    m.rec.decide(Date.now(), 'storage-plan', `refused: ${plan.refusals.join('; ')}`, { refusals: plan.refusals.length });
+    throw ApplicationFailure.nonRetryable(`storage pre-check on ${destination}: ${plan.refusals.join('; ')}`, 'Refused');
+  }
+  m.diskCopies = plan.disks.flatMap((d) => (d.copy ? [{ target: d.target, ...d.copy }] : []));
+  if (disks.length) {
+    m.rec.decide(Date.now(), 'storage-plan', disks.join('; '), { copied: plan.copyTargets.length, copyBytes: plan.copyBytes });
+  }
 }
 
 /**

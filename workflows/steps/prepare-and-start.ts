@@ -1,8 +1,8 @@
 import { ApplicationFailure, patched } from '@temporalio/workflow';
-import { guestStallMark, guestStallMarkLocal, prepareDestination, prepareDestinationLocal, startMigration } from '../activity-proxies';
+import { createDestinationVolumes, guestStallMark, guestStallMarkLocal, prepareDestination, prepareDestinationLocal, startMigration } from '../activity-proxies';
 import { chooseDataPath, type DataPath } from '../../model/data-path';
 import { postcopyUsable } from '../convergence';
-import { destXmlRef, enterPhase, type Migration, type MigrationInFlight } from '../migration-state';
+import { blockMigrationCopies, destXmlRef, enterPhase, type Migration, type MigrationInFlight } from '../migration-state';
 
 /**
  * Step 3: the destination XML, prepared on the source from facts the destination reported.
@@ -22,6 +22,12 @@ export async function prepare(m: Migration, flight: MigrationInFlight): Promise<
     ...(byMigrationId ? { migrationId: flight.migrationId } : {}),
   });
   m.rec.decide(Date.now(), 'prepare-destination', prep.changes.length ? `destination XML: ${prep.changes.join('; ')}` : 'destination XML: nothing host-specific to rewrite');
+  // Block migration: the destination volumes exist before the start (QEMU mirrors into them).
+  const copies = blockMigrationCopies(flight);
+  if (copies.length) {
+    const made = await createDestinationVolumes({ migrationId: flight.migrationId, destination: flight.destination, copies });
+    m.rec.decide(Date.now(), 'destination-volumes', made.steps.join('; '));
+  }
   if (!outOfHistory) return { destXml: prep.destXml ?? '' };
   if (!prep.fingerprint) throw ApplicationFailure.nonRetryable('prepareDestination returned no fingerprint of the destination XML (a bug in ferry)', 'Bug');
   return { destXmlFingerprint: prep.fingerprint };
@@ -36,13 +42,16 @@ export async function start(m: Migration, flight: MigrationInFlight): Promise<Re
   const guestMark = await (patched('local-quick-reads') ? guestStallMarkLocal : guestStallMark)({ vmName: flight.vm.name });
   enterPhase(m, 'pre-copy');
   const usable = postcopyUsable(m.policy, m.postcopyEligible).usable;
+  const copies = blockMigrationCopies(flight);
   const dataPath = patched('data-path-by-capability') ? decideDataPath(m, usable) : undefined;
   const started = await startMigration({
     migrationId: flight.migrationId, vm: flight.vm, source: flight.source, destination: flight.destination, ...destXmlRef(flight),
     postcopy: usable, bandwidthMiBps: m.req.bandwidthMiBps ?? null, initialMaxDowntimeMs: m.policy.downtime.initialMs,
     ...(dataPath ? { dataPath } : {}),
+    ...(copies.length ? { migrateDisks: copies.map((c) => c.target) } : {}),
   });
-  m.rec.decide(Date.now(), 'start', `peer-to-peer ${usable ? 'pre-copy, post-copy enabled' : 'pre-copy'}: ${started.outcome}`);
+  const disks = copies.length ? `, copying disk ${copies.map((c) => c.target).join(', ')}` : '';
+  m.rec.decide(Date.now(), 'start', `peer-to-peer ${usable ? 'pre-copy, post-copy enabled' : 'pre-copy'}${disks}: ${started.outcome}`);
   return guestMark;
 }
 

@@ -2,7 +2,7 @@ import { patched, upsertSearchAttributes } from '@temporalio/workflow';
 import { FerryOutcome, FerryPhase } from '../../model/search-attributes';
 import type { Outcome } from '../../model/types';
 import { revertClaimQuick, rollbackMigration } from '../activity-proxies';
-import { enterPhase, type Migration, type MigrationInFlight } from '../migration-state';
+import { blockMigrationCopies, enterPhase, type Migration, type MigrationInFlight } from '../migration-state';
 import { outcomeOf } from '../outcome';
 import { waitForPlacement } from './placement-wait';
 
@@ -21,9 +21,12 @@ export async function rollBack(m: Migration, flight: MigrationInFlight, kind: 'r
   enterPhase(m, 'rolling-back');
   // Runs begun before (no marker) left a Placement outage to the activity's retry policy, unseen.
   const shown = patched('placement-wait-roll-back');
+  // Block migration: the destination volumes this migration created go with the rest.
+  const copies = blockMigrationCopies(flight);
   const rb = await rollbackMigration({
     migrationId: flight.migrationId, vm: flight.vm, source: flight.source, destination: flight.destination, resumeIfPaused: flight.pausedByUs,
     ...(shown ? { placementOutage: 'report' as const } : {}),
+    ...(copies.length ? { diskCopies: copies } : {}),
   });
   if (rb.outcome === 'refused') {
     m.rec.decide(Date.now(), 'roll-back-refused', rb.steps.join('; '), { situation: rb.situation ?? null, next: rb.next ?? null });

@@ -6,7 +6,7 @@ import { classifySituationV1 } from '../../model/situation-v1';
 import { applyAction, watchMigration } from '../activity-proxies';
 import { decide } from '../convergence';
 import { countEscalation } from '../metrics';
-import { continueFlight, enterPhase, showEscalation, type Migration, type MigrationInFlight } from '../migration-state';
+import { blockMigrationCopies, continueFlight, enterPhase, showEscalation, type Migration, type MigrationInFlight } from '../migration-state';
 import { NO_ABORT_PHASES } from '../operator-handlers';
 import { recover } from './recover';
 
@@ -132,13 +132,17 @@ async function afterTheJob(m: Migration, s: MigrationSample, memo: EndMemo): Pro
 async function decideAndAct(m: Migration, flight: MigrationInFlight, s: MigrationSample): Promise<Ended | undefined> {
   const operator = m.rec.takeOperatorInput();
   const abort = patched('abort-in-decision') ? m.rec.takeAbort() : null;
+  // Block migration: the copied disks count in the completion budget and the progress's total.
+  const copies = blockMigrationCopies(flight);
+  const diskCopyBytes = copies.reduce((sum, c) => sum + c.capacityBytes, 0);
   const d = decide(m.policy, m.controller, {
     atMs: Date.now() - m.rec.startedAtMs, iteration: s.iteration ?? 0, dataTotal: s.dataTotal, dataRemaining: s.dataRemaining,
     dataProcessed: s.dataProcessed, memoryBps: s.memoryBps ?? 0, dirtyBps: s.dirtyBps ?? 0, mode: s.mode,
     memoryMiB: flight.vm.memoryMiB, postcopyEligible: m.postcopyEligible, operator: abort ? { ...operator, abort } : operator,
+    ...(copies.length ? { diskCopyMiB: Math.ceil(diskCopyBytes / 2 ** 20) } : {}),
   });
   m.controller = d.state;
-  m.rec.observe(s, d.verdict, Date.now());
+  m.rec.observe(s, d.verdict, Date.now(), copies.length ? flight.vm.memoryMiB * 2 ** 20 + diskCopyBytes : undefined);
   if (s.mode === 'postcopy') m.sawPostcopy = true;
   if (s.mode === 'postcopy' && m.rec.phase !== 'post-copy') enterPhase(m, 'post-copy');
   if (s.mode === 'paused' && m.rec.phase !== 'paused') enterPhase(m, 'paused');

@@ -8,12 +8,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { HostConnections } from '../../../activities/connections';
 import type { ActivityDeps, MigrationsVisibility } from '../../../activities/deps';
 import { Inventory, type HostEntry } from '../../../activities/hosts';
-import { DomainState, JobType, Procedure, RunningReason } from '../../../activities/libvirt';
+import { DomainState, JobType, MigrateFlags, Procedure, RunningReason } from '../../../activities/libvirt';
 import { readDomain, readOptString } from '../../../activities/libvirt/remote-types';
 import { readTypedParams, type TypedParam } from '../../../activities/libvirt/typed-params';
 import { XdrReader } from '../../../activities/libvirt/xdr';
 import type { PlacementClient } from '../../../activities/placement';
 import { startActivities } from '../../../activities/start';
+import type { StartInput } from '../../../model/activity-contract';
 import { FakeHypervisor, precopyJob, VM } from '../watch/fake-hosts';
 
 let cleanup: Array<() => Promise<void>> = [];
@@ -23,17 +24,20 @@ afterEach(async () => {
 });
 
 /** Starts a migration src -> dst with dst's inventory entry extended by `dst`; returns what the source's libvirtd received. */
-async function perform3Of(dst: Partial<HostEntry>): Promise<{ dconnuri: string | null; params: TypedParam[] }> {
+async function perform3Of(dst: Partial<HostEntry>, extra: Partial<StartInput> = {}): Promise<{ dconnuri: string | null; params: TypedParam[]; flags: number }> {
   const source = await FakeHypervisor.start();
   const destination = await FakeHypervisor.start();
   source.domain = { state: DomainState.Running, reason: RunningReason.Booted };
-  let received: { dconnuri: string | null; params: TypedParam[] } | undefined;
+  let received: { dconnuri: string | null; params: TypedParam[]; flags: number } | undefined;
   const scripted = source.server.handler;
   source.server.handler = (call) => {
     if (call.procedure !== Procedure.DomainMigratePerform3Params) return scripted(call);
     const r = new XdrReader(call.args);
     readDomain(r);
-    received = { dconnuri: readOptString(r), params: readTypedParams(r, 64) };
+    const dconnuri = readOptString(r);
+    const params = readTypedParams(r, 64);
+    r.readVarOpaque(16384); // cookie_in
+    received = { dconnuri, params, flags: r.readUint() };
     // The source daemon now owns a running job; the call itself returns when the migration ends.
     source.job = { type: JobType.Unbounded, params: precopyJob(1) };
   };
@@ -58,6 +62,7 @@ async function perform3Of(dst: Partial<HostEntry>): Promise<{ dconnuri: string |
     postcopy: false,
     bandwidthMiBps: null,
     initialMaxDowntimeMs: null,
+    ...extra,
   });
   expect(result).toEqual({ outcome: 'started' });
   if (!received) throw new Error('the source libvirtd received no MigratePerform3Params');
@@ -75,5 +80,20 @@ describe("startMigration and the destination's migrationUri", () => {
     const sent = await perform3Of({});
     expect(sent.params.map((p) => p.field)).not.toContain('migrate_uri');
     expect(sent.params.map((p) => p.field)).toContain('destination_xml');
+  });
+});
+
+describe('startMigration with a block migration', () => {
+  it('sets NON_SHARED_DISK and lists only the copied disks in migrate_disks', async () => {
+    const sent = await perform3Of({ migrationUri: 'tcp://10.0.0.2' }, { migrateDisks: ['vda', 'vdc'] });
+    expect(sent.flags & MigrateFlags.NonSharedDisk).toBe(MigrateFlags.NonSharedDisk);
+    expect(sent.flags & MigrateFlags.NonSharedInc).toBe(0);
+    expect(sent.params.filter((p) => p.field === 'migrate_disks').map((p) => p.value)).toEqual(['vda', 'vdc']);
+  });
+
+  it('without copied disks: no NON_SHARED_DISK, no migrate_disks (a shared disk stays where it is)', async () => {
+    const sent = await perform3Of({ migrationUri: 'tcp://10.0.0.2' });
+    expect(sent.flags & MigrateFlags.NonSharedDisk).toBe(0);
+    expect(sent.params.map((p) => p.field)).not.toContain('migrate_disks');
   });
 });

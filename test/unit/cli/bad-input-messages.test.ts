@@ -37,7 +37,7 @@ describe('ferry: usage errors, before anything is contacted (bad-input cliRows w
     ['policy wrong type', () => actions.migrate(VM, { policy: '{"postcopy":{"allowed":"yes"}}' }),
       'invalid migration request: --policy postcopy.allowed: must be true or false (got "yes")'],
     ['policy unknown field', () => actions.migrate(VM, { policy: '{"colour":"blue"}' }),
-      'invalid migration request: --policy colour: unknown field (allowed fields: postcopy, downtime, stall, completion, pause, placement, dataPath, admission)'],
+      'invalid migration request: --policy colour: unknown field (allowed fields: postcopy, downtime, stall, completion, pause, placement, dataPath, admission, storage)'],
     ['policy not an object', () => actions.migrate(VM, { policy: '[1,2]' }), `--policy must be a JSON object, e.g. '{"postcopy":{"allowed":false}}'; got [1,2]`],
     ['oversized VM name', () => actions.migrate(long(300), {}), `invalid migration request: VM: must be at most 64 characters (got ${clipped})`],
     ['XML special chars in VM name', () => actions.migrate(`<vm&"'>`, {}), `invalid migration request: VM: ${NAME_RULE} (got "<vm&\\"'>")`],

@@ -14,6 +14,7 @@ describe('convergence policy', () => {
       placement: { claimWaitSeconds: 600 },
       dataPath: { parallelConnections: 0, tls: false },
       admission: { maxOutOfHost: 2, maxIntoHost: 2, maxClusterWide: 4, waitSeconds: 900 },
+      storage: { excludeDisks: [], freeSpaceMarginPct: 10 },
     });
   });
 

@@ -71,4 +71,10 @@ describe('progress line', () => {
     expect(line).toBe('admission  waiting for admission: limit into host-a: 2 of 2 run (since 2026-01-02T03:04:05.000Z; refused if still waiting at 2026-01-02T03:19:05.000Z)');
     expect(progressLine({ ...base, admissionWait: null })).not.toContain('admission');
   });
+
+  it("shows a block migration's disk copy, and nothing of disks without one", () => {
+    const line = progressLine({ ...base, phase: 'pre-copy', percent: 40, disk: { totalBytes: 1024 * MiB, processedBytes: 300 * MiB, remainingBytes: 724 * MiB, bps: 50 * MiB } });
+    expect(line).toContain('disk 300 of 1024 MiB copied at 50.0 MiB/s');
+    expect(progressLine({ ...base, phase: 'pre-copy', percent: 40 })).not.toContain('disk');
+  });
 });

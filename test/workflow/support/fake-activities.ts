@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import type { FerryActivities } from '../../../model/activity-contract';
 import type { PairStacks } from '../../../model/data-path';
+import type { StorageFacts } from '../../../model/storage/facts';
 import type {
   ApplyActionInput, ChooseDestinationInput, ChooseDestinationResult, ClaimInput, ClaimResult, DestinationCheckInput,
   DestinationCheckResult, FinishInput, FinishResult, GuestMeterMark, HostDomainView, MigrationSample, PrepareInput, PrepareResult,
@@ -120,6 +121,8 @@ export interface FakeScript {
   defaultDestination?: string;
   postcopyBlockers?: string[];
   postcopySupported?: boolean;
+  /** What checkStorage reports (absent: a diskless guest, as every guest before storage). */
+  storage?: StorageFacts;
   /** Both hosts' libvirt/QEMU, as the real pre-check reports them (absent: not reported, as before). */
   stacks?: PairStacks;
   /** What the watch returns, in order; after the last step it repeats the last sample every `repeatDelayMs`. */
@@ -186,6 +189,10 @@ export function fakeActivities(script: FakeScript): FakeActivities {
     checkDestination: fake('checkDestination', async (_input: DestinationCheckInput): Promise<DestinationCheckResult> => ({
       checks: [{ check: 'cpu', ok: true, detail: 'compatible' }], postcopySupported: script.postcopySupported ?? true,
       ...(script.stacks ? { stacks: script.stacks } : {}),
+    })),
+    checkStorage: fake('checkStorage', async () => script.storage ?? { disks: [] }),
+    createDestinationVolumes: fake('createDestinationVolumes', async (input) => ({
+      steps: input.copies.map((c) => `created ${c.volumeName} in pool '${c.pool}' for disk ${c.target}`),
     })),
     chooseDestinationHost: fake('chooseDestinationHost', async (input: ChooseDestinationInput): Promise<ChooseDestinationResult> => (
       input.requested
