@@ -44,7 +44,8 @@ export function startActivities(deps: ActivityDeps) {
       ...(input.migrateDisks?.length ? { migrateDisks: input.migrateDisks } : {}),
     });
     const flags = migrationFlags(input.postcopy) | (input.dataPath?.parallelConnections ? MigrateFlags.Parallel : 0)
-      | (input.dataPath?.tls ? MigrateFlags.Tls : 0) | (input.migrateDisks?.length ? MigrateFlags.NonSharedDisk : 0);
+      | (input.dataPath?.tls ? MigrateFlags.Tls : 0) | (input.migrateDisks?.length ? MigrateFlags.NonSharedDisk : 0)
+      | (input.sharedDisksVouched?.length ? MigrateFlags.Unsafe : 0);
     let failure: Error | undefined;
     deps.connections.clearMigrateError(input.vm.uuid);
     // Not awaited: the call returns when the migration ends, which the watch activity observes.

@@ -177,7 +177,11 @@ export async function createLabVm(o: CreateVmOptions): Promise<LabVm> {
     const dom = await c.domainDefineXml(xml);
     await c.domainCreate(dom);
   });
-  await waitFor(`the first heartbeat of ${vm.name}`, async () => latestHeartbeat(await vmSerial(vm.name)), {
+  // With a disk: a heartbeat that reports an acknowledged write, so the disk is known to work.
+  await waitFor(`the first heartbeat of ${vm.name}${vm.disk ? ' with a write acknowledged on its disk' : ''}`, async () => {
+    const hb = latestHeartbeat(await vmSerial(vm.name));
+    return vm.disk ? (hb?.diskAck ?? 0) > 0 : hb;
+  }, {
     timeoutMs: 60_000,
     intervalMs: 250,
   });

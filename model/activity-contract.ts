@@ -179,6 +179,11 @@ export const StartInputSchema = z.object({
   dataPath: DataPathSchema.optional(),
   /** Block migration: the target devs libvirt copies (NON_SHARED_DISK + migrate_disks); absent or empty: none. */
   migrateDisks: z.array(z.string().min(1)).optional(),
+  /**
+   * Disks ferry's storage plan proved shared (probe) with a cache mode safe for sharing: libvirt's
+   * own check, by filesystem type, is waived for them (VIR_MIGRATE_UNSAFE). Absent or empty: not.
+   */
+  sharedDisksVouched: z.array(z.string().min(1)).optional(),
 });
 export type StartInput = z.infer<typeof StartInputSchema>;
 export const StartResultSchema = z.object({ outcome: z.enum(['started', 'already-running', 'already-done']) });

@@ -70,6 +70,7 @@ async function migrate(input: unknown, resume: MigrationInFlight | undefined): P
       migrationId, vm: src.vm, source: src.source, destination: dest.destination, postcopyEligible: m.postcopyEligible,
       guestMark: null, startedAtMs: m.rec.startedAtMs, controller: m.controller, percent: 0, decisions: [], lastIteration: null, pausedByUs: false,
       ...(m.diskCopies?.length ? { diskCopies: m.diskCopies } : {}),
+      ...(m.sharedDisksVouched?.length ? { sharedDisksVouched: m.sharedDisksVouched } : {}),
     };
   }
 

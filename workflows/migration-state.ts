@@ -45,6 +45,8 @@ export interface MigrationInFlight {
   limits?: FlightLimits;
   /** Block migration: the disks copied (model/storage/plan.ts); absent or empty in runs without one. */
   diskCopies?: DiskCopy[];
+  /** Disks the storage plan proved shared (model/storage/plan.ts, provenShared); absent or empty: none. */
+  sharedDisksVouched?: string[];
 }
 
 /** A post-copy recovery waiting for an operator (escalated), as continue-as-new hands it on. */
@@ -94,6 +96,8 @@ export interface Migration {
   stacks?: PairStacks;
   /** The disks a block migration copies, as the storage plan decided (pre-checks, patch 'storage-plan'). */
   diskCopies?: DiskCopy[];
+  /** The disks the storage plan proved shared (pre-checks, patch 'storage-plan'). */
+  sharedDisksVouched?: string[];
 }
 
 /** Enters a phase: the record (progress query) and the FerryPhase search attribute agree. */

@@ -15,6 +15,7 @@ export function disksOfXml(xml: string): Disk[] {
       type,
       sourcePath: sourcePath ?? null,
       format: attr(firstChild(el, 'driver'), 'type') ?? null,
+      cache: attr(firstChild(el, 'driver'), 'cache') ?? null,
       readonly: childElements(el, 'readonly').length > 0,
       shareable: childElements(el, 'shareable').length > 0,
     };

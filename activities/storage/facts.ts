@@ -38,6 +38,8 @@ export async function storageFacts(src: StorageClient, dst: StorageClient, disks
     const vol = srcRef ? await unlessMissing(src.storageVolLookupByPath(disk.sourcePath)) : null;
     const volInfo = vol ? await src.storageVolGetInfo(vol) : null;
     const dstRef = await unlessMissing(dst.storagePoolLookupByTargetPath(dir));
+    // Refreshed before its room is read: libvirt's pool info is as of its last refresh.
+    if (dstRef) await dst.storagePoolRefresh(dstRef);
     const sourcePool = srcRef ? await poolFact(src, srcRef, dir) : null;
     const destinationPool = dstRef ? await poolFact(dst, dstRef, dir) : null;
     let shared: Shared = 'unknown';

@@ -19,6 +19,8 @@ export const DiskSchema = z.strictObject({
   format: z.string().nullable(),
   readonly: z.boolean(),
   shareable: z.boolean(),
+  /** <driver cache>: none, directsync, writeback...; null when the XML does not say (QEMU's default, writeback). */
+  cache: z.string().nullable().optional(),
 });
 export type Disk = z.infer<typeof DiskSchema>;
 

@@ -23,6 +23,8 @@ export interface DiskPlan {
   reason: string;
   /** For 'copy': where the destination volume goes and what it must be. */
   copy?: { sourcePath: string; pool: string; volumeName: string; format: string; capacityBytes: number; allocationBytes: number };
+  /** A file or block disk ferry's probe found on both hosts (not a network disk: libvirt knows those are shared). */
+  provenShared?: boolean;
 }
 
 export interface StoragePlan {
@@ -33,7 +35,16 @@ export interface StoragePlan {
   copyTargets: string[];
   /** Bytes the copies move (the allocations of the copied volumes): the disk part of the progress. */
   copyBytes: number;
+  /**
+   * Target devs of file disks ferry's probe proved shared. libvirt judges shared storage by the
+   * filesystem's type (NFS, GFS2, OCFS2, Ceph...) and refuses a shared directory it does not
+   * recognise as "unsafe"; for these the start passes VIR_MIGRATE_UNSAFE, ferry's facts vouching.
+   */
+  provenShared: string[];
 }
+
+/** Host cache modes that bypass the host page cache: the only ones under which two hosts may share a file. */
+export const CACHE_MODES_SAFE_WHEN_SHARED: readonly string[] = ['none', 'directsync'];
 
 /** Formats ferry creates a destination volume in (libvirt's dir pools make both). */
 export const COPYABLE_FORMATS: readonly string[] = ['raw', 'qcow2'];
@@ -52,6 +63,8 @@ export function planStorage(facts: StorageFacts, policy: StoragePolicy): Storage
     disks, refusals,
     copyTargets: copies.map((d) => d.target),
     copyBytes: copies.reduce((sum, d) => sum + (d.copy?.allocationBytes ?? 0), 0),
+    // Only when nothing is refused: a plan with refusals never starts.
+    provenShared: disks.filter((d) => d.provenShared).map((d) => d.target),
   };
 }
 
@@ -63,7 +76,14 @@ function planDisk(f: DiskFacts, policy: StoragePolicy): DiskPlan | { refusal: st
   }
   if (disk.type === 'network') return { target, action: 'shared', reason: 'a network disk: both hosts reach the same storage server' };
   if (disk.sourcePath === null) return { target, action: 'excluded', reason: `an empty ${disk.device} drive: nothing to move` };
-  if (f.shared === 'shared') return { target, action: 'shared', reason: `${disk.sourcePath} is on storage both hosts see (probe found)` };
+  if (f.shared === 'shared') {
+    // Both QEMUs have the file open around the switch-over: a host page cache on either side could
+    // hand the destination stale blocks. libvirt refuses the same; ferry says it before anything moves.
+    if (!CACHE_MODES_SAFE_WHEN_SHARED.includes(disk.cache ?? 'default')) {
+      return { refusal: `${disk.sourcePath} is on shared storage with host cache mode '${disk.cache ?? 'default (writeback)'}': the destination could read stale blocks; use cache='none' or 'directsync'` };
+    }
+    return { target, action: 'shared', reason: `${disk.sourcePath} is on storage both hosts see (probe found)`, provenShared: true };
+  }
   if (disk.type !== 'file') {
     return { refusal: `${disk.sourcePath} is a ${disk.type} disk on storage the destination does not share: ferry copies only file disks; put it on shared storage or exclude it (storage.excludeDisks)` };
   }

@@ -22,7 +22,7 @@ function diskIn(dir: 'shared' | 'local', over: Partial<DiskFacts> = {}): Storage
   const pool = { name: dir, path, availableBytes: 2048 * MiB };
   return {
     disks: [{
-      disk: { target: 'vda', device: 'disk', type: 'file', sourcePath: `${path}/web-7.qcow2`, format: 'qcow2', readonly: false, shareable: false },
+      disk: { target: 'vda', device: 'disk', type: 'file', sourcePath: `${path}/web-7.qcow2`, format: 'qcow2', readonly: false, shareable: false, cache: 'none' },
       volume: { capacityBytes: 1024 * MiB, allocationBytes: 200 * MiB },
       sourcePool: pool, destinationPool: pool, shared: dir === 'shared' ? 'shared' : 'not-shared',
       ...over,
@@ -39,6 +39,9 @@ describe('a guest with a disk', () => {
     expect(fake.count('createDestinationVolumes')).toBe(0);
     const started = fake.inputsOf('startMigration')[0]!;
     expect(started.migrateDisks).toBeUndefined();
+    // Proven shared by the probe: libvirt's own check (by filesystem type) is waived for it.
+    expect(started.sharedDisksVouched).toEqual(['vda']);
+    expect(outcome.decisions.find((d) => d.action === 'start')!.reason).toContain('VIR_MIGRATE_UNSAFE');
     expect(started.postcopy).toBe(true);
     expect(fake.inputsOf('finishOnHosts')[0]!.diskCopies).toBeUndefined();
     expect(outcome.decisions.find((d) => d.action === 'storage-plan')!.reason).toMatch(/^vda: shared \(/);

@@ -77,6 +77,7 @@ async function planTheDisks(m: Migration, src: SourceCheckResult, destination: s
     throw ApplicationFailure.nonRetryable(`storage pre-check on ${destination}: ${plan.refusals.join('; ')}`, 'Refused');
   }
   m.diskCopies = plan.disks.flatMap((d) => (d.copy ? [{ target: d.target, ...d.copy }] : []));
+  m.sharedDisksVouched = plan.provenShared;
   if (disks.length) {
     m.rec.decide(Date.now(), 'storage-plan', disks.join('; '), { copied: plan.copyTargets.length, copyBytes: plan.copyBytes });
   }

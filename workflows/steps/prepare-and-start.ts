@@ -43,14 +43,18 @@ export async function start(m: Migration, flight: MigrationInFlight): Promise<Re
   enterPhase(m, 'pre-copy');
   const usable = postcopyUsable(m.policy, m.postcopyEligible).usable;
   const copies = blockMigrationCopies(flight);
+  // Only plans made under 'storage-plan' name any (new with it): runs begun before have none.
+  const vouched = flight.sharedDisksVouched ?? [];
   const dataPath = patched('data-path-by-capability') ? decideDataPath(m, usable) : undefined;
   const started = await startMigration({
     migrationId: flight.migrationId, vm: flight.vm, source: flight.source, destination: flight.destination, ...destXmlRef(flight),
     postcopy: usable, bandwidthMiBps: m.req.bandwidthMiBps ?? null, initialMaxDowntimeMs: m.policy.downtime.initialMs,
     ...(dataPath ? { dataPath } : {}),
     ...(copies.length ? { migrateDisks: copies.map((c) => c.target) } : {}),
+    ...(vouched.length ? { sharedDisksVouched: vouched } : {}),
   });
-  const disks = copies.length ? `, copying disk ${copies.map((c) => c.target).join(', ')}` : '';
+  const disks = (copies.length ? `, copying disk ${copies.map((c) => c.target).join(', ')}` : '') +
+    (vouched.length ? `, disk ${vouched.join(', ')} shared as ferry's probe proved (VIR_MIGRATE_UNSAFE: libvirt's check by filesystem type waived)` : '');
   m.rec.decide(Date.now(), 'start', `peer-to-peer ${usable ? 'pre-copy, post-copy enabled' : 'pre-copy'}${disks}: ${started.outcome}`);
   return guestMark;
 }

@@ -176,7 +176,7 @@ export async function checkInvariants(before: VmBefore, end: MigrationEnd, total
 }
 
 /** TCG with a QEMU before 10.0 (the first seen without the defect). */
-async function knownToGoBackInTime(host: string): Promise<boolean> {
+export async function knownToGoBackInTime(host: string): Promise<boolean> {
   if (requireLabState().accel !== 'tcg') return false;
   return (await withHostClient(host, (c) => c.getVersion())).packed < 10_000_000;
 }

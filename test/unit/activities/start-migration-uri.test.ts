@@ -95,5 +95,14 @@ describe('startMigration with a block migration', () => {
     const sent = await perform3Of({ migrationUri: 'tcp://10.0.0.2' });
     expect(sent.flags & MigrateFlags.NonSharedDisk).toBe(0);
     expect(sent.params.map((p) => p.field)).not.toContain('migrate_disks');
+    expect(sent.flags & MigrateFlags.Unsafe).toBe(0);
+  });
+
+  it('disks the plan proved shared waive libvirt\'s filesystem-type check (UNSAFE); none: the check stays', async () => {
+    const vouched = await perform3Of({ migrationUri: 'tcp://10.0.0.2' }, { sharedDisksVouched: ['vda'] });
+    expect(vouched.flags & MigrateFlags.Unsafe).toBe(MigrateFlags.Unsafe);
+    expect(vouched.flags & MigrateFlags.NonSharedDisk).toBe(0);
+    const none = await perform3Of({ migrationUri: 'tcp://10.0.0.2' }, { sharedDisksVouched: [] });
+    expect(none.flags & MigrateFlags.Unsafe).toBe(0);
   });
 });

@@ -16,7 +16,7 @@ const policy = ConvergencePolicySchema.parse({}).storage;
 function disk(over: Partial<DiskFacts['disk']> = {}, rest: Partial<Omit<DiskFacts, 'disk'>> = {}): DiskFacts {
   const sourcePath = over.sourcePath === undefined ? '/var/lib/ferry/local/web-7.qcow2' : over.sourcePath;
   return {
-    disk: { target: 'vda', device: 'disk', type: 'file', format: 'qcow2', readonly: false, shareable: false, ...over, sourcePath },
+    disk: { target: 'vda', device: 'disk', type: 'file', format: 'qcow2', readonly: false, shareable: false, cache: 'none', ...over, sourcePath },
     volume: { capacityBytes: 4 * GiB, allocationBytes: 300 * MiB },
     sourcePool: { name: 'local', path: '/var/lib/ferry/local', availableBytes: 10 * GiB },
     destinationPool: { name: 'local', path: '/var/lib/ferry/local', availableBytes: 10 * GiB },
@@ -30,7 +30,22 @@ describe('planStorage', () => {
   it('a disk the probe found on both hosts is shared: nothing copied', () => {
     const plan = planStorage(facts(disk({ sourcePath: '/var/lib/ferry/shared/web-7.qcow2' }, { shared: 'shared' })), policy);
     expect(plan.disks).toEqual([expect.objectContaining({ target: 'vda', action: 'shared' })]);
-    expect(plan).toMatchObject({ refusals: [], copyTargets: [], copyBytes: 0 });
+    expect(plan).toMatchObject({ refusals: [], copyTargets: [], copyBytes: 0, provenShared: ['vda'] });
+  });
+
+  it('a shared disk cached by the host (writeback, or no mode: QEMU\'s default) is refused: the destination could read stale blocks', () => {
+    for (const cache of ['writeback', null, 'unsafe']) {
+      const plan = planStorage(facts(disk({ sourcePath: '/var/lib/ferry/shared/web-7.qcow2', cache }, { shared: 'shared' })), policy);
+      expect(plan.refusals).toEqual([expect.stringMatching(/^disk vda: .*web-7.qcow2 is on shared storage with host cache mode '.*': .*use cache='none' or 'directsync'/)]);
+    }
+    const direct = planStorage(facts(disk({ sourcePath: '/var/lib/ferry/shared/web-7.qcow2', cache: 'directsync' }, { shared: 'shared' })), policy);
+    expect(direct).toMatchObject({ refusals: [], provenShared: ['vda'] });
+  });
+
+  it('a copied or network disk is not vouched for as shared: libvirt checks those itself', () => {
+    expect(planStorage(facts(disk()), policy).provenShared).toEqual([]);
+    const net = planStorage(facts(disk({ type: 'network', sourcePath: null, cache: null }, { shared: 'unknown', volume: null, sourcePool: null, destinationPool: null })), policy);
+    expect(net).toMatchObject({ refusals: [], provenShared: [] });
   });
 
   it('a disk on the source\'s own storage is copied into the destination pool of the same path, same name, format and size', () => {

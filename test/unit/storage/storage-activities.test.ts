@@ -15,7 +15,7 @@ import { FakeDirectory, FakeStorageHost } from './fake-storage-host';
 
 const MiB = 2 ** 20;
 const DOMAIN = `<domain type='kvm'><name>web-7</name><devices>
-  <disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='/srv/local/web-7.qcow2'/><target dev='vda' bus='virtio'/></disk>
+  <disk type='file' device='disk'><driver name='qemu' type='qcow2' cache='none'/><source file='/srv/local/web-7.qcow2'/><target dev='vda' bus='virtio'/></disk>
   <disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='/srv/shared/data.raw'/><target dev='vdb' bus='virtio'/><shareable/></disk>
   <disk type='file' device='cdrom'><driver name='qemu' type='raw'/><target dev='sda' bus='sata'/><readonly/></disk>
   <disk type='network' device='disk'><driver name='qemu' type='raw'/><source protocol='rbd' name='pool/img'/><target dev='vdc' bus='virtio'/></disk>
@@ -24,10 +24,10 @@ const DOMAIN = `<domain type='kvm'><name>web-7</name><devices>
 describe('disksOfXml', () => {
   it('reads target, device, type, source, format, readonly and shareable of every disk', () => {
     expect(disksOfXml(DOMAIN)).toEqual([
-      { target: 'vda', device: 'disk', type: 'file', sourcePath: '/srv/local/web-7.qcow2', format: 'qcow2', readonly: false, shareable: false },
-      { target: 'vdb', device: 'disk', type: 'file', sourcePath: '/srv/shared/data.raw', format: 'raw', readonly: false, shareable: true },
-      { target: 'sda', device: 'cdrom', type: 'file', sourcePath: null, format: 'raw', readonly: true, shareable: false },
-      { target: 'vdc', device: 'disk', type: 'network', sourcePath: null, format: 'raw', readonly: false, shareable: false },
+      { target: 'vda', device: 'disk', type: 'file', sourcePath: '/srv/local/web-7.qcow2', format: 'qcow2', readonly: false, shareable: false, cache: 'none' },
+      { target: 'vdb', device: 'disk', type: 'file', sourcePath: '/srv/shared/data.raw', format: 'raw', readonly: false, shareable: true, cache: null },
+      { target: 'sda', device: 'cdrom', type: 'file', sourcePath: null, format: 'raw', readonly: true, shareable: false, cache: null },
+      { target: 'vdc', device: 'disk', type: 'network', sourcePath: null, format: 'raw', readonly: false, shareable: false, cache: null },
     ]);
   });
 });
