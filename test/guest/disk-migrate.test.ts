@@ -1,11 +1,12 @@
 /**
  * The lab guest's disk under real QEMU (plain processes, not the lab): the guest writes its ring,
- * is live-migrated between two QEMU processes on loopback that share one raw image, and the
- * checker finds every acknowledged write on the image, one boot, no heartbeat lost. Then one
+ * is live-migrated between QEMU processes on loopback that share one raw image, once in
+ * pre-copy and once in post-copy, and the checker finds every acknowledged write on the image,
+ * one boot, no heartbeat lost. Then one
  * acknowledged block of a copy of the image is damaged, and the guest is booted afresh on the
  * image: the checker names both. And a write error injected by QEMU's blkdebug comes out as a
  * ferry-disk-error line, the guest going on.
- * Needs qemu-system-x86_64 (apt-get install qemu-system-x86); about 15 s under TCG.
+ * Needs qemu-system-x86_64 (apt-get install qemu-system-x86); about 17 s under TCG.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -34,10 +35,33 @@ async function waitForSerial(file: string, what: string, done: (s: ParsedSerial)
 }
 const lastAck = (s: ParsedSerial): number => s.heartbeats.at(-1)?.diskAck ?? -1;
 
+/**
+ * Live-migrates `from` into `to` (started with -incoming on `port`); with postcopy, switches to
+ * post-copy right away. Returns the migration states seen on the source, in order.
+ */
+async function migrate(from: PlainQemu, to: PlainQemu, port: number, postcopy: boolean): Promise<string[]> {
+  if (postcopy) {
+    for (const q of [from, to]) await q.qmp.execute('migrate-set-capabilities', { capabilities: [{ capability: 'postcopy-ram', state: true }] });
+  }
+  await from.qmp.execute('migrate', { uri: `tcp:127.0.0.1:${port}` });
+  if (postcopy) await from.qmp.execute('migrate-start-postcopy'); // taken at the end of the first pass
+  const seen: string[] = [];
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const st = (await from.qmp.execute('query-migrate')) as { status?: string; 'error-desc'?: string };
+    if (st.status && seen.at(-1) !== st.status) seen.push(st.status);
+    if (st.status === 'completed') return seen;
+    if (st.status === 'failed' || st.status === 'cancelled') throw new Error(`migration ${st.status}: ${st['error-desc'] ?? ''}\n${to.stderr()}`);
+    if (Date.now() > deadline) throw new Error(`migration still ${st.status} after 30 s`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 describe('the lab guest disk under plain QEMU', () => {
   let dir: string;
   let src: PlainQemu | undefined;
   let dst: PlainQemu | undefined;
+  let back: PlainQemu | undefined;
   let again: PlainQemu | undefined;
   let faulty: PlainQemu | undefined;
 
@@ -49,12 +73,13 @@ describe('the lab guest disk under plain QEMU', () => {
   afterAll(async () => {
     await stopPlainQemu(src);
     await stopPlainQemu(dst);
+    await stopPlainQemu(back);
     await stopPlainQemu(again);
     await stopPlainQemu(faulty);
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('keeps every acknowledged write across a live migration between two QEMUs sharing the image, and names a damaged block and a reboot', async () => {
+  it('keeps every acknowledged write across a pre-copy and a post-copy migration between QEMUs sharing the image, and names a damaged block and a reboot', async () => {
     const kernel = await ensureGuestBuilt();
     const image = path.join(dir, 'disk.raw');
     fs.writeFileSync(image, Buffer.alloc(SLOTS * DISK_BLOCK_BYTES));
@@ -68,50 +93,54 @@ describe('the lab guest disk under plain QEMU', () => {
 
     const port = await freeLoopbackPort();
     dst = await startPlainQemu({ kernel, append, image, serialLog: dstLog, qmpSocket: path.join(dir, 'dst.qmp'), incomingPort: port });
-    await src.qmp.execute('migrate', { uri: `tcp:127.0.0.1:${port}` });
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      const st = (await src.qmp.execute('query-migrate')) as { status?: string; 'error-desc'?: string };
-      if (st.status === 'completed') break;
-      if (st.status === 'failed' || st.status === 'cancelled') throw new Error(`migration ${st.status}: ${st['error-desc'] ?? ''}\n${dst.stderr()}`);
-      if (Date.now() > deadline) throw new Error(`migration still ${st.status} after 30 s`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    expect(await migrate(src, dst, port, false)).not.toContain('postcopy-active');
     const srcAfter = await readGuestSerial(srcLog);
     const onSource = lastAck(srcAfter);
     // The guest goes on writing on the destination, through the same image, past another wrap.
-    await waitForSerial(dstLog, 'writes on the destination', (s) => lastAck(s) > onSource + SLOTS + 10);
-    await dst.qmp.execute('stop'); // drains the disk: the image holds still for the checker
-    const status = (await dst.qmp.execute('query-status')) as { status: string };
+    const dstBefore = await waitForSerial(dstLog, 'writes on the destination', (s) => lastAck(s) > onSource + SLOTS + 10);
+
+    // And back to a third QEMU, in post-copy: the guest writes while its pages are still arriving.
+    const backLog = path.join(dir, 'back.log');
+    const backPort = await freeLoopbackPort();
+    back = await startPlainQemu({ kernel, append, image, serialLog: backLog, qmpSocket: path.join(dir, 'back.qmp'), incomingPort: backPort });
+    expect(await migrate(dst, back, backPort, true)).toContain('postcopy-active');
+    const onDestination = lastAck(await readGuestSerial(dstLog));
+    expect(onDestination).toBeGreaterThanOrEqual(lastAck(dstBefore));
+    await waitForSerial(backLog, 'writes after the post-copy move', (s) => lastAck(s) > onDestination + 20);
+    await back.qmp.execute('stop'); // drains the disk: the image holds still for the checker
+    const status = (await back.qmp.execute('query-status')) as { status: string };
     expect(status.status).toBe('paused');
 
-    const verdict = await checkGuestDiskFiles({ imagePath: image, serialLogPaths: [srcLog, dstLog] });
+    const verdict = await checkGuestDiskFiles({ imagePath: image, serialLogPaths: [srcLog, dstLog, backLog] });
     expect(verdict.violations).toEqual([]);
     expect(verdict.clean).toBe(true);
     expect(verdict.boot).toBe(before.boots[0]!.boot);
-    expect(verdict.lastWritten).toBeGreaterThan(onSource + SLOTS);
+    expect(verdict.lastWritten).toBeGreaterThan(onDestination + 20);
     expect(verdict.checked).toEqual({ from: verdict.lastWritten - SLOTS + 1, to: verdict.lastWritten });
     const dstSerial = await readGuestSerial(dstLog);
-    expect(dstSerial.boots).toEqual([]); // the destination continued the guest, it did not boot one
+    const backSerial = await readGuestSerial(backLog);
+    // The destinations continued the guest, they did not boot one, and went on from where it was.
+    expect([...dstSerial.boots, ...backSerial.boots]).toEqual([]);
     expect(moveContinuity(srcAfter, dstSerial).regressedBy).toBe(0);
+    expect(moveContinuity(dstSerial, backSerial).regressedBy).toBe(0);
 
     // Damage one acknowledged block (one byte in its sixth sector) in a copy: the checker names it.
     const damaged = Buffer.from(await readRawDiskImage(image));
     const seq = verdict.lastWritten - 5;
     const slot = seq % SLOTS;
     damaged[slot * DISK_BLOCK_BYTES + 5 * 512 + 100]! ^= 0xff;
-    const logs = [srcAfter, dstSerial];
+    const logs = [srcAfter, dstSerial, backSerial];
     const bad = checkGuestDisk({ image: damaged, logs });
     expect(bad.clean).toBe(false);
     expect(bad.violations).toEqual([{ kind: 'corrupt-block', seq, slot, sectorsOfThisWrite: [0, 1, 2, 3, 4, 6, 7] }]);
 
     // A real reboot: the guest booted afresh on the same image. The checker names it.
-    await stopPlainQemu(dst);
+    await stopPlainQemu(back);
     const againLog = path.join(dir, 'again.log');
     again = await startPlainQemu({ kernel, append, image, serialLog: againLog, qmpSocket: path.join(dir, 'again.qmp') });
     await waitForSerial(againLog, 'writes after the reboot', (s) => lastAck(s) > 5);
     await again.qmp.execute('stop');
-    const afterReboot = await checkGuestDiskFiles({ imagePath: image, serialLogPaths: [srcLog, dstLog, againLog] });
+    const afterReboot = await checkGuestDiskFiles({ imagePath: image, serialLogPaths: [srcLog, dstLog, backLog, againLog] });
     expect(afterReboot.clean).toBe(false);
     expect(afterReboot.boot).not.toBe(verdict.boot);
     expect(afterReboot.violations[0]).toEqual({ kind: 'rebooted', boots: [verdict.boot, afterReboot.boot] });
