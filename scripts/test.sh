@@ -56,7 +56,9 @@ fi
 step "integration tests (the real lab)"
 # The post-copy recovery fault runs here (20 of 20 in a loop); the daemon-restart fault runs with
 # npm run test:faults.
-npx vitest run test/integration test/faults/postcopy-recovery.test.ts \
+# test/guest runs the lab guest under plain QEMU (its disk checker across a migration): here, once the
+# lab's packages (QEMU) are installed.
+npx vitest run test/integration test/guest test/faults/postcopy-recovery.test.ts \
   --reporter=default --reporter=json --outputFile.json=test-results/integration.json || status=1
 # Every fault and every phase at least once (test/faults/matrix/cells.ts), each case ending in the
 # invariants checker; the table goes to test-results/fault-matrix.md.
