@@ -17,6 +17,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { FerryClient } from '../../client/ferry-client';
 import { rootFailure } from '../../client/outcome-format';
 import { hostDaemonPid, hostUri } from '../../lab/hosts';
+import { cutLink, restoreLink } from '../../lab/faults';
 import { setLinkCap } from '../../lab/network';
 import { waitFor } from '../../lab/proc';
 import type { LabState, LabVm } from '../../lab/state';
@@ -24,7 +25,7 @@ import { LAB_LOCAL_POOL } from '../../lab/storage';
 import { checkLabVmDisk, labVmImagePath } from '../../lab/vm-disk';
 import { createLabVm, deleteLabVm } from '../../lab/vms';
 import type { Outcome } from '../../model/types';
-import { knownToGoBackInTime } from '../faults/matrix/invariants';
+import { checkInvariants, knownToGoBackInTime, snapshotVm, usageTotals, type MigrationEnd } from '../faults/matrix/invariants';
 import { ensureTestLab } from './lab';
 import { expectAliveOn } from './support/guest-alive';
 import { expectInvariants, itClient, placementClient, startWorkerProcess, type WorkerProcess } from './support/workflow-lab';
@@ -34,7 +35,7 @@ let A: string;
 let B: string;
 let worker: WorkerProcess;
 let client: FerryClient;
-const VMS = ['dk-shared', 'dk-shared-pc', 'dk-local', 'dk-abort', 'dk-room'];
+const VMS = ['dk-shared', 'dk-shared-pc', 'dk-local', 'dk-abort', 'dk-room', 'dk-kill', 'dk-cut'];
 
 const virsh = (host: string, ...args: string[]) => execFileSync('virsh', ['-c', hostUri(host), ...args], { encoding: 'utf8' });
 const volumesOf = (host: string, pool: string) => {
@@ -50,6 +51,7 @@ beforeAll(async () => {
   client = await itClient();
 });
 afterEach(async () => {
+  await restoreLink(A);
   await setLinkCap(A, null);
   for (const vm of VMS) await deleteLabVm(vm);
 });
@@ -197,4 +199,54 @@ describe('guests with a disk on the lab', () => {
     expect(volumesOf(B, LAB_LOCAL_POOL.name)).not.toContain(vm.disk!.volume);
     await expectDiskClean(vm, A, 0);
   }, 240_000);
+});
+
+/**
+ * A fault in the middle of a block migration's disk copy: the fault issue's invariants (one host
+ * runs the VM, never rebooted, Placement as before), the disk checker on that host, and the
+ * volumes: the owner holds the disk, the other host none of it and no marker of ferry.
+ */
+async function blockMigrationWithFault(name: string, fault: (id: string) => Promise<void>): Promise<Outcome> {
+  const vm = await createLabVm({ name, host: A, memoryMiB: 64, rateMiBps: 0, disk: { pool: 'local', sizeMiB: 160, fillMiB: 160, blocksPerSecond: 100 } });
+  const acked = await expectDiskClean(vm, A, 0);
+  const before = await snapshotVm(vm, A);
+  const totals = await usageTotals();
+  await setLinkCap(A, 100);
+  const { id, outcome } = await migrate(vm, { destination: B });
+  await waitFor('the disk copy to be under way', async () => ((await client.progress(id)).disk?.processedBytes ?? 0) > 8 * 1024 * 1024, { timeoutMs: 120_000, intervalMs: 200 });
+  await fault(id);
+  const o = await outcome;
+  await setLinkCap(A, null);
+  const end: MigrationEnd = { kind: 'outcome', outcome: o };
+  const report = await checkInvariants(before, end, totals);
+  expect(report.violations).toEqual([]);
+  const owner = report.owner!;
+  const other = owner === A ? B : A;
+  await expectDiskClean(vm, owner, acked);
+  expect(volumesOf(owner, LAB_LOCAL_POOL.name)).toContain(vm.disk!.volume);
+  expect(volumesOf(other, LAB_LOCAL_POOL.name).filter((n) => n === vm.disk!.volume || n.startsWith('.ferry-'))).toEqual([]);
+  expect(volumesOf(owner, LAB_LOCAL_POOL.name).filter((n) => n.startsWith('.ferry-'))).toEqual([]);
+  return o;
+}
+
+describe('a block migration under faults', () => {
+  it('the worker SIGKILLed during the disk copy: a new worker takes over, the VM ends on one host with its disk whole', async () => {
+    const o = await blockMigrationWithFault('dk-kill', async () => {
+      await worker.kill('SIGKILL');
+      worker = await startWorkerProcess('disks-after-kill');
+    });
+    // The source daemon owns the job: the copy goes on without the worker, and the new one finishes it.
+    expect(o.outcome).toBe('completed');
+  }, 300_000);
+
+  it("the source's link cut for 12 s during the disk copy: the VM ends on one host with its disk whole, nothing of it left on the other", async () => {
+    const o = await blockMigrationWithFault('dk-cut', async () => {
+      await cutLink(A);
+      await new Promise((r) => setTimeout(r, 12_000));
+      await restoreLink(A);
+    });
+    // TCP may ride out 12 s (the copy goes on) or libvirt may give up (rolled back): either way nothing is lost.
+    console.log(`dk-cut: ${o.outcome} (${o.decisions.map((d) => d.action).join(', ')})`);
+    expect(['rolled_back', 'completed']).toContain(o.outcome);
+  }, 300_000);
 });
