@@ -53,6 +53,18 @@ interface Round {
   historyEventsMax: number;
   historiesRead: number;
   runsMax: number;
+  /** The bench's own process (the typed client starting N and waiting for N results). */
+  benchCpuSeconds: number;
+  /** The whole machine's cores busy over the round (/proc/stat): the dev server, other tenants, everyone. */
+  machineBusyPct: number;
+}
+
+/** Busy and total jiffies of all cores (/proc/stat's first line). */
+function machineJiffies(): { busy: number; total: number } {
+  const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const idle = (f[3] ?? 0) + (f[4] ?? 0);
+  const total = f.reduce((a, b) => a + b, 0);
+  return { busy: total - idle, total };
 }
 
 /** The model's ideal for a VM: its migration alone, nothing but the model (real ms at `speed`). */
@@ -94,6 +106,8 @@ async function historyOf(client: FerryClient, workflowId: string): Promise<{ eve
 
 async function runRound(client: FerryClient, child: ChildProcess, vms: SimVmSpec[], spec: SimFleetSpec, historySample: number): Promise<Round> {
   const before = await usageOf(child);
+  const benchBefore = process.cpuUsage();
+  const machineBefore = machineJiffies();
   let rssPeak = before.rssBytes;
   const sampler = setInterval(() => { void usageOf(child).then((u) => { rssPeak = Math.max(rssPeak, u.rssBytes); }); }, 1000);
   const began = performance.now();
@@ -107,6 +121,8 @@ async function runRound(client: FerryClient, child: ChildProcess, vms: SimVmSpec
   const wallMs = performance.now() - began;
   clearInterval(sampler);
   const after = await usageOf(child);
+  const benchCpu = process.cpuUsage(benchBefore);
+  const machineAfter = machineJiffies();
   rssPeak = Math.max(rssPeak, after.rssBytes);
   const completed = times.filter((t) => t.outcome === 'completed');
   const failures = times.filter((t) => t.outcome !== 'completed');
@@ -129,6 +145,8 @@ async function runRound(client: FerryClient, child: ChildProcess, vms: SimVmSpec
     historyEventsMax: Math.max(...read.map((r) => r.events)),
     historiesRead: read.length,
     runsMax: Math.max(...read.map((r) => r.runs)),
+    benchCpuSeconds: (benchCpu.user + benchCpu.system) / 1e6,
+    machineBusyPct: ((machineAfter.busy - machineBefore.busy) / Math.max(1, machineAfter.total - machineBefore.total)) * 100,
   };
 }
 
@@ -201,13 +219,13 @@ async function main(): Promise<void> {
       cpu: r.cpuSeconds / base.cpuSeconds, events: r.historyEventsMean / base.historyEventsMean,
     });
     say('');
-    say('|     N | done | wall s | done/s | p50 s | p99 s | ideal p50 s | ideal p99 s | p50 / ideal | RSS peak MiB | CPU s | CPU % of 1 core | events/migration mean (max, runs) | growth from first N: p50, p99, RSS, CPU, events |');
-    say('|------:|-----:|-------:|-------:|------:|------:|------------:|------------:|------------:|-------------:|------:|----------------:|------------------|------------------|');
+    say('|     N | done | wall s | done/s | p50 s | p99 s | ideal p50 s | ideal p99 s | p50 / ideal | RSS peak MiB | CPU s | CPU % of 1 core | bench CPU s | machine busy % | events/migration mean (max, runs) | growth from first N: p50, p99, RSS, CPU, events |');
+    say('|------:|-----:|-------:|-------:|------:|------:|------------:|------------:|------------:|-------------:|------:|----------------:|------:|------:|------------------|------------------|');
     for (const r of rounds) {
       const g = growth(r);
       say(`| ${String(r.n).padStart(5)} | ${r.completed} | ${(r.wallMs / 1000).toFixed(1)} | ${r.perSecond.toFixed(2)} | ${(r.p50Ms / 1000).toFixed(1)} | ${(r.p99Ms / 1000).toFixed(1)} | ` +
         `${(r.idealP50Ms / 1000).toFixed(1)} | ${(r.idealP99Ms / 1000).toFixed(1)} | ${r.slowdownP50.toFixed(1)}x | ${r.rssPeakMiB.toFixed(0)} | ${r.cpuSeconds.toFixed(1)} | ` +
-        `${r.cpuPctOfOneCore.toFixed(0)} | ${r.historyEventsMean.toFixed(0)} (${r.historyEventsMax}, ${r.runsMax}; ${r.historiesRead} read) | ` +
+        `${r.cpuPctOfOneCore.toFixed(0)} | ${r.benchCpuSeconds.toFixed(1)} | ${r.machineBusyPct.toFixed(0)} | ${r.historyEventsMean.toFixed(0)} (${r.historyEventsMax}, ${r.runsMax}; ${r.historiesRead} read) | ` +
         `x${g.n.toFixed(0)} N: ${g.p50.toFixed(2)}, ${g.p99.toFixed(2)}, ${g.rss.toFixed(2)}, ${g.cpu.toFixed(2)}, ${g.events.toFixed(2)} |`);
     }
     say(JSON.stringify({ bench: 'scale', at: new Date().toISOString(), cores: os.cpus().length, spec, tuning, rounds, growth: rounds.map(growth) }));
