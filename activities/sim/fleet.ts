@@ -173,6 +173,10 @@ export class SimFleet {
 
   /** Migrations whose job still runs (admission's count). */
   inFlight(): SimMigration[] {
-    return [...this.migrations.values()].filter((m) => !m.settled && (this.look(m), !m.settled));
+    const running: SimMigration[] = [];
+    for (const m of this.migrations.values()) {
+      if (!m.settled && !this.look(m).settled) running.push(m);
+    }
+    return running;
   }
 }
