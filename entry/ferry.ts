@@ -9,10 +9,12 @@ import { registerLabCommands } from '../client/commands/lab';
 import { registerStackCommands } from '../client/commands/stack';
 import { UnavailableError } from '../client/errors';
 import { registerWorkerCommand } from '../worker/command';
+import { registerSimulateCommand } from '../worker/simulate-command';
 import { labFallback } from './lab-fallback';
 
 void runCli(process.argv, [
   (program) => registerWorkerCommand(program, { fallback: labFallback, unavailable: (message) => new UnavailableError(message) }),
+  registerSimulateCommand,
   registerLabCommands,
   registerStackCommands,
 ]);

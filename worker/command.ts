@@ -2,7 +2,7 @@
  * `ferry worker`: registered by the composition root (entry/ferry.ts). The worker's code (the
  * Temporal worker, activities, libvirt and Placement clients) loads only when the command runs.
  */
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import type { RunWorkerOptions } from './main';
 
 export function registerWorkerCommand(program: Command, opts: RunWorkerOptions): void {
@@ -15,8 +15,28 @@ export function registerWorkerCommand(program: Command, opts: RunWorkerOptions):
         "hosts from FERRY_HOSTS_FILE and Placement at FERRY_PLACEMENT_URL, else the running lab's. Refuses to start when the " +
         "namespace lacks ferry's search attributes (run `ferry setup`). Stops gracefully on SIGINT/SIGTERM",
     )
-    .action(async () => {
+    .option('--sim <spec.json>', 'run on a simulated fleet (hosts, QEMU and Placement in memory: worker/sim-worker.ts) instead of libvirt and Placement')
+    .option('--max-cached-workflows <n>', 'with --sim: workflows kept in memory between tasks', positiveInt)
+    .option('--max-concurrent-workflow-tasks <n>', 'with --sim: workflow tasks at once', positiveInt)
+    .option('--max-concurrent-activities <n>', 'with --sim: activities at once', positiveInt)
+    .action(async (o: { sim?: string; maxCachedWorkflows?: number; maxConcurrentWorkflowTasks?: number; maxConcurrentActivities?: number }) => {
+      if (o.sim !== undefined) {
+        const { runSimWorker } = require('./sim-main') as typeof import('./sim-main');
+        await runSimWorker(o.sim, {
+          ...(o.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: o.maxCachedWorkflows } : {}),
+          ...(o.maxConcurrentWorkflowTasks !== undefined ? { maxConcurrentWorkflowTaskExecutions: o.maxConcurrentWorkflowTasks } : {}),
+          ...(o.maxConcurrentActivities !== undefined ? { maxConcurrentActivityTaskExecutions: o.maxConcurrentActivities } : {}),
+        }, opts.unavailable);
+        return;
+      }
       const { runWorker } = require('./main') as typeof import('./main');
       await runWorker(opts);
     });
+}
+
+/** A tuning number: a positive integer, else a usage error naming the value. */
+function positiveInt(raw: string): number {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`'${raw}' is not a positive integer`);
+  return n;
 }
