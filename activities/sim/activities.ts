@@ -83,6 +83,11 @@ export function createSimActivities(fleet: SimFleet, opts: SimActivityOptions = 
   }
 
   const activities: FerryActivities = {
+    // Simulated guests are diskless: nothing to plan, nothing to create (model/sim says what it models).
+    checkStorage: async () => ({ disks: [] }),
+    createDestinationVolumes: async ({ copies }) => {
+      throw new Error(`the simulated fleet has no storage: asked to create ${copies.length} volume(s)`);
+    },
     locateVm: async ({ vm }) => {
       const found = fleet.vm(vm);
       return {
