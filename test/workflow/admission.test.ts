@@ -65,11 +65,11 @@ describe('a single migration under the shared limits', () => {
     expect(outcome.decisions.find((d) => d.action === 'admission')!.reason).toMatch(/^admitted after \d+ s of waiting, with fresh pre-checks/);
     // The pre-checks ran again after the wait, then the claim; the migration excluded itself each time.
     const names = fake.names();
-    expect(names.slice(0, 9)).toEqual([
-      'checkSource', 'chooseDestinationHost', 'checkDestination', 'migrationsInFlight', 'migrationsInFlight',
-      'checkSource', 'chooseDestinationHost', 'checkDestination', 'migrationsInFlight',
+    expect(names.slice(0, 11)).toEqual([
+      'checkSource', 'chooseDestinationHost', 'checkDestination', 'checkStorage', 'migrationsInFlight', 'migrationsInFlight',
+      'checkSource', 'chooseDestinationHost', 'checkDestination', 'checkStorage', 'migrationsInFlight',
     ]);
-    expect(names[9]).toBe('claim');
+    expect(names[11]).toBe('claim');
     expect(new Set(fake.inputsOf('migrationsInFlight').map((i) => i.excludeWorkflowIds.join()))).toEqual(new Set([`migrate-${fake.vm.uuid}`]));
   });
 

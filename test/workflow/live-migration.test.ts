@@ -20,7 +20,7 @@ beforeAll(async () => { ctx = await startWorkflowTestContext(); });
 afterAll(async () => { await ctx?.env.teardown(); });
 
 const STEPS_BEFORE_WATCH: ActivityName[] = [
-  'checkSource', 'chooseDestinationHost', 'checkDestination', 'migrationsInFlight', 'claim', 'prepareDestination', 'guestStallMark', 'startMigration',
+  'checkSource', 'chooseDestinationHost', 'checkDestination', 'checkStorage', 'migrationsInFlight', 'claim', 'prepareDestination', 'guestStallMark', 'startMigration',
 ];
 
 /** Calls other than the watch and the controller's actions (those interleave by design). */

@@ -48,7 +48,7 @@ describe('LiveMigration: a refused claim is compensated', () => {
     });
     const chain = await migrationFailure(ctx, fake, REQUEST);
     expect(chain[2]).toMatchObject({ type: 'Refused', message: expect.stringMatching(/no room/) });
-    expect(fake.names()).toEqual(['checkSource', 'chooseDestinationHost', 'checkDestination', 'migrationsInFlight', 'claim', 'revertClaim']);
+    expect(fake.names()).toEqual(['checkSource', 'chooseDestinationHost', 'checkDestination', 'checkStorage', 'migrationsInFlight', 'claim', 'revertClaim']);
     const [claim] = fake.inputsOf('claim');
     expect(fake.inputsOf('revertClaim')).toEqual([{ migrationId: claim!.migrationId, vmUuid: fake.vm.uuid }]);
   });
@@ -82,7 +82,7 @@ describe('LiveMigration: failures after the claim roll back', () => {
     const outcome = await failedAt(fake);
     expect(outcome.error).toEqual({ message: 'vPMEM path /dev/pmem0 has no counterpart on host-a', type: 'ActivityFailure' });
     expect(fake.names()).toEqual([
-      'checkSource', 'chooseDestinationHost', 'checkDestination', 'migrationsInFlight', 'claim', 'prepareDestination', 'rollbackMigration',
+      'checkSource', 'chooseDestinationHost', 'checkDestination', 'checkStorage', 'migrationsInFlight', 'claim', 'prepareDestination', 'rollbackMigration',
     ]);
     expect(fake.count('prepareDestination')).toBe(1); // non-retryable: one attempt
   });

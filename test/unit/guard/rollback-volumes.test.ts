@@ -8,13 +8,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { rollbackActivities } from '../../../activities/rollback';
 import { createdMarkerName } from '../../../activities/storage/volumes';
 import { DomainState, JobType, PausedReason, Procedure, RunningReason } from '../../../activities/libvirt';
-import { readNonnullString } from '../../../activities/libvirt/remote-types';
-import { readVol, writePool, writeVol } from '../../../activities/libvirt/storage';
-import { XdrReader, XdrWriter } from '../../../activities/libvirt/xdr';
 import { PlacementClient } from '../../../activities/placement';
 import type { RollbackInput, RollbackResult } from '../../../model/activity-contract';
 import { FakePlacement } from '../placement/fake-placement';
-import { VM, precopyJob, startPair, type FakeHypervisor } from '../watch/fake-hosts';
+import { VM, precopyJob, startPair } from '../watch/fake-hosts';
+import { withLocalPool } from './fake-pool';
 
 const MIGRATION = '6f1d8a52-0b7e-4c2a-9f55-00000000c0de';
 const COPY = { target: 'vda', sourcePath: '/srv/local/web-7.qcow2', pool: 'local', volumeName: 'web-7.qcow2', format: 'qcow2', capacityBytes: 1 << 30, allocationBytes: 1 << 20 };
@@ -25,41 +23,6 @@ const input: RollbackInput = {
 
 let stop: (() => Promise<void>) | undefined;
 afterEach(async () => { await stop?.(); stop = undefined; });
-
-/** The destination's pool at /srv/local holding `files`; deletes recorded by name. */
-function withLocalPool(host: FakeHypervisor, files: Set<string>): string[] {
-  const deleted: string[] = [];
-  const pool = { name: 'local', uuid: '0f0e0d0c-0b0a-4908-8706-050403020100' };
-  const next = host.server.handler;
-  host.server.handler = (call) => {
-    const w = new XdrWriter();
-    switch (call.procedure) {
-      case Procedure.StoragePoolLookupByTargetPath:
-        writePool(w, pool);
-        break;
-      case Procedure.StoragePoolRefresh:
-        break;
-      case Procedure.StorageVolLookupByName: {
-        const r = new XdrReader(call.args);
-        readNonnullString(r); r.readFixedOpaque(16);
-        const name = readNonnullString(r);
-        if (!files.has(name)) return call.replyError({ code: 50, domain: 18, message: `Storage volume not found: '${name}'` });
-        writeVol(w, { pool: 'local', name, key: `/srv/local/${name}` });
-        break;
-      }
-      case Procedure.StorageVolDelete: {
-        const vol = readVol(new XdrReader(call.args));
-        files.delete(vol.name);
-        deleted.push(vol.name);
-        break;
-      }
-      default:
-        return next(call);
-    }
-    call.reply(w.toBuffer());
-  };
-  return deleted;
-}
 
 async function setup() {
   const pair = await startPair();
