@@ -77,7 +77,7 @@ describe('recorded lab histories replay deterministically', () => {
   it('covers both sides of the situation-table-v2 patch: histories recorded before it and after it', () => {
     const marker = (f: string) => load(f).events.some((e) => e.eventType === 'EVENT_TYPE_MARKER_RECORDED');
     // Histories recorded after later patches carry the table's marker too: only the four oldest are "before".
-    const before = files.filter((f) => !f.startsWith('house-') && !f.startsWith('id-check-') && !f.startsWith('stall-alongside-') && !f.startsWith('xml-out-of-history-') && !f.startsWith('drain-') && !f.startsWith('admission-'));
+    const before = files.filter((f) => !f.startsWith('house-') && !f.startsWith('id-check-') && !f.startsWith('stall-alongside-') && !f.startsWith('xml-out-of-history-') && !f.startsWith('drain-') && !f.startsWith('admission-') && !f.startsWith('block-migration-') && !f.startsWith('storage-plan-'));
     const after = files.filter((f) => f.startsWith('house-'));
     expect(before.length).toBeGreaterThanOrEqual(4);
     expect(before.filter(marker)).toEqual([]);
@@ -105,6 +105,20 @@ describe('recorded lab histories replay deterministically', () => {
     const scheduled = load(f).events.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
     for (const quick of ['checkSource', 'chooseDestinationHost', 'checkDestination', 'prepareDestination']) expect(scheduled).not.toContain(quick);
     expect(scheduled).toContain('migrationsInFlight');
+  });
+
+  it('has histories recorded under the storage patches: a block migration of a local disk and a shared disk vouched for', () => {
+    const scheduled = (f: string) => load(f).events.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
+    const local = 'block-migration-local-disk-completed.json';
+    expect(patchIdsOf(local)).toEqual(expect.arrayContaining(['storage-plan', 'block-migration']));
+    const order = scheduled(local);
+    expect(order.indexOf('checkStorage')).toBeLessThan(order.indexOf('claim'));
+    expect(order.indexOf('createDestinationVolumes')).toBeGreaterThan(order.indexOf('claim'));
+    expect(order.indexOf('createDestinationVolumes')).toBeLessThan(order.indexOf('startMigration'));
+    const shared = 'storage-plan-shared-disk-completed.json';
+    expect(patchIdsOf(shared)).toContain('storage-plan');
+    expect(scheduled(shared)).toContain('checkStorage');
+    expect(scheduled(shared)).not.toContain('createDestinationVolumes');
   });
 
   it('covers both sides of the finish-stall-alongside patch: the stall read after the finish, and scheduled before it', () => {
