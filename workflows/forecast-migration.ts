@@ -50,11 +50,12 @@ export async function forecastMigration(input: ForecastRequestInput): Promise<Fo
   if (bw.bps === null) throw ApplicationFailure.nonRetryable(bw.refusal, 'InvalidInput');
 
   const forecast = forecastMigrationStrategies({
-    memoryBytes: src.vm.memoryMiB * MiB, dirtyBps: facts.dirtyBps, bandwidthBps: bw.bps, policy, postcopyEligible: eligibility.eligible,
+    memoryBytes: src.vm.memoryMiB * MiB, dirtyBps: facts.dirtyBps, workingSetBytes: facts.workingSetBytes ?? null, bandwidthBps: bw.bps, policy, postcopyEligible: eligibility.eligible,
   });
   return {
     vm: { name: src.vm.name, uuid: src.vm.uuid, memoryMiB: src.vm.memoryMiB },
     source: src.source, destination: dest.destination, dirtyBps: facts.dirtyBps,
+    workingSetBytes: facts.workingSetBytes ?? null,
     bandwidth: { bps: bw.bps, source: bw.source, detail: bw.detail },
     postcopyEligible: eligibility.eligible,
     ...forecast,

@@ -122,7 +122,7 @@ export function createSimActivities(fleet: SimFleet, opts: SimActivityOptions = 
     gatherForecastFacts: async ({ vmUuid }) => {
       const found = fleet.vm(vmUuid);
       if (!found) throw refuse(`VM '${vmUuid}' is on none of the ${fleet.hosts.length} simulated hosts`);
-      return { dirtyBps: found.dirtyBps, sourceLinkMiBps: fleet.spec.linkMiBps, destinationLinkMiBps: fleet.spec.linkMiBps };
+      return { dirtyBps: found.dirtyBps, workingSetBytes: found.workingSetBytes, sourceLinkMiBps: fleet.spec.linkMiBps, destinationLinkMiBps: fleet.spec.linkMiBps };
     },
     checkDestination: async ({ destination }) => {
       if (!fleet.hosts.includes(destination)) throw refuse(`no simulated host '${destination}' (hosts: ${fleet.hosts.slice(0, 5).join(', ')}, ...)`);

@@ -20,6 +20,8 @@ export type ForecastFactsInput = z.infer<typeof ForecastFactsInputSchema>;
 export const ForecastFactsSchema = z.object({
   /** Bytes/s QEMU measured (page sampling); null when it could not. */
   dirtyBps: z.number().nonnegative().nullable(),
+  /** How much memory the guest's writes cover (bytes), when something knows (the simulated fleet); libvirt does not say. */
+  workingSetBytes: z.number().positive().nullable().optional(),
   sourceLinkMiBps: z.number().positive().nullable(),
   destinationLinkMiBps: z.number().positive().nullable(),
 });
@@ -42,6 +44,8 @@ export const ForecastResultSchema = z.object({
   source: z.string(),
   destination: z.string(),
   dirtyBps: z.number(),
+  /** null: unknown, the forecast assumed all of RAM. */
+  workingSetBytes: z.number().nullable(),
   bandwidth: z.object({ bps: z.number(), source: z.enum(['operator', 'inventory', 'last-migration']), detail: z.string() }),
   postcopyEligible: z.boolean(),
   budgetMs: z.number(),

@@ -28,7 +28,7 @@ describe('ferry forecast: the command line and the table', () => {
     });
     const result: ForecastResult = {
       vm: { name: 'web-7', uuid: '6f1c1c1e-0000-4000-8000-000000000001', memoryMiB: 1024 }, source: 'host-c', destination: 'host-a',
-      dirtyBps: 300 * MiB, bandwidth: { bps: 100 * MiB, source: 'operator', detail: '--bandwidth 100 MiB/s' }, postcopyEligible: true, ...forecast,
+      dirtyBps: 300 * MiB, workingSetBytes: null, bandwidth: { bps: 100 * MiB, source: 'operator', detail: '--bandwidth 100 MiB/s' }, postcopyEligible: true, ...forecast,
     };
     const lines = formatForecast(result).split('\n');
     expect(lines[0]).toBe('web-7 (1024 MiB): host-c → host-a');
