@@ -78,6 +78,8 @@ export const HostEntrySchema = z
     /** Files for a qemu+tls uri. */
     tls: HostTlsSchema.optional(),
     limits: HostLimitsSchema.optional(),
+    /** The speed of the host's migration link, in MiB/s: what `ferry forecast` assumes for a path (the slower end). */
+    linkMiBps: z.number('expected a number of MiB/s').positive('expected a link speed above 0 MiB/s').max(1_000_000, 'expected at most 1000000 MiB/s').optional(),
     pmem: HostPmemSchema.optional(),
   })
   .superRefine((h, ctx) => {

@@ -16,6 +16,7 @@ import { drainPlacementActivities } from './drain-placement';
 import { migrationsInFlightActivities } from './migrations-in-flight';
 import { watchActivities } from './watch';
 import { storageActivities } from './storage';
+import { forecastFactsActivities } from './forecast-facts';
 
 /**
  * Everything the worker registers: the implementation of model/activity-contract.ts, each input
@@ -39,6 +40,7 @@ export function createActivities(deps: ActivityDeps): FerryActivities {
     ...drainFactsActivities(deps),
     ...drainPlacementActivities(deps),
     ...migrationsInFlightActivities(deps),
+    ...forecastFactsActivities(deps),
     guestStallMark: async (input) => (deps.guestMeter ? deps.guestMeter.mark(input.vmName) : null),
     guestStallSince: async (input) =>
       deps.guestMeter && input.mark ? deps.guestMeter.stallSinceMs(input.vmName, input.mark) : null,

@@ -9,6 +9,7 @@ import { Command, CommanderError } from 'commander';
 import { ferryVariablesHelp, unknownFerryVariables } from '../config/ferry-env';
 import { DEFAULT_NAMESPACE as DEFAULT_TEMPORAL_NAMESPACE, LAB_TEMPORAL_ADDRESS as DEFAULT_TEMPORAL_ADDRESS } from '../config/temporal-defaults';
 import { registerDrainCommands } from './commands/drain';
+import { registerForecastCommand } from './commands/forecast';
 import { registerMigrationCommands } from './commands/migration';
 import { registerSetupCommand } from './commands/setup';
 import { EXIT, EXIT_CODE_TABLE, type ExitCode } from './exit-codes';
@@ -63,6 +64,7 @@ export function buildCli(groups: CommandGroup[] = []): Command {
     .hook('preAction', () => refuseUnknownFerryVariables(process.env));
   registerMigrationCommands(program);
   registerDrainCommands(program);
+  registerForecastCommand(program);
   registerSetupCommand(program);
   for (const add of groups) add(program);
   return program;

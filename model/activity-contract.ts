@@ -16,6 +16,7 @@ import { InFlightCountsSchema, MigrationsInFlightInputSchema } from './migration
 import { CheckStorageInputSchema, DestinationVolumesInputSchema, DestinationVolumesResultSchema, DiskCopySchema } from './storage/activity-io';
 import { StorageFactsSchema } from './storage/facts';
 import { DiskProgressSchema } from './storage/disk-progress';
+import { ForecastFactsInputSchema, ForecastFactsSchema } from './forecast/schemas';
 
 // ---- shared pieces ------------------------------------------------------------------------------
 
@@ -391,6 +392,8 @@ export const ACTIVITY_CONTRACT = {
   releaseRoom: { input: ReleaseRoomInputSchema, output: z.boolean() },
   // Admission shared by drains and single migrations: every other migration in flight, from visibility.
   migrationsInFlight: { input: MigrationsInFlightInputSchema, output: InFlightCountsSchema },
+  // The forecast (workflows/forecast-migration.ts): the guest's dirty rate and the hosts' link speeds.
+  gatherForecastFacts: { input: ForecastFactsInputSchema, output: ForecastFactsSchema },
 } as const;
 
 export type ActivityName = keyof typeof ACTIVITY_CONTRACT;

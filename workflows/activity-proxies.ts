@@ -163,3 +163,6 @@ const METER: ActivityOptions = {
 export const { guestStallMark, guestStallSince } = proxyActivities<FerryActivities>(METER);
 /** The mark, local (patch 'local-quick-reads'): it reads the guest's serial log; production has no meter and answers null at once. */
 export const { guestStallMark: guestStallMarkLocal } = likeRegularActivities(proxyLocalActivities<FerryActivities>(local(METER)), ['guestStallMark']);
+
+/** The forecast's facts: a read (QEMU samples the guest's dirty rate for a few seconds), as quick as a check. */
+export const { gatherForecastFacts } = proxyActivities<FerryActivities>(CHECK);

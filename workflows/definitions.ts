@@ -9,6 +9,7 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { CancelDrainInput, DrainPlan, DrainProgress, DrainReport, DrainRequestInput } from '../model/drain/schemas';
 import type { ConvergencePolicy } from './convergence';
 import type { LocateVmInput, LocateVmResult } from '../model/activity-contract';
+import type { ForecastRequestInput, ForecastResult } from '../model/forecast/schemas';
 import type {
   AbortInput,
   Decision,
@@ -30,6 +31,8 @@ export const LOCATE_VM_WORKFLOW_TYPE = 'locateVm';
 export const DRAIN_HOST_WORKFLOW_TYPE = 'drainHost';
 /** Clears a host's maintenance mark (`ferry host release`): the operator's side never talks to Placement. */
 export const RELEASE_HOST_WORKFLOW_TYPE = 'releaseHost';
+/** A migration's forecast before it starts (`ferry forecast`, forecast-migration.ts). */
+export const FORECAST_MIGRATION_WORKFLOW_TYPE = 'forecastMigration';
 
 /**
  * The workflows' signatures as their callers see them, so that clients name a workflow's type
@@ -39,6 +42,7 @@ export const RELEASE_HOST_WORKFLOW_TYPE = 'releaseHost';
 export type LiveMigrationWorkflow = (request: MigrationRequestInput) => Promise<Outcome>;
 export type LocateVmWorkflow = (input: LocateVmInput) => Promise<LocateVmResult>;
 export type DrainHostWorkflow = (request: DrainRequestInput) => Promise<DrainReport>;
+export type ForecastMigrationWorkflow = (input: ForecastRequestInput) => Promise<ForecastResult>;
 export type ReleaseHostWorkflow = (input: { host: string }) => Promise<{ host: string; inMaintenance: boolean; changed: boolean }>;
 
 // Updates: validators refuse with an error that says why (e.g. "abort refused: post-copy has

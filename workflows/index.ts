@@ -3,3 +3,4 @@ export { liveMigration } from './live-migration';
 export { locateVm } from './locate-vm';
 export { drainHost } from './drain-host';
 export { releaseHost } from './release-host';
+export { forecastMigration } from './forecast-migration';

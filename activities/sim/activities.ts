@@ -118,6 +118,12 @@ export function createSimActivities(fleet: SimFleet, opts: SimActivityOptions = 
       const best = candidates.reduce((a, b) => (free(b) > free(a) ? b : a));
       return { destination: best, how: 'placement', detail: `simulated Placement chose ${best} (${free(best)} MiB free)` };
     },
+    // The simulated guest's own rate (a real QEMU's sampling has an error; the model's does not).
+    gatherForecastFacts: async ({ vmUuid }) => {
+      const found = fleet.vm(vmUuid);
+      if (!found) throw refuse(`VM '${vmUuid}' is on none of the ${fleet.hosts.length} simulated hosts`);
+      return { dirtyBps: found.dirtyBps, workingSetBytes: found.workingSetBytes, sourceLinkMiBps: fleet.spec.linkMiBps, destinationLinkMiBps: fleet.spec.linkMiBps };
+    },
     checkDestination: async ({ destination }) => {
       if (!fleet.hosts.includes(destination)) throw refuse(`no simulated host '${destination}' (hosts: ${fleet.hosts.slice(0, 5).join(', ')}, ...)`);
       return { checks: [{ check: 'host', ok: true, detail: `${destination} is simulated` }], postcopySupported: true };

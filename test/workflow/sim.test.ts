@@ -10,6 +10,7 @@ import { SimFleet } from '../../activities/sim/fleet';
 import { createSimActivities } from '../../activities/sim/activities';
 import { SimFleetSpecSchema, type SimFleetSpecInput } from '../../model/sim/fleet-spec';
 import type { liveMigration } from '../../workflows';
+import { FORECAST_MIGRATION_WORKFLOW_TYPE, type ForecastMigrationWorkflow } from '../../workflows/definitions';
 import type { Outcome } from '../../model/types';
 import { startWorkflowTestContext, type WorkflowTestContext } from './support/workflow-env';
 
@@ -69,5 +70,30 @@ describe('LiveMigration on the simulated hypervisor', () => {
     expect(vm.host).toBe(source);
     expect(fleet.allocations.get(outcome.migrationId)).toBeUndefined();
     expect(fleet.allocations.get(vm.uuid)?.host).toBe(source);
+  }, 60_000);
+});
+
+describe('forecastMigration on the simulated hypervisor (its activities, not the fakes)', () => {
+  async function forecastOnSim(spec: SimFleetSpecInput) {
+    const fleet = new SimFleet(SimFleetSpecSchema.parse(spec));
+    const vm = [...fleet.vms.values()][0]!;
+    const taskQueue = `sim-forecast-${randomUUID()}`;
+    const worker = await Worker.create({
+      connection: ctx.env.nativeConnection, namespace: ctx.env.namespace ?? 'default', taskQueue,
+      workflowBundle: ctx.bundle, activities: createSimActivities(fleet, { watchPollMs: 50 }), workflowThreadPoolSize: 1,
+    });
+    const result = await worker.runUntil(ctx.env.client.workflow.execute<ForecastMigrationWorkflow>(FORECAST_MIGRATION_WORKFLOW_TYPE, {
+      taskQueue, workflowId: `forecast-${randomUUID()}`, args: [{ vm: vm.uuid }],
+    }));
+    return { result, vm, fleet };
+  }
+
+  it('picks pre-copy for a guest that converges and post-copy after the first pass for one that cannot; nothing moves', async () => {
+    const quiet = await forecastOnSim({ hosts: 3, vmsPerHost: 1, memoryMiB: [1024], dirtyMiBps: [20, 20], linkMiBps: 200, speed: 5 });
+    expect(quiet.result).toMatchObject({ pick: 'precopy', bandwidth: { source: 'inventory', bps: 200 * 1024 * 1024 }, dirtyBps: 20 * 1024 * 1024 });
+    expect(quiet.result.source).toBe(quiet.vm.host); // forecast only: the VM stayed
+    const busy = await forecastOnSim({ hosts: 3, vmsPerHost: 1, memoryMiB: [1024], dirtyMiBps: [400, 400], workingSetFraction: [1, 1], linkMiBps: 100, speed: 5 });
+    expect(busy.result.pick).toBe('postcopy-after-first-pass');
+    expect(busy.result.strategies.find((s) => s.strategy === 'precopy')!.fitsBudget).toBe(false);
   }, 60_000);
 });

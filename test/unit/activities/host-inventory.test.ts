@@ -96,7 +96,7 @@ describe('errors name the line and the field, and what is allowed; nothing is lo
     // The duplicate host-a is reported once these are fixed (zod checks across hosts only on valid hosts).
     expect(message.split('; ')).toEqual([
       'host inventory hosts.json is invalid: hosts.json line 3: hosts[0].peerUri: missing (expected a libvirt URI like qemu+tcp://host/system)',
-      'hosts.json line 7: hosts[1].peerURI: unknown field (allowed: name, uri, peerUri, migrationUri, rp, tls, limits, pmem)',
+      'hosts.json line 7: hosts[1].peerURI: unknown field (allowed: name, uri, peerUri, migrationUri, rp, tls, limits, linkMiBps, pmem)',
       "hosts.json line 9: hosts[1].rp: expected the UUID of the host's resource provider in Placement",
       'hosts.json line 10: hosts[1].limits.maxOutgoingMigrations: expected at least 1',
     ]);

@@ -35,7 +35,7 @@ describe('ferry --help', () => {
 
   it('every operator command takes --output and --json', () => {
     const program = buildCli();
-    const names = ['migrate', 'status', 'list', 'history', 'abort', 'force-complete', 'resume-recovery', 'set', 'schema', 'drain', 'host', 'setup'];
+    const names = ['migrate', 'status', 'list', 'history', 'abort', 'force-complete', 'resume-recovery', 'set', 'schema', 'drain', 'host', 'forecast', 'setup'];
     expect(program.commands.map((c) => c.name())).toEqual(names);
     // A group (ferry host ...) has no action of its own: its commands take them.
     const leaves = program.commands.flatMap((c) => (c.commands.length > 0 ? c.commands : [c]));

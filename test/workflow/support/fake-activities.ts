@@ -246,6 +246,7 @@ export function fakeActivities(script: FakeScript): FakeActivities {
     releaseRoom: fake('releaseRoom', async (_input) => true),
     // Admission: nothing else in flight unless a test scripts other migrations (override).
     migrationsInFlight: fake('migrationsInFlight', async (_input) => ({ total: 0, outOf: {}, into: {}, onLink: {}, hostLimits: {} })),
+    gatherForecastFacts: fake('gatherForecastFacts', async (_input) => ({ dirtyBps: 2 * MiB, sourceLinkMiBps: null, destinationLinkMiBps: null })),
   };
 
   return {

@@ -1,0 +1,51 @@
+/**
+ * gatherForecastFacts against a stub host: the guest's dirty rate by page sampling (flags 0, never
+ * the dirty-bitmap mode), both hosts' link speeds from the inventory, an unknown host refused.
+ */
+import { describe, expect, it } from 'vitest';
+import type { ActivityDeps } from '../../../activities/deps';
+import { forecastFactsActivities } from '../../../activities/forecast-facts';
+import { Inventory } from '../../../activities/hosts';
+import { param } from '../../../activities/libvirt/typed-params';
+import type { DomainRef } from '../../../activities/libvirt';
+
+const WEB: DomainRef = { name: 'web-1', uuid: 'aaaaaaaa-0000-4000-8000-000000000001', id: 1 };
+const RP = { a: '11111111-1111-4111-8111-111111111111', c: '33333333-3333-4333-8333-333333333333' };
+
+function setup(rateMiB: number | null) {
+  const calls: Array<[string, number, unknown]> = [];
+  const host = {
+    lookupDomainByUuid: async (uuid: string) => {
+      if (uuid !== WEB.uuid) throw Object.assign(new Error('Domain not found'), { code: 42 });
+      return WEB;
+    },
+    domainStartDirtyRateCalc: async (d: DomainRef, seconds: number, ...rest: unknown[]) => {
+      calls.push([d.name, seconds, rest[0]]);
+      if (rateMiB === null) throw new Error('this function is not supported by the connection driver');
+    },
+    connectGetAllDomainStats: async (doms: readonly DomainRef[]) =>
+      doms.map((d) => ({ domain: d, params: [param.int('dirtyrate.calc_status', 2), param.llong('dirtyrate.megabytes_per_second', rateMiB ?? 0)] })),
+  };
+  const inventory = new Inventory([
+    { name: 'host-c', uri: 'test:///c', peerUri: 'test:///c', rp: RP.c, linkMiBps: 1000 },
+    { name: 'host-a', uri: 'test:///a', peerUri: 'test:///a', rp: RP.a },
+  ]);
+  const connections = { get: async () => host };
+  const deps = { inventory, connections } as unknown as ActivityDeps;
+  return { calls, facts: forecastFactsActivities(deps, { sleep: async () => undefined }) };
+}
+
+describe('gatherForecastFacts', () => {
+  it("measures the guest by page sampling over 3 s and reads the hosts' link speeds", async () => {
+    const { calls, facts } = setup(48);
+    const f = await facts.gatherForecastFacts({ vmUuid: WEB.uuid, source: 'host-c', destination: 'host-a' });
+    expect(f).toEqual({ dirtyBps: 48 * 1024 * 1024, sourceLinkMiBps: 1000, destinationLinkMiBps: null });
+    expect(calls).toEqual([['web-1', 3, undefined]]);
+  });
+
+  it('a QEMU that cannot measure gives null (the workflow refuses, naming it); an unknown host is refused', async () => {
+    const { facts } = setup(null);
+    expect((await facts.gatherForecastFacts({ vmUuid: WEB.uuid, source: 'host-c', destination: 'host-a' })).dirtyBps).toBeNull();
+    await expect(facts.gatherForecastFacts({ vmUuid: WEB.uuid, source: 'host-c', destination: 'host-z' })).rejects.toThrow(/unknown host 'host-z'/);
+  });
+});

@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { ConvergencePolicySchema } from '../../../model/convergence-policy';
+import { forecastMigrationStrategies, pickStrategy, type StrategyForecast } from '../../../model/forecast/strategy-forecast';
+
+const MiB = 1024 * 1024;
+const policy = (p: object = {}) => ConvergencePolicySchema.parse(p);
+const byName = (f: ReturnType<typeof forecastMigrationStrategies>, k: string) => f.strategies.find((s) => s.strategy === k)!;
+
+describe('forecast: each strategy through the dirty-page model, and auto\'s pick', () => {
+  it('a quiet guest: pre-copy converges in about RAM / bandwidth plus setup and finish, and auto picks it', () => {
+    const f = forecastMigrationStrategies({ memoryBytes: 1024 * MiB, dirtyBps: 1 * MiB, bandwidthBps: 100 * MiB, policy: policy(), postcopyEligible: true });
+    const pre = byName(f, 'precopy');
+    expect(pre.completes).toBe(true);
+    expect(pre.fitsBudget).toBe(true);
+    // 1 GiB at 100 MiB/s is 10.24 s, plus 1 s setup and 1.5 s finish, plus a small re-send.
+    expect(pre.totalMs).toBeGreaterThan(12_700);
+    expect(pre.totalMs).toBeLessThan(13_500);
+    expect(pre.downtimeMs).toBeLessThanOrEqual(900 + 20);
+    expect(pre.bytes).toBeGreaterThanOrEqual(1024 * MiB);
+    expect(f.pick).toBe('precopy');
+  });
+
+  it('a guest dirtying faster than the link: pre-copy runs out of budget, auto picks post-copy after the first pass', () => {
+    const f = forecastMigrationStrategies({ memoryBytes: 1024 * MiB, dirtyBps: 200 * MiB, bandwidthBps: 100 * MiB, policy: policy(), postcopyEligible: true });
+    const pre = byName(f, 'precopy');
+    expect(pre.completes).toBe(false);
+    expect(pre.fitsBudget).toBe(false);
+    expect(pre.totalMs).toBe(f.budgetMs);
+    expect(f.budgetMs).toBe(150_000);
+    const post = byName(f, 'postcopy-after-first-pass');
+    expect(post.completes).toBe(true);
+    expect(post.downtimeMs).toBe(5);
+    const atOnce = byName(f, 'postcopy-at-once');
+    expect(atOnce.completes).toBe(true);
+    expect(atOnce.totalMs).toBeLessThan(post.totalMs);
+    expect(f.pick).toBe('postcopy-after-first-pass');
+  });
+
+  it('pause stops the guest for the whole copy: long downtime, but it finishes', () => {
+    const f = forecastMigrationStrategies({ memoryBytes: 512 * MiB, dirtyBps: 200 * MiB, bandwidthBps: 100 * MiB, policy: policy(), postcopyEligible: true });
+    const pause = byName(f, 'pause');
+    expect(pause.completes).toBe(true);
+    expect(pause.downtimeMs).toBeGreaterThan(5_000);
+  });
+
+  it('without post-copy eligibility auto falls back to pause; with pause forbidden too, it picks nothing', () => {
+    const input = { memoryBytes: 1024 * MiB, dirtyBps: 200 * MiB, bandwidthBps: 100 * MiB, postcopyEligible: false };
+    const f = forecastMigrationStrategies({ ...input, policy: policy() });
+    expect(byName(f, 'postcopy-after-first-pass')).toMatchObject({ allowed: false, notAllowedBecause: expect.stringContaining('eligible') });
+    expect(f.pick).toBe('pause');
+    const g = forecastMigrationStrategies({ ...input, policy: policy({ pause: { allowed: false } }) });
+    expect(g.pick).toBeNull();
+  });
+
+  it('a small working set caps re-dirtying: the same rate converges', () => {
+    const f = forecastMigrationStrategies({
+      memoryBytes: 1024 * MiB, dirtyBps: 200 * MiB, workingSetBytes: 32 * MiB, bandwidthBps: 100 * MiB, policy: policy(), postcopyEligible: true,
+    });
+    expect(f.pick).toBe('precopy');
+  });
+
+  it('refuses a zero bandwidth or memory, naming it', () => {
+    expect(() => forecastMigrationStrategies({ memoryBytes: 1024 * MiB, dirtyBps: 0, bandwidthBps: 0, policy: policy(), postcopyEligible: true })).toThrow(/bandwidthBps/);
+    expect(() => forecastMigrationStrategies({ memoryBytes: 0, dirtyBps: 0, bandwidthBps: 1, policy: policy(), postcopyEligible: true })).toThrow(/memoryBytes/);
+  });
+
+  it('pickStrategy prefers pre-copy only when it fits', () => {
+    const f = (strategy: StrategyForecast['strategy'], fitsBudget: boolean, allowed = true): StrategyForecast => ({
+      strategy, allowed, notAllowedBecause: allowed ? null : 'no', completes: fitsBudget, totalMs: 1, downtimeMs: 1, bytes: 1, iterations: 1, fitsBudget,
+    });
+    expect(pickStrategy([f('precopy', true), f('postcopy-after-first-pass', true)]).pick).toBe('precopy');
+    expect(pickStrategy([f('precopy', false), f('postcopy-after-first-pass', true)]).pick).toBe('postcopy-after-first-pass');
+  });
+});
