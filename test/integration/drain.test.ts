@@ -236,8 +236,10 @@ describe('drain a host on the lab', () => {
   it('cancel with --abort-in-flight mid-drain: no later move starts, the one in flight rolls back, the report says cancelled', async () => {
     // On host-c now: dr-idle-1 (back) and dr-big (fits now: nothing fills the others), both idle;
     // dr-slow, whose first pass takes seconds at the move's bandwidth, so the cancel finds it in
-    // pre-copy; dr-late-1, dirtying all its RAM, so the measured order puts it last.
-    uuids.set('dr-slow', (await createLabVm({ name: 'dr-slow', host: C, memoryMiB: 256, rateMiBps: 32, wssMiB: 96 })).uuid);
+    // pre-copy; dr-late-1, dirtying all its RAM, so the measured order puts it last. dr-slow dirties
+    // only 8 MiB/s: on a busy machine a TCG guest paced at 96 MiB/s reaches far less (measured
+    // 34 MiB/s with other tests running), and at 32 MiB/s the two tied and swapped places.
+    uuids.set('dr-slow', (await createLabVm({ name: 'dr-slow', host: C, memoryMiB: 256, rateMiBps: 8, wssMiB: 96 })).uuid);
     uuids.set('dr-late-1', (await createLabVm({ name: 'dr-late-1', host: C, memoryMiB: 128, rateMiBps: 96 })).uuid);
     const handle = await startDrain(client, { host: C, limits: { maxParallel: 1, moveBandwidthMiBps: 12 } });
     // Quiet and small first: dr-idle-1, dr-big, then dr-slow (cancelled while in flight), then dr-late-1.
