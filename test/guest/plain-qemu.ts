@@ -36,8 +36,9 @@ export interface PlainQemuOptions {
   incomingPort?: number;
 }
 
-/** A small QMP client: one command at a time, events skipped. */
+/** A small QMP client: one command at a time; events are kept, in order, in `events`. */
 export class Qmp {
+  readonly events: Array<{ event: string; data?: Record<string, unknown> }> = [];
   private buf = '';
   private waiters: Array<(msg: Record<string, unknown>) => void> = [];
   private constructor(private readonly sock: net.Socket) {
@@ -50,7 +51,10 @@ export class Qmp {
         this.buf = this.buf.slice(nl + 1);
         if (!text) continue;
         const msg = JSON.parse(text) as Record<string, unknown>;
-        if ('event' in msg) continue;
+        if ('event' in msg) {
+          this.events.push({ event: String(msg.event), data: msg.data as Record<string, unknown> | undefined });
+          continue;
+        }
         this.waiters.shift()?.(msg);
       }
     });
