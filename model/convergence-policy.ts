@@ -21,6 +21,13 @@ export const PostcopyPolicySchema = z
      * pass). Never 1: QEMU refuses StartPostCopy before the migration has started.
      */
     afterIteration: z.number().int().min(2).default(2),
+    /**
+     * When post-copy is taken: 'after-iteration' (at afterIteration, whether or not pre-copy would
+     * converge: the default, a fixed schedule) or 'on-stall' (only when the stall detector, the
+     * completion budget or an operator says pre-copy will not finish: Nova's and KubeVirt's way).
+     * `strategy: auto` sets it for each migration from the forecast.
+     */
+    when: z.enum(['after-iteration', 'on-stall'], "expected 'after-iteration' or 'on-stall'").default('after-iteration'),
   })
   .prefault({});
 
@@ -150,6 +157,15 @@ export const StoragePolicySchema = z
   .prefault({});
 
 export const ConvergencePolicySchema = z.object({
+  /**
+   * 'as-configured': the fields below decide, the same way for every guest. 'auto': before the
+   * claim, ferry forecasts every strategy for this guest on this path (model/forecast) and picks:
+   * pre-copy when it converges within the budget (post-copy kept for a stall), post-copy after the
+   * first pass when it would not and post-copy may be used, pausing as the last resort; a
+   * migration nothing allowed would finish is refused before anything moves. Costs the 3 s the
+   * dirty rate takes to measure.
+   */
+  strategy: z.enum(['as-configured', 'auto'], "expected 'as-configured' or 'auto'").default('as-configured'),
   postcopy: PostcopyPolicySchema,
   downtime: DowntimePolicySchema,
   stall: StallPolicySchema,

@@ -10,7 +10,9 @@ import type { MigrationRequest, Outcome, Progress } from './types';
 
 /** How the policy means to move the guest, in a few words. */
 export function intendedMode(policy: ConvergencePolicy): string {
-  return policy.postcopy.allowed ? `post-copy from iteration ${policy.postcopy.afterIteration} if eligible` : 'pre-copy only';
+  if (policy.strategy === 'auto') return 'strategy picked from a forecast';
+  if (!policy.postcopy.allowed) return 'pre-copy only';
+  return policy.postcopy.when === 'on-stall' ? 'pre-copy, post-copy on a stall if eligible' : `post-copy from iteration ${policy.postcopy.afterIteration} if eligible`;
 }
 
 /** `migrate web-7: host-c → host-a, post-copy from iteration 2 if eligible` (one line). */

@@ -8,6 +8,7 @@
  */
 import { ApplicationFailure, ContinueAsNew, patched, setCurrentDetails, TemporalFailure, workflowInfo } from '@temporalio/workflow';
 import { ConvergencePolicySchema } from '../model/convergence-policy';
+import { policyForPick } from '../model/forecast/strategy-choice';
 import { outcomeDetails, progressDetails } from '../model/migration-metadata';
 import { malformedWorkflowIdRefusal, parseMigrationRequest, type MigrationRequest, type Outcome } from '../model/types';
 import { initialControllerState } from './convergence';
@@ -16,6 +17,7 @@ import { recordOutcome, recordWorkflowFailure } from './metrics';
 import { postcopyMayHaveBegun, prepared, type Migration, type MigrationInFlight } from './migration-state';
 import { registerOperatorHandlers } from './operator-handlers';
 import { admission } from './steps/admission';
+import { chooseStrategy } from './steps/choose-strategy';
 import { claim } from './steps/claim';
 import { finish } from './steps/finish';
 import { prepare, start } from './steps/prepare-and-start';
@@ -51,7 +53,7 @@ function isRefusal(err: unknown): boolean {
 async function migrate(input: unknown, resume: MigrationInFlight | undefined): Promise<Outcome> {
   const m = begin(input, resume);
   registerOperatorHandlers({
-    rec: m.rec, policy: m.policy, controller: () => m.controller, postcopyEligible: () => m.postcopyEligible,
+    rec: m.rec, policy: () => m.policy, controller: () => m.controller, postcopyEligible: () => m.postcopyEligible,
   });
 
   let flight: MigrationInFlight;
@@ -65,12 +67,14 @@ async function migrate(input: unknown, resume: MigrationInFlight | undefined): P
     const checked = await preChecks(m);
     // Before the claim, the first act with an effect: wait while the shared limits are full (steps/admission.ts).
     const { src, dest } = await admission(m, checked, () => preChecks(m));
+    await chooseStrategy(m, src, dest.destination);
     const migrationId = await claim(m, src.vm, src.source, dest.destination);
     flight = {
       migrationId, vm: src.vm, source: src.source, destination: dest.destination, postcopyEligible: m.postcopyEligible,
       guestMark: null, startedAtMs: m.rec.startedAtMs, controller: m.controller, percent: 0, decisions: [], lastIteration: null, pausedByUs: false,
       ...(m.diskCopies?.length ? { diskCopies: m.diskCopies } : {}),
       ...(m.sharedDisksVouched?.length ? { sharedDisksVouched: m.sharedDisksVouched } : {}),
+      ...(m.strategy ? { strategy: m.strategy } : {}),
     };
   }
 
@@ -126,7 +130,9 @@ function begin(input: unknown, resume: MigrationInFlight | undefined): Migration
   // (runs begun before this check asked the source first, then refused: they replay without it).
   const malformed = resume ? null : malformedWorkflowIdRefusal(workflowInfo().workflowId, req.vm);
   if (malformed !== null && patched('refuse-malformed-workflow-id')) throw ApplicationFailure.nonRetryable(malformed, 'InvalidInput');
-  const policy = ConvergencePolicySchema.parse(req.policy ?? {});
+  const requested = ConvergencePolicySchema.parse(req.policy ?? {});
+  // A continued run follows what `strategy: auto` picked in the first (steps/choose-strategy.ts).
+  const policy = resume?.strategy ? policyForPick(requested, resume.strategy) : requested;
   const rec = new MigrationRecord(resume?.startedAtMs ?? Date.now(), resume?.source ?? req.source ?? 'unknown', (p) => setCurrentDetails(progressDetails(p)));
   if (resume) rec.decisions.push(...resume.decisions);
   if (resume?.abortRequested) rec.abortRequested = resume.abortRequested;
@@ -134,7 +140,7 @@ function begin(input: unknown, resume: MigrationInFlight | undefined): Migration
   // Before the handlers are registered: an update sent to the new run is judged in this state.
   if (resume?.recovery) restoreEscalation(rec, resume.recovery);
   return {
-    req, policy, rec,
+    req, policy, rec, ...(resume?.strategy ? { strategy: resume.strategy } : {}),
     controller: resume?.controller ?? initialControllerState(policy),
     postcopyEligible: resume?.postcopyEligible ?? false,
     sawPostcopy: false,

@@ -7,6 +7,7 @@ import { allHandlersFinished, condition, continueAsNew, patched, upsertSearchAtt
 import type { VmFacts } from '../model/activity-contract';
 import type { ConvergencePolicy } from '../model/convergence-policy';
 import type { PairStacks } from '../model/data-path';
+import type { ForecastStrategy } from '../model/forecast/strategy-forecast';
 import { FerryPhase } from '../model/search-attributes';
 import type { DiskCopy } from '../model/storage/activity-io';
 import type { MigrationRequest, Phase } from '../model/types';
@@ -47,6 +48,8 @@ export interface MigrationInFlight {
   diskCopies?: DiskCopy[];
   /** Disks the storage plan proved shared (model/storage/plan.ts, provenShared); absent or empty: none. */
   sharedDisksVouched?: string[];
+  /** What `strategy: auto` picked from the forecast (absent: the policy as configured). */
+  strategy?: ForecastStrategy;
 }
 
 /** A post-copy recovery waiting for an operator (escalated), as continue-as-new hands it on. */
@@ -84,8 +87,11 @@ export function destXmlRef(flight: MigrationInFlight): { destXml: string } | { d
 /** The migration as the steps see it. */
 export interface Migration {
   readonly req: MigrationRequest;
-  readonly policy: ConvergencePolicy;
+  /** The resolved policy; `strategy: auto` replaces it once with the one its pick follows (steps/choose-strategy.ts). */
+  policy: ConvergencePolicy;
   readonly rec: MigrationRecord;
+  /** What `strategy: auto` picked (absent: as configured); carried across continue-as-new. */
+  strategy?: ForecastStrategy;
   /** The convergence controller's state (the operator handlers read it too). */
   controller: ControllerState;
   /** Post-copy is possible on this path (pre-checks). */

@@ -20,7 +20,8 @@ export const NO_ABORT_PHASES: Phase[] = ['post-copy', 'switching-over', 'finishi
 
 export function registerOperatorHandlers({ rec, policy, controller, postcopyEligible }: {
   rec: MigrationRecord;
-  policy: ConvergencePolicy;
+  /** The policy in force (`strategy: auto` replaces it once, before the claim). */
+  policy: () => ConvergencePolicy;
   controller: () => ControllerState;
   postcopyEligible: () => boolean;
 }): void {
@@ -28,7 +29,7 @@ export function registerOperatorHandlers({ rec, policy, controller, postcopyElig
   const inPostcopy = () => controller().phase === 'postcopy' || controller().phase === 'postcopy-requested';
 
   setHandler(progressQuery, () => rec.progress);
-  setHandler(policyQuery, () => policy);
+  setHandler(policyQuery, () => policy());
   setHandler(decisionsQuery, () => rec.decisions);
   /** Why an abort may not be taken now, or null (the abort update's and the drain's signal's rule). */
   const abortRefusal = (): string | null => {
@@ -65,12 +66,12 @@ export function registerOperatorHandlers({ rec, policy, controller, postcopyElig
   });
   setHandler(forceCompleteUpdate, (_raw: ForceCompleteInput | undefined): UpdateResult => {
     rec.operator = { ...rec.operator, forceComplete: true };
-    return { accepted: true, message: explainForceComplete(policy, controller(), postcopyEligible()).reason };
+    return { accepted: true, message: explainForceComplete(policy(), controller(), postcopyEligible()).reason };
   }, {
     validator: (raw: ForceCompleteInput | undefined) => {
       assertValid(ForceCompleteInputSchema, raw ?? {}, 'force-complete input');
       if (rec.phase === 'done' || rec.abortRequested) throw new Error(`force-complete refused: the migration is ${rec.phase === 'done' ? 'over' : 'being aborted'}`);
-      const why = explainForceComplete(policy, controller(), postcopyEligible());
+      const why = explainForceComplete(policy(), controller(), postcopyEligible());
       if (!why.accepted) throw new Error(`force-complete refused: ${why.reason}`);
     },
   });

@@ -53,6 +53,7 @@ const OPTION_OF_FIELD: Array<[RegExp, string]> = [
   [/^vm\b/, 'VM'],
   [/^bandwidthMiBps\b/, '--bandwidth'],
   [/^destination(\.host)?\b/, '--to'],
+  [/^policy\.strategy\b/, '--strategy'],
   [/^policy\./, '--policy '],
 ];
 
@@ -61,7 +62,13 @@ function requestFromOptions(vm: string, o: MigrateOpts): ValidatedRequest {
   const input = {
     vm,
     ...(o.to !== undefined ? { destination: { host: o.to, mode: o.force ? 'force' : 'check' } } : {}),
-    ...(o.policy !== undefined ? { policy: parseJsonObjectOption('--policy', o.policy, '{"postcopy":{"allowed":false}}') } : {}),
+    ...(o.policy !== undefined || o.strategy !== undefined ? {
+      policy: {
+        ...(o.policy !== undefined ? parseJsonObjectOption('--policy', o.policy, '{"postcopy":{"allowed":false}}') : {}),
+        // --strategy wins over a strategy inside --policy: it is the more specific of the two.
+        ...(o.strategy !== undefined ? { strategy: o.strategy } : {}),
+      },
+    } : {}),
     ...(o.bandwidth !== undefined ? { bandwidthMiBps: parseNumberOption('--bandwidth', o.bandwidth) } : {}),
     requestedBy: requester(),
   };
@@ -97,6 +104,7 @@ export interface MigrateOpts extends OutputOpts {
   to?: string;
   force?: boolean;
   policy?: string;
+  strategy?: string;
   bandwidth?: string;
   detach?: boolean;
 }

@@ -34,6 +34,7 @@ export function registerMigrationCommands(program: Command): void {
       .option('--to <host>', 'destination host (default: Placement chooses one with room)')
       .option('--force', 'with --to: skip the Placement candidate check (the claim still checks capacity)')
       .option('--policy <json>', 'convergence policy overrides as a JSON object (ferry schema shows them)')
+      .option('--strategy <strategy>', "auto: forecast the guest on this path and pick pre-copy, post-copy after the first pass or pausing (ferry forecast shows it); as-configured (default): the policy decides")
       .option('--bandwidth <MiB/s>', 'migration bandwidth cap in MiB/s')
       .option('--detach', 'print the migration id once started and return without waiting'),
   ).action(run((a, vm: string, o: Parameters<Actions['migrate']>[1]) => a.migrate(vm, o)));

@@ -17,7 +17,7 @@ import type { Action, ControllerState, ConvergenceSample, Decision, OperatorInpu
  *   paused / switching -> wait; abort only at twice the completion budget (never while switching
  *                         to post-copy: the switch may have happened already);
  *   completion budget  -> its action (abort | force-complete);
- *   new iteration      -> post-copy when its iteration comes; else on a stall verdict: post-copy,
+ *   new iteration      -> post-copy when its iteration comes (postcopy.when 'after-iteration'); else on a stall verdict: post-copy,
  *                         else one more ramp step, else pause, else wait for the budget; else the
  *                         ramp's scheduled step.
  */
@@ -222,7 +222,7 @@ class DecisionBuilder {
       return this.finish(this.s.stall.stalled ? 'stalled' : 'converging', prefix);
     }
     const pc = postcopyUsable(policy, sample.postcopyEligible);
-    if (pc.usable && this.s.iteration >= policy.postcopy.afterIteration) {
+    if (pc.usable && policy.postcopy.when === 'after-iteration' && this.s.iteration >= policy.postcopy.afterIteration) {
       this.switchOver('start-postcopy');
       return this.finish('switching', `${prefix}; iteration ${this.s.iteration} reached (post-copy after iteration ${policy.postcopy.afterIteration}), ${pc.why} -> start post-copy`);
     }

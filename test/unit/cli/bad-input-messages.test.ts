@@ -29,6 +29,7 @@ describe('ferry: usage errors, before anything is contacted (bad-input cliRows w
     ['negative bandwidth', () => actions.migrate(VM, { bandwidth: '-5' }), 'invalid migration request: --bandwidth: must be at least 1 (got -5)'],
     ['absurd bandwidth', () => actions.migrate(VM, { bandwidth: '99999999' }), 'invalid migration request: --bandwidth: must be at most 1000000 (got 99999999)'],
     ['fractional bandwidth', () => actions.migrate(VM, { bandwidth: '2.5' }), 'invalid migration request: --bandwidth: must be an integer (got 2.5)'],
+    ['unknown strategy', () => actions.migrate(VM, { strategy: 'fastest' }), 'invalid migration request: --strategy: must be one of as-configured, auto (got "fastest")'],
     ['negative policy downtime', () => actions.migrate(VM, { policy: '{"downtime":{"maxMs":-1}}' }),
       'invalid migration request: --policy downtime.maxMs: must be at least 1 (got -1); ' +
         '--policy downtime: downtime.maxMs must be at least downtime.initialMs (with the defaults filled in)'],
@@ -37,7 +38,7 @@ describe('ferry: usage errors, before anything is contacted (bad-input cliRows w
     ['policy wrong type', () => actions.migrate(VM, { policy: '{"postcopy":{"allowed":"yes"}}' }),
       'invalid migration request: --policy postcopy.allowed: must be true or false (got "yes")'],
     ['policy unknown field', () => actions.migrate(VM, { policy: '{"colour":"blue"}' }),
-      'invalid migration request: --policy colour: unknown field (allowed fields: postcopy, downtime, stall, completion, pause, placement, dataPath, admission, storage)'],
+      'invalid migration request: --policy colour: unknown field (allowed fields: strategy, postcopy, downtime, stall, completion, pause, placement, dataPath, admission, storage)'],
     ['policy not an object', () => actions.migrate(VM, { policy: '[1,2]' }), `--policy must be a JSON object, e.g. '{"postcopy":{"allowed":false}}'; got [1,2]`],
     ['oversized VM name', () => actions.migrate(long(300), {}), `invalid migration request: VM: must be at most 64 characters (got ${clipped})`],
     ['XML special chars in VM name', () => actions.migrate(`<vm&"'>`, {}), `invalid migration request: VM: ${NAME_RULE} (got "<vm&\\"'>")`],

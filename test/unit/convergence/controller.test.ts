@@ -60,6 +60,31 @@ describe('controller: post-copy after the first pass (defaults, eligible)', () =
   });
 });
 
+describe("controller: post-copy only on a stall (postcopy.when 'on-stall', strategy auto's pre-copy pick)", () => {
+  const onStall = ConvergencePolicySchema.parse({ postcopy: { when: 'on-stall' } });
+
+  it('the saw-tooth guests converge in pre-copy: no post-copy at iteration 2, nor later', () => {
+    for (const name of [TRACES.sawtoothFast, TRACES.sawtoothSlow]) {
+      const samples = samplesOf(loadTrace(name));
+      expect(actionsOf(replay(defaults, samples)).some((a) => a.kind === 'start-postcopy')).toBe(true); // the schedule would switch
+      const steps = replay(onStall, samples);
+      expect(actionsOf(steps).every((a) => a.kind === 'set-max-downtime')).toBe(true);
+    }
+  });
+
+  it('the never-converging guest switches to post-copy at its first stall verdict, not before', () => {
+    const steps = replay(onStall, samplesOf(loadTrace(TRACES.neverConverges128)), after('start-postcopy', 'postcopy'));
+    const pc = actionsOf(steps).filter((a) => a.kind === 'start-postcopy');
+    expect(pc).toHaveLength(1);
+    const firstStall = steps.findIndex((s) => s.decision.reason.includes('-> stalled'));
+    expect(pc[0]!.i).toBe(firstStall);
+    expect(pc[0]!.iteration).toBeGreaterThan(2);
+    expect(steps[firstStall]!.decision.reason).toMatch(/-> stalled; post-copy allowed and eligible -> start post-copy/);
+    // Before it, the downtime ramp ran as it does without post-copy.
+    expect(downtimesSent(steps.slice(0, firstStall))).toEqual(downtimesSent(replay(noPostcopy, samplesOf(loadTrace(TRACES.neverConverges128))).slice(0, firstStall)));
+  });
+});
+
 describe('controller without post-copy: downtime ramp, then pause', () => {
   it('ramps one step per iteration and pauses the never-converging guest once stalled at the ramp end', () => {
     const trace = loadTrace(TRACES.neverConverges128);

@@ -6,7 +6,8 @@ import {
 describe('convergence policy', () => {
   it('has the documented defaults', () => {
     expect(DEFAULT_CONVERGENCE_POLICY).toEqual({
-      postcopy: { allowed: true, afterIteration: 2 },
+      strategy: 'as-configured',
+      postcopy: { allowed: true, afterIteration: 2, when: 'after-iteration' },
       downtime: { initialMs: 100, maxMs: 900, steps: 8, startAfterIteration: 2 },
       stall: { windowMs: 40_000, marginPct: 4 },
       completion: { secondsPerGiB: 150, minSeconds: 120, action: 'abort' },
@@ -20,7 +21,7 @@ describe('convergence policy', () => {
 
   it('takes any subset of overrides and defaults the rest', () => {
     const p = ConvergencePolicySchema.parse({ postcopy: { allowed: false }, completion: { action: 'force-complete' } });
-    expect(p.postcopy).toEqual({ allowed: false, afterIteration: 2 });
+    expect(p.postcopy).toEqual({ allowed: false, afterIteration: 2, when: 'after-iteration' });
     expect(p.completion).toEqual({ secondsPerGiB: 150, minSeconds: 120, action: 'force-complete' });
     expect(p.downtime).toEqual(DEFAULT_CONVERGENCE_POLICY.downtime);
   });
@@ -35,6 +36,8 @@ describe('convergence policy', () => {
     bad({ downtime: { initialMs: 500, maxMs: 300 } }, 'maxMs');
     bad({ stall: { windowMs: 10 } }, 'windowMs');
     bad({ completion: { action: 'destroy' } }, 'action');
+    bad({ strategy: 'fastest' }, 'strategy');
+    bad({ postcopy: { when: 'later' } }, 'when');
   });
 
   it('budgets 150 s per GiB of guest memory (rounded up), at least minSeconds', () => {

@@ -1,0 +1,101 @@
+/**
+ * `strategy: auto` in the LiveMigration workflow (fake activities): the forecast is measured and
+ * recorded before the claim, and its pick decides when post-copy is taken — after the first pass
+ * for a guest that dirties faster than the path carries, only on a stall for one that converges.
+ * Nothing that would finish: refused before anything moves. Nothing to forecast from: as configured.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { endedOnDestination, fakeActivities, postcopy, precopy, type FakeScript } from './support/fake-activities';
+import type { WorkflowHandle } from '@temporalio/client';
+import { decisionsQuery, policyQuery } from '../../workflows/definitions';
+import { migrationFailure, startWorkflowTestContext, withWorker, type WorkflowTestContext } from './support/workflow-env';
+
+let ctx: WorkflowTestContext;
+beforeAll(async () => { ctx = await startWorkflowTestContext(); });
+afterAll(async () => { await ctx?.env.teardown(); });
+
+const MiB = 1024 * 1024;
+const dirtying = (mibps: number): FakeScript['overrides'] => ({
+  gatherForecastFacts: async () => ({ dirtyBps: mibps * MiB, sourceLinkMiBps: null, destinationLinkMiBps: null }),
+});
+/** A guest that converges: remaining falls every pass. */
+const CONVERGING = [precopy(1, 100), precopy(2, 60), precopy(3, 30), precopy(4, 10), endedOnDestination()];
+const AUTO = { vm: 'web-7', destination: 'host-a', bandwidthMiBps: 10, policy: { strategy: 'auto' } };
+/** The outcome and the decisions with their inputs (the outcome keeps only action and reason). */
+async function run(fake: ReturnType<typeof fakeActivities>, request: unknown) {
+  return withWorker(ctx, fake, async (start) => {
+    const { handle } = await start(request) as { handle: WorkflowHandle };
+    const outcome = await handle.result();
+    return { outcome, decisions: await handle.query(decisionsQuery), policy: await handle.query(policyQuery) };
+  });
+}
+const startedPostcopy = (fake: ReturnType<typeof fakeActivities>) => fake.inputsOf('applyAction').filter((a) => a.action.kind === 'start-postcopy').length;
+
+describe('strategy auto', () => {
+  it('a guest dirtying 40 MiB/s over a 10 MiB/s path: post-copy after the first pass, the forecast recorded before the claim', async () => {
+    const fake = fakeActivities({ samples: [precopy(1, 100), precopy(2, 60), postcopy(2, 30), endedOnDestination()], overrides: dirtying(40) });
+    const { outcome, decisions, policy } = await run(fake, AUTO);
+    expect(outcome.outcome).toBe('completed');
+    expect(outcome.mode).toBe('postcopy');
+    expect(startedPostcopy(fake)).toBe(1);
+    expect(policy).toMatchObject({ strategy: 'auto', postcopy: { when: 'after-iteration' } });
+    const actions = decisions.map((d) => d.action);
+    const forecast = decisions.find((d) => d.action === 'forecast')!;
+    expect(actions.indexOf('forecast')).toBeLessThan(actions.indexOf('claim'));
+    // The first decision about how to move the guest: none of the controller's comes before it.
+    expect(actions.slice(0, actions.indexOf('forecast'))).toEqual(['choose-destination', 'resolve-policy', 'admission']);
+    expect(forecast.inputs).toMatchObject({ pick: 'postcopy-after-first-pass', dirtyBps: 40 * MiB, bandwidthBps: 10 * MiB, bandwidthSource: 'operator', budgetMs: 150_000 });
+    expect(forecast.reason).toContain("128 MiB guest dirtying 40.0 MiB/s over 10.0 MiB/s (the request's bandwidth limit)");
+    expect(forecast.reason).toMatch(/precopy not done in 150 s, over budget; .* -> postcopy-after-first-pass: pre-copy would not converge/);
+    expect(fake.inputsOf('gatherForecastFacts')[0]).toEqual({ vmUuid: fake.vm.uuid, source: 'host-c', destination: 'host-a' });
+  });
+
+  it('a guest dirtying 1 MiB/s: pre-copy, post-copy kept for a stall (as configured it would switch at iteration 2)', async () => {
+    const auto = fakeActivities({ samples: CONVERGING, overrides: dirtying(1) });
+    const { outcome, decisions, policy } = await run(auto, AUTO);
+    expect(outcome.outcome).toBe('completed');
+    expect(outcome.mode).toBe('precopy');
+    expect(startedPostcopy(auto)).toBe(0);
+    expect(auto.inputsOf('startMigration')[0]!.postcopy).toBe(true); // still possible if it stalls
+    // The policy query shows the policy in force: post-copy only on a stall.
+    expect(policy).toMatchObject({ strategy: 'auto', postcopy: { allowed: true, when: 'on-stall' } });
+    const forecast = decisions.find((d) => d.action === 'forecast')!;
+    expect(forecast.inputs).toMatchObject({ pick: 'precopy' });
+    expect(forecast.inputs!.predictedTotalMs).toBeGreaterThan(0);
+
+    const configured = fakeActivities({ samples: CONVERGING, overrides: dirtying(1) });
+    const asConfigured = await withWorker(ctx, configured, async (start) => (await start({ ...AUTO, policy: {} })).handle.result());
+    expect(startedPostcopy(configured)).toBe(1);
+    expect(configured.count('gatherForecastFacts')).toBe(0);
+    expect(asConfigured.decisions.map((d) => d.action)).not.toContain('forecast');
+  });
+
+  it('a pre-copy pick still takes post-copy when the guest stalls after all (the forecast was wrong)', async () => {
+    // Remaining stays at 90 MiB pass after pass, a pass every 250 ms: the stall detector (window 1 s here) says so.
+    const stuck = Array.from({ length: 12 }, (_, i) => precopy(i + 1, 90));
+    const fake = fakeActivities({ samples: [...stuck, postcopy(12, 30), endedOnDestination()], sampleDelayMs: 250, overrides: dirtying(1) });
+    const { outcome, decisions } = await run(fake, { ...AUTO, policy: { strategy: 'auto', stall: { windowMs: 1_000 } } });
+    expect(decisions.find((d) => d.action === 'forecast')!.inputs).toMatchObject({ pick: 'precopy' });
+    expect(startedPostcopy(fake)).toBe(1);
+    expect(outcome.mode).toBe('postcopy');
+    expect(decisions.find((d) => d.reason.includes('-> stalled; post-copy allowed and eligible -> start post-copy'))).toBeDefined();
+  });
+
+  it('nothing allowed would finish: refused before the claim, naming why', async () => {
+    const fake = fakeActivities({ samples: CONVERGING, overrides: dirtying(40) });
+    const chain = await migrationFailure(ctx, fake, { ...AUTO, policy: { strategy: 'auto', postcopy: { allowed: false }, pause: { allowed: false } } });
+    expect(chain[1]).toMatchObject({ type: 'Refused', nonRetryable: true });
+    expect(chain[1]!.message).toMatch(/^strategy auto: pre-copy would not converge, and neither post-copy nor pausing is allowed \(forecast: 128 MiB guest/);
+    expect(fake.count('claim')).toBe(0);
+    expect(fake.count('prepareDestination')).toBe(0);
+  });
+
+  it('no bandwidth known for the path: the migration goes on as configured, and the decision says why', async () => {
+    const fake = fakeActivities({ samples: CONVERGING, overrides: dirtying(1) });
+    const outcome = await withWorker(ctx, fake, async (start) => (await start({ vm: 'web-7', destination: 'host-a', policy: { strategy: 'auto' } })).handle.result());
+    const forecast = outcome.decisions.find((d) => d.action === 'forecast')!;
+    expect(forecast.reason).toBe('no bandwidth known for host-c -> host-a (no bandwidthMiBps in the request, no linkMiBps for both hosts in the inventory) -> strategy as configured');
+    expect(startedPostcopy(fake)).toBe(1); // as configured: post-copy once iteration 2 starts
+    expect(outcome.outcome).toBe('completed');
+  });
+});
