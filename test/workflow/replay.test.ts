@@ -77,7 +77,7 @@ describe('recorded lab histories replay deterministically', () => {
   it('covers both sides of the situation-table-v2 patch: histories recorded before it and after it', () => {
     const marker = (f: string) => load(f).events.some((e) => e.eventType === 'EVENT_TYPE_MARKER_RECORDED');
     // Histories recorded after later patches carry the table's marker too: only the four oldest are "before".
-    const before = files.filter((f) => !f.startsWith('house-') && !f.startsWith('id-check-') && !f.startsWith('stall-alongside-') && !f.startsWith('xml-out-of-history-') && !f.startsWith('drain-') && !f.startsWith('admission-') && !f.startsWith('block-migration-') && !f.startsWith('storage-plan-'));
+    const before = files.filter((f) => !f.startsWith('house-') && !f.startsWith('id-check-') && !f.startsWith('stall-alongside-') && !f.startsWith('xml-out-of-history-') && !f.startsWith('drain-') && !f.startsWith('admission-') && !f.startsWith('block-migration-') && !f.startsWith('storage-plan-') && !f.startsWith('strategy-auto-'));
     const after = files.filter((f) => f.startsWith('house-'));
     expect(before.length).toBeGreaterThanOrEqual(4);
     expect(before.filter(marker)).toEqual([]);
@@ -119,6 +119,15 @@ describe('recorded lab histories replay deterministically', () => {
     expect(patchIdsOf(shared)).toContain('storage-plan');
     expect(scheduled(shared)).toContain('checkStorage');
     expect(scheduled(shared)).not.toContain('createDestinationVolumes');
+  });
+
+  it("has a history recorded under strategy-auto: the forecast measured after admission, before the claim, and post-copy after the first pass as it picked", () => {
+    const f = 'strategy-auto-postcopy-after-first-pass-completed.json';
+    expect(patchIdsOf(f)).toContain('strategy-auto');
+    const order = load(f).events.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
+    expect(order.indexOf('gatherForecastFacts')).toBeGreaterThan(order.indexOf('migrationsInFlight'));
+    expect(order.indexOf('gatherForecastFacts')).toBeLessThan(order.indexOf('claim'));
+    expect(recordedOutcome(load(f))).toBe('completed');
   });
 
   it('covers both sides of the finish-stall-alongside patch: the stall read after the finish, and scheduled before it', () => {
