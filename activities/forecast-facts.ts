@@ -4,14 +4,20 @@
  * killed a TCG guest's QEMU 7.2 on the lab) and both hosts' link speeds from the inventory.
  * Idempotent: measuring twice only measures again.
  */
+import { estimateDirtying } from '../model/forecast/dirty-estimate';
 import type { ForecastFacts, ForecastFactsInput } from '../model/forecast/schemas';
 import type { ActivityDeps } from './deps';
 import { measureDirtyRates, type DirtyRateOptions } from './dirty-rates';
 import { refuse } from './refusal';
 import { sourceDomain } from './source-domain';
 
-/** Longer than the drain's 1 s: one guest, and the forecast's error grows with a short sample. */
-const SAMPLE_SECONDS = 3;
+/**
+ * Two windows, one after the other (3 s in all, longer than the drain's 1 s: the forecast's error
+ * grows with a short sample): together they tell a guest rewriting a working set from one
+ * spreading its writes (model/forecast/dirty-estimate.ts).
+ */
+const SHORTER_SECONDS = 1;
+const LONGER_SECONDS = 2;
 
 /** `measuring`: the sampling's sleep, replaced by tests (the sampling time is fixed here). */
 export function forecastFactsActivities(deps: ActivityDeps, measuring: Pick<Partial<DirtyRateOptions>, 'sleep'> = {}) {
@@ -21,9 +27,12 @@ export function forecastFactsActivities(deps: ActivityDeps, measuring: Pick<Part
       if (unknown) throw refuse(`host: ${unknown}`);
     }
     const { c, dom } = await sourceDomain(deps, input.source, input.vmUuid);
-    const rates = await measureDirtyRates(c, [dom], { ...measuring, seconds: SAMPLE_SECONDS });
+    const shorter = (await measureDirtyRates(c, [dom], { ...measuring, seconds: SHORTER_SECONDS })).get(dom.uuid) ?? null;
+    const longer = (await measureDirtyRates(c, [dom], { ...measuring, seconds: LONGER_SECONDS })).get(dom.uuid) ?? null;
+    const estimate = estimateDirtying({ seconds: SHORTER_SECONDS, bps: shorter }, { seconds: LONGER_SECONDS, bps: longer });
     return {
-      dirtyBps: rates.get(dom.uuid) ?? null,
+      dirtyBps: estimate.dirtyBps,
+      workingSetBytes: estimate.workingSetBytes,
       sourceLinkMiBps: deps.inventory.get(input.source).linkMiBps ?? null,
       destinationLinkMiBps: deps.inventory.get(input.destination).linkMiBps ?? null,
     };

@@ -44,21 +44,23 @@ function oneStrategy(f: StrategyForecast): string {
 }
 
 /**
- * "forecast: 64 MiB guest dirtying 40.0 MiB/s over 12.0 MiB/s (the request's bandwidth limit):
+ * "128 MiB guest dirtying 64.0 MiB/s over a 64 MiB working set, path 12.0 MiB/s (the request's bandwidth limit):
  * precopy not done in 120 s, over budget; … -> postcopy-after-first-pass: <why>".
  */
 export function forecastDecision(
   f: MigrationForecast,
-  facts: { memoryMiB: number; dirtyBps: number; bandwidthBps: number; bandwidthSource: BandwidthSource; bandwidthDetail: string },
+  facts: { memoryMiB: number; dirtyBps: number; workingSetBytes?: number | null; bandwidthBps: number; bandwidthSource: BandwidthSource; bandwidthDetail: string },
 ): ForecastDecision {
   const picked = f.strategies.find((s) => s.strategy === f.pick) ?? null;
-  const head = `${facts.memoryMiB} MiB guest dirtying ${(facts.dirtyBps / MiB).toFixed(1)} MiB/s over ${(facts.bandwidthBps / MiB).toFixed(1)} MiB/s (${facts.bandwidthDetail})`;
+  const over = facts.workingSetBytes ? ` over a ${(facts.workingSetBytes / MiB).toFixed(0)} MiB working set` : '';
+  const head = `${facts.memoryMiB} MiB guest dirtying ${(facts.dirtyBps / MiB).toFixed(1)} MiB/s${over}, path ${(facts.bandwidthBps / MiB).toFixed(1)} MiB/s (${facts.bandwidthDetail})`;
   const then = f.pick === null ? `refuse: ${f.pickReason}` : `${f.pick}: ${f.pickReason}`;
   return {
     reason: `${head}: ${f.strategies.map(oneStrategy).join('; ')} -> ${then}`,
     inputs: {
       pick: f.pick,
       dirtyBps: Math.round(facts.dirtyBps),
+      workingSetBytes: facts.workingSetBytes ? Math.round(facts.workingSetBytes) : null,
       bandwidthBps: Math.round(facts.bandwidthBps),
       bandwidthSource: facts.bandwidthSource,
       budgetMs: f.budgetMs,

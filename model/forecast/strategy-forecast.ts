@@ -9,15 +9,18 @@
  *   second or so stands for minutes; a bursty guest is predicted at its average).
  * - Working set: when unknown, all of RAM (the pessimistic bound: re-dirtying is never capped).
  *   Touched RAM: all of it (zero pages would make every strategy cheaper alike).
- * - The path carries `bandwidth` for the whole migration, with no cap set and nothing else on it.
- * - Pre-copy switches over at the policy's ceiling (downtime.maxMs) from the start: the
- *   controller's steps up to it only delay the switch, so this is the best pre-copy can do.
- *   Auto-converge is not modelled (ferry's controller does not use it).
+ * - The path carries `bandwidth` for the whole migration with nothing else on it; a migration
+ *   bandwidth limit (`capBps`, the request's bandwidthMiBps) holds in pre-copy only: post-copy
+ *   pulls at the path's speed, as QEMU does (model/sim/dirty-page-model.ts).
+ * - Pre-copy switches over once what is left fits the max downtime that ferry's ramp has set by
+ *   then (policy.downtime: initialMs, one step per iteration from startAfterIteration up to maxMs;
+ *   the steps a stall verdict adds are not modelled). Auto-converge is not modelled (ferry's
+ *   controller does not use it).
  * - Setup and finish take the lab's measured times (LAB_TIMING).
  * - A strategy that would run past the completion budget is cut there: it does not fit.
  */
 import {
-  advance, jobStats, LAB_TIMING, pauseGuest, startPostcopy, startSimMigration,
+  advance, jobStats, LAB_TIMING, pauseGuest, setMaxDowntime, startPostcopy, startSimMigration,
   type SimMigrationState, type SimTiming,
 } from '../sim/dirty-page-model';
 import { completionBudgetMs, type ConvergencePolicy } from '../convergence-policy';
@@ -36,6 +39,8 @@ export interface ForecastInput {
   workingSetBytes?: number | null;
   /** What the path carries (bytes/s). */
   bandwidthBps: number;
+  /** The migration's bandwidth limit (bytes/s), pre-copy only; absent or null: none. */
+  capBps?: number | null;
   policy: ConvergencePolicy;
   /** The pre-checks' post-copy eligibility (no VFIO, vPMEM…); the policy's `allowed` is apart. */
   postcopyEligible: boolean;
@@ -77,6 +82,15 @@ function allowance(strategy: ForecastStrategy, input: ForecastInput): string | n
 }
 
 /** The one action a strategy takes, at the first point it may: returns the state after it. */
+/**
+ * The max downtime ferry's ramp has set once `iteration` has started (the schedule of
+ * workflows/convergence/downtime-ramp.ts: step 0 when the job starts, then one step per iteration).
+ */
+export function rampedDowntimeMs(d: ConvergencePolicy['downtime'], iteration: number): number {
+  const step = Math.min(d.steps, Math.max(0, iteration - d.startAfterIteration + 1));
+  return Math.min(d.maxMs, Math.round(d.initialMs + (step * (d.maxMs - d.initialMs)) / d.steps));
+}
+
 function act(strategy: ForecastStrategy, s: SimMigrationState, afterIteration: number): SimMigrationState {
   if (s.mode !== 'precopy') return s;
   if (strategy === 'postcopy-at-once') return startPostcopy(s) ?? s;
@@ -90,9 +104,10 @@ export function forecastStrategy(strategy: ForecastStrategy, input: ForecastInpu
   let s = startSimMigration(
     { memoryBytes: input.memoryBytes, dirtyBps: input.dirtyBps, workingSetBytes: input.workingSetBytes ?? undefined },
     { linkBps: input.bandwidthBps },
-    { capBps: null, maxDowntimeMs: input.policy.downtime.maxMs, timing: input.timing ?? LAB_TIMING },
+    { capBps: input.capBps ?? null, maxDowntimeMs: input.policy.downtime.initialMs, timing: input.timing ?? LAB_TIMING },
   );
   while (s.mode !== 'completed' && s.elapsedMs < budgetMs) {
+    if (s.mode === 'precopy') s = setMaxDowntime(s, rampedDowntimeMs(input.policy.downtime, s.iteration));
     s = act(strategy, s, input.policy.postcopy.afterIteration);
     s = advance(s, STEP_MS);
   }
@@ -127,6 +142,7 @@ export function pickStrategy(forecasts: readonly StrategyForecast[]): { pick: Fo
 export function forecastMigrationStrategies(input: ForecastInput): MigrationForecast {
   if (!(input.memoryBytes > 0)) throw new RangeError(`memoryBytes must be a positive number of bytes, got ${input.memoryBytes}`);
   if (!(input.bandwidthBps > 0)) throw new RangeError(`bandwidthBps must be a positive number of bytes/s, got ${input.bandwidthBps}`);
+  if (input.capBps != null && !(input.capBps > 0)) throw new RangeError(`capBps must be a positive number of bytes/s or null, got ${input.capBps}`);
   if (!(input.dirtyBps >= 0)) throw new RangeError(`dirtyBps must be zero or more bytes/s, got ${input.dirtyBps}`);
   const strategies = FORECAST_STRATEGIES.map((k) => forecastStrategy(k, input));
   const { pick, reason } = pickStrategy(strategies);

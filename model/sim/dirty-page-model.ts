@@ -18,7 +18,8 @@
  *   is sent, and the job completes after `finishMs` (the destination resumes, the source is torn
  *   down). Downtime = left / bandwidth + `switchMs`.
  * - post-copy: the guest runs on the destination from the switch; everything left is pulled at
- *   the bandwidth. Faults, modelled simply: the guest touches pages of its working set at its
+ *   the link's bandwidth: the pre-copy cap does not hold in post-copy (QEMU's max-postcopy-bandwidth,
+ *   unlimited unless libvirt is given bandwidth.postcopy, replaces max-bandwidth at the switch). Faults, modelled simply: the guest touches pages of its working set at its
  *   dirty rate; a touch of a page not yet on the destination (probability left / RAM) is one
  *   post-copy request. The downtime is only `postcopySwitchMs`.
  * - abort: the job ends cancelled, the guest stays where it ran (abort is refused in post-copy,
@@ -61,6 +62,8 @@ export const LAB_TIMING: SimTiming = { setupMs: 1000, finishMs: 1500, switchMs: 
 export interface SimStartOptions {
   /** set-bandwidth's cap (bytes/s); null: the link's. */
   capBps: number | null;
+  /** The cap once in post-copy (bytes/s); null (the default): none, as QEMU without bandwidth.postcopy. */
+  postcopyCapBps?: number | null;
   /** libvirt's default max downtime is 300 ms. */
   maxDowntimeMs: number;
   autoConverge?: boolean;
@@ -75,6 +78,7 @@ export interface SimMigrationState {
   readonly linkBps: number;
   readonly timing: SimTiming;
   capBps: number | null;
+  readonly postcopyCapBps: number | null;
   maxDowntimeMs: number;
   autoConverge: boolean;
   autoConvergeStep: number;
@@ -112,7 +116,7 @@ export function startSimMigration(vm: SimVmShape, link: SimLinkShape, opts: SimS
   };
   return {
     vm: full, linkBps: link.linkBps, timing: opts.timing ?? LAB_TIMING,
-    capBps: opts.capBps, maxDowntimeMs: opts.maxDowntimeMs,
+    capBps: opts.capBps, postcopyCapBps: opts.postcopyCapBps ?? null, maxDowntimeMs: opts.maxDowntimeMs,
     autoConverge: opts.autoConverge ?? false, autoConvergeStep: opts.autoConvergeStep ?? 0.2, throttle: 0,
     mode: 'setup', guestPaused: false, elapsedMs: 0, iteration: 0,
     passLeft: full.touchedBytes, dirtied: 0, passStartedMs: 0, lastPassDirtyBps: null, processed: 0,
@@ -233,7 +237,7 @@ export function startPostcopy(s: SimMigrationState): SimMigrationState | null {
   if (s.mode === 'postcopy' || s.mode === 'finishing' || s.mode === 'completed') return s;
   if (s.mode !== 'precopy') return null;
   return {
-    ...s, mode: 'postcopy', postcopyLeft: s.passLeft + s.dirtied, passLeft: 0, dirtied: 0,
+    ...s, mode: 'postcopy', capBps: s.postcopyCapBps, postcopyLeft: s.passLeft + s.dirtied, passLeft: 0, dirtied: 0,
     guestPaused: false, downtimeMs: s.timing.postcopySwitchMs, iteration: s.iteration + 1,
   };
 }

@@ -15,8 +15,8 @@ beforeAll(async () => { ctx = await startWorkflowTestContext(); });
 afterAll(async () => { await ctx?.env.teardown(); });
 
 const MiB = 1024 * 1024;
-const dirtying = (mibps: number): FakeScript['overrides'] => ({
-  gatherForecastFacts: async () => ({ dirtyBps: mibps * MiB, sourceLinkMiBps: null, destinationLinkMiBps: null }),
+const dirtying = (mibps: number, linkMiBps: number | null = null): FakeScript['overrides'] => ({
+  gatherForecastFacts: async () => ({ dirtyBps: mibps * MiB, sourceLinkMiBps: linkMiBps, destinationLinkMiBps: linkMiBps }),
 });
 /** A guest that converges: remaining falls every pass. */
 const CONVERGING = [precopy(1, 100), precopy(2, 60), precopy(3, 30), precopy(4, 10), endedOnDestination()];
@@ -45,9 +45,21 @@ describe('strategy auto', () => {
     // The first decision about how to move the guest: none of the controller's comes before it.
     expect(actions.slice(0, actions.indexOf('forecast'))).toEqual(['choose-destination', 'resolve-policy', 'admission']);
     expect(forecast.inputs).toMatchObject({ pick: 'postcopy-after-first-pass', dirtyBps: 40 * MiB, bandwidthBps: 10 * MiB, bandwidthSource: 'operator', budgetMs: 150_000 });
-    expect(forecast.reason).toContain("128 MiB guest dirtying 40.0 MiB/s over 10.0 MiB/s (the request's bandwidth limit)");
+    expect(forecast.reason).toContain("128 MiB guest dirtying 40.0 MiB/s, path 10.0 MiB/s (the request's bandwidth limit; no link speed in the inventory, so post-copy is assumed no faster)");
     expect(forecast.reason).toMatch(/precopy not done in 150 s, over budget; .* -> postcopy-after-first-pass: pre-copy would not converge/);
     expect(fake.inputsOf('gatherForecastFacts')[0]).toEqual({ vmUuid: fake.vm.uuid, source: 'host-c', destination: 'host-a' });
+  });
+
+  it("with the inventory's link speeds, the request's limit holds in pre-copy only: post-copy is predicted at the link's speed", async () => {
+    const samples = [precopy(1, 100), precopy(2, 60), postcopy(2, 30), endedOnDestination()];
+    const limitOnly = await run(fakeActivities({ samples, overrides: dirtying(40) }), AUTO);
+    const withLinks = await run(fakeActivities({ samples, overrides: dirtying(40, 100) }), AUTO);
+    const f = withLinks.decisions.find((d) => d.action === 'forecast')!;
+    expect(f.inputs).toMatchObject({ pick: 'postcopy-after-first-pass', bandwidthBps: 100 * MiB, bandwidthSource: 'inventory' });
+    expect(f.reason).toContain("path 100.0 MiB/s (the inventory's link speeds (the slower end: 100 MiB/s), pre-copy limited to 10 MiB/s by the request)");
+    const predicted = (r: typeof limitOnly) => r.decisions.find((d) => d.action === 'forecast')!.inputs!.predictedTotalMs as number;
+    // The first pass at 10 MiB/s either way (12.8 s); the rest at 100 MiB/s instead of 10.
+    expect(predicted(withLinks)).toBeLessThan(predicted(limitOnly) - 8_000);
   });
 
   it('a guest dirtying 1 MiB/s: pre-copy, post-copy kept for a stall (as configured it would switch at iteration 2)', async () => {

@@ -10,8 +10,8 @@ const MiB = 1024 * 1024;
 
 /**
  * `strategy: auto`, after admission and before the claim (the pair is final and nothing has
- * moved): the guest's dirty rate measured on its host, the path's bandwidth (the request's limit,
- * else the inventory's link speeds), the forecast of every strategy, and the pick, recorded as the
+ * moved): the guest's dirty rate measured on its host, the path's bandwidth (the inventory's link
+ * speeds, else the request's limit; the limit itself holds in pre-copy only), the forecast of every strategy, and the pick, recorded as the
  * migration's forecast decision with the predicted numbers. The controller then follows the
  * picked policy (model/forecast/strategy-choice.ts). A migration that nothing allowed would finish
  * is refused here; one ferry cannot forecast (no dirty rate, no bandwidth) goes on as configured,
@@ -27,22 +27,25 @@ export async function chooseStrategy(m: Migration, src: SourceCheckResult, desti
     m.rec.decide(Date.now(), 'forecast', `${src.source} could not measure the guest's dirty rate (QEMU's dirty-rate calculation) ${asConfigured}`, { pick: null });
     return;
   }
-  const bw = pathBandwidth({
-    operatorMiBps: m.req.bandwidthMiBps ?? null,
-    sourceLinkMiBps: facts.sourceLinkMiBps,
-    destinationLinkMiBps: facts.destinationLinkMiBps,
-  });
-  if (bw.bps === null) {
+  // The path: the inventory's link speeds; the request's bandwidth limit holds in pre-copy only
+  // (post-copy pulls at the path's speed). No link speed known: post-copy assumed no faster than the limit.
+  const link = pathBandwidth({ sourceLinkMiBps: facts.sourceLinkMiBps, destinationLinkMiBps: facts.destinationLinkMiBps });
+  const limitBps = m.req.bandwidthMiBps !== undefined ? m.req.bandwidthMiBps * MiB : null;
+  const bandwidthBps = link.bps ?? limitBps;
+  if (bandwidthBps === null) {
     m.rec.decide(Date.now(), 'forecast', `no bandwidth known for ${src.source} -> ${destination} (no bandwidthMiBps in the request, no linkMiBps for both hosts in the inventory) ${asConfigured}`, { pick: null });
     return;
   }
+  const limited = limitBps !== null && limitBps < bandwidthBps ? `, pre-copy limited to ${m.req.bandwidthMiBps} MiB/s by the request` : '';
+  const detail = link.bps !== null
+    ? `${link.detail}${limited}`
+    : "the request's bandwidth limit; no link speed in the inventory, so post-copy is assumed no faster";
   const forecast = forecastMigrationStrategies({
     memoryBytes: src.vm.memoryMiB * MiB, dirtyBps: facts.dirtyBps, workingSetBytes: facts.workingSetBytes ?? null,
-    bandwidthBps: bw.bps, policy: m.policy, postcopyEligible: m.postcopyEligible,
+    bandwidthBps, capBps: limitBps, policy: m.policy, postcopyEligible: m.postcopyEligible,
   });
-  const detail = bw.source === 'operator' ? `the request's bandwidth limit` : bw.detail;
   const d = forecastDecision(forecast, {
-    memoryMiB: src.vm.memoryMiB, dirtyBps: facts.dirtyBps, bandwidthBps: bw.bps, bandwidthSource: bw.source, bandwidthDetail: detail,
+    memoryMiB: src.vm.memoryMiB, dirtyBps: facts.dirtyBps, workingSetBytes: facts.workingSetBytes ?? null, bandwidthBps, bandwidthSource: link.bps !== null ? link.source : 'operator', bandwidthDetail: detail,
   });
   m.rec.decide(Date.now(), 'forecast', d.reason, d.inputs);
   if (forecast.pick === null) {

@@ -9,10 +9,13 @@ import { Inventory } from '../../../activities/hosts';
 import { param } from '../../../activities/libvirt/typed-params';
 import type { DomainRef } from '../../../activities/libvirt';
 
+const MiB = 1024 * 1024;
 const WEB: DomainRef = { name: 'web-1', uuid: 'aaaaaaaa-0000-4000-8000-000000000001', id: 1 };
 const RP = { a: '11111111-1111-4111-8111-111111111111', c: '33333333-3333-4333-8333-333333333333' };
 
-function setup(rateMiB: number | null) {
+/** `rates`: what QEMU reports for each calculation in turn (MiB/s); null: it cannot measure. */
+function setup(rates: number[] | null) {
+  let calc = 0;
   const calls: Array<[string, number, unknown]> = [];
   const host = {
     lookupDomainByUuid: async (uuid: string) => {
@@ -21,10 +24,11 @@ function setup(rateMiB: number | null) {
     },
     domainStartDirtyRateCalc: async (d: DomainRef, seconds: number, ...rest: unknown[]) => {
       calls.push([d.name, seconds, rest[0]]);
-      if (rateMiB === null) throw new Error('this function is not supported by the connection driver');
+      calc += 1;
+      if (rates === null) throw new Error('this function is not supported by the connection driver');
     },
     connectGetAllDomainStats: async (doms: readonly DomainRef[]) =>
-      doms.map((d) => ({ domain: d, params: [param.int('dirtyrate.calc_status', 2), param.llong('dirtyrate.megabytes_per_second', rateMiB ?? 0)] })),
+      doms.map((d) => ({ domain: d, params: [param.int('dirtyrate.calc_status', 2), param.llong('dirtyrate.megabytes_per_second', rates?.[calc - 1] ?? 0)] })),
   };
   const inventory = new Inventory([
     { name: 'host-c', uri: 'test:///c', peerUri: 'test:///c', rp: RP.c, linkMiBps: 1000 },
@@ -36,11 +40,17 @@ function setup(rateMiB: number | null) {
 }
 
 describe('gatherForecastFacts', () => {
-  it("measures the guest by page sampling over 3 s and reads the hosts' link speeds", async () => {
-    const { calls, facts } = setup(48);
+  it("measures the guest by page sampling over 1 s then 2 s and reads the hosts' link speeds", async () => {
+    const { calls, facts } = setup([48, 48]);
     const f = await facts.gatherForecastFacts({ vmUuid: WEB.uuid, source: 'host-c', destination: 'host-a' });
-    expect(f).toEqual({ dirtyBps: 48 * 1024 * 1024, sourceLinkMiBps: 1000, destinationLinkMiBps: null });
-    expect(calls).toEqual([['web-1', 3, undefined]]);
+    expect(f).toEqual({ dirtyBps: 48 * MiB, workingSetBytes: null, sourceLinkMiBps: 1000, destinationLinkMiBps: null });
+    expect(calls).toEqual([['web-1', 1, undefined], ['web-1', 2, undefined]]);
+  });
+
+  it('the same memory seen in both windows is a working set (a guest rewriting 64 MiB reads 64 MiB/s, then 32)', async () => {
+    const { facts } = setup([64, 32]);
+    const f = await facts.gatherForecastFacts({ vmUuid: WEB.uuid, source: 'host-c', destination: 'host-a' });
+    expect(f).toMatchObject({ dirtyBps: 64 * MiB, workingSetBytes: 64 * MiB });
   });
 
   it('a QEMU that cannot measure gives null (the workflow refuses, naming it); an unknown host is refused', async () => {

@@ -24,13 +24,16 @@ describe("strategy auto: the policy a pick follows, and the decision that record
     const d = forecastDecision(f, { memoryMiB: 256, dirtyBps: 2 * MiB, bandwidthBps: 32 * MiB, bandwidthSource: 'inventory', bandwidthDetail: 'the inventory' });
     const pre = f.strategies.find((s) => s.strategy === 'precopy')!;
     expect(d.inputs).toEqual({
-      pick: 'precopy', dirtyBps: 2 * MiB, bandwidthBps: 32 * MiB, bandwidthSource: 'inventory', budgetMs: 150_000,
+      pick: 'precopy', dirtyBps: 2 * MiB, workingSetBytes: null, bandwidthBps: 32 * MiB, bandwidthSource: 'inventory', budgetMs: 150_000,
       predictedTotalMs: Math.round(pre.totalMs), predictedDowntimeMs: Math.round(pre.downtimeMs!), predictedBytes: Math.round(pre.bytes),
     });
-    expect(d.reason.startsWith('256 MiB guest dirtying 2.0 MiB/s over 32.0 MiB/s (the inventory): precopy ')).toBe(true);
+    expect(d.reason.startsWith('256 MiB guest dirtying 2.0 MiB/s, path 32.0 MiB/s (the inventory): precopy ')).toBe(true);
     expect(d.reason).toContain('; postcopy-after-first-pass ');
     expect(d.reason).toContain('; pause ');
     expect(d.reason.endsWith('-> precopy: pre-copy converges within the budget')).toBe(true);
+    const hot = forecastDecision(f, { memoryMiB: 256, dirtyBps: 64 * MiB, workingSetBytes: 64 * MiB, bandwidthBps: 32 * MiB, bandwidthSource: 'inventory', bandwidthDetail: 'the inventory' });
+    expect(hot.reason.startsWith('256 MiB guest dirtying 64.0 MiB/s over a 64 MiB working set, path 32.0 MiB/s (the inventory): ')).toBe(true);
+    expect(hot.inputs.workingSetBytes).toBe(64 * MiB);
   });
 
   it('names the strategies the policy rules out, and a refusal when nothing would finish', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConvergencePolicySchema } from '../../../model/convergence-policy';
-import { forecastMigrationStrategies, pickStrategy, type StrategyForecast } from '../../../model/forecast/strategy-forecast';
+import { forecastMigrationStrategies, pickStrategy, rampedDowntimeMs, type StrategyForecast } from '../../../model/forecast/strategy-forecast';
 
 const MiB = 1024 * 1024;
 const policy = (p: object = {}) => ConvergencePolicySchema.parse(p);
@@ -57,6 +57,30 @@ describe('forecast: each strategy through the dirty-page model, and auto\'s pick
       memoryBytes: 1024 * MiB, dirtyBps: 200 * MiB, workingSetBytes: 32 * MiB, bandwidthBps: 100 * MiB, policy: policy(), postcopyEligible: true,
     });
     expect(f.pick).toBe('precopy');
+  });
+
+  it("pre-copy switches over at the max downtime ferry's ramp has set by then: a quiet guest early in the ramp, not at its ceiling", () => {
+    const quiet = forecastMigrationStrategies({ memoryBytes: 256 * MiB, dirtyBps: 1 * MiB, bandwidthBps: 32 * MiB, policy: policy(), postcopyEligible: true });
+    // 8 s of first pass leave 8 MiB dirtied (250 ms at 32 MiB/s): switched during pass 2, under its 200 ms.
+    expect(byName(quiet, 'precopy').iterations).toBe(2);
+    expect(byName(quiet, 'precopy').downtimeMs).toBeLessThanOrEqual(200 + 20);
+    // The ramp: 100 ms when the job starts and in pass 1, then 100 ms more per pass up to 900.
+    const d = policy().downtime;
+    expect([1, 2, 3, 9, 10, 50].map((i) => rampedDowntimeMs(d, i))).toEqual([100, 200, 300, 900, 900, 900]);
+    expect(rampedDowntimeMs(policy({ downtime: { initialMs: 300, maxMs: 300 } }).downtime, 5)).toBe(300);
+  });
+
+  it("a bandwidth limit holds in pre-copy only: post-copy after the first pass pulls the rest at the path's speed", () => {
+    const input = { memoryBytes: 256 * MiB, dirtyBps: 40 * MiB, bandwidthBps: 100 * MiB, policy: policy(), postcopyEligible: true };
+    const limited = forecastMigrationStrategies({ ...input, capBps: 10 * MiB });
+    const slowPath = forecastMigrationStrategies({ ...input, bandwidthBps: 10 * MiB });
+    expect(byName(limited, 'precopy').fitsBudget).toBe(false); // 40 MiB/s dirtied against 10 sent
+    expect(limited.pick).toBe('postcopy-after-first-pass');
+    // The first pass at 10 MiB/s in both (25.6 s); the rest at 100 MiB/s instead of 10.
+    const post = (f: typeof limited) => byName(f, 'postcopy-after-first-pass').totalMs;
+    expect(post(limited)).toBeGreaterThan(25_600);
+    expect(post(slowPath) - post(limited)).toBeGreaterThan(15_000);
+    expect(() => forecastMigrationStrategies({ ...input, capBps: 0 })).toThrow(/capBps/);
   });
 
   it('refuses a zero bandwidth or memory, naming it', () => {

@@ -83,6 +83,18 @@ describe('the dirty-page model', () => {
     expect(jobStats(end).mode).toBe('postcopy');
   });
 
+  it("post-copy pulls at the link's speed: the pre-copy cap does not hold after the switch (QEMU's max-postcopy-bandwidth), unless a post-copy cap is given", () => {
+    const vm = { memoryBytes: 256 * MiB, dirtyBps: 200 * MiB };
+    const atSecondPass = (o: typeof opts & { postcopyCapBps?: number }) =>
+      startPostcopy(runUntil(startSimMigration(vm, { linkBps: 100 * MiB }, { ...o, capBps: 10 * MiB }), (x) => x.iteration >= 2))!;
+    const free = atSecondPass(opts);
+    expect(jobStats(advance(free, 1000)).memoryBps).toBe(100 * MiB);
+    const capped = atSecondPass({ ...opts, postcopyCapBps: 20 * MiB });
+    expect(jobStats(advance(capped, 1000)).memoryBps).toBe(20 * MiB);
+    // 256 MiB left: 2.6 s at the link's 100 MiB/s against 12.8 s at 20 MiB/s.
+    expect(runUntil(capped, (x) => x.mode === 'completed').elapsedMs - runUntil(free, (x) => x.mode === 'completed').elapsedMs).toBeGreaterThan(9_000);
+  });
+
   it('abort in pre-copy: cancelled, the guest stays on the source', () => {
     const s = runUntil(startSimMigration({ memoryBytes: 256 * MiB, dirtyBps: 150 * MiB }, { linkBps: 100 * MiB }, opts), (x) => x.iteration >= 2);
     const aborted = abortMigration(s)!;

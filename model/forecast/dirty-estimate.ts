@@ -1,0 +1,51 @@
+/**
+ * PURE: the dirty rate and working set a forecast assumes, from two readings of QEMU's page
+ * sampling over different windows (activities/forecast-facts.ts takes them one after the other).
+ *
+ * Page sampling reports (sampled pages whose content changed) / (pages sampled) × RAM / window: it
+ * counts each page once however often it was written, so a guest that rewrites a small working
+ * set faster than the window reads as (working set / window) — the longer the window, the lower
+ * the rate. Two windows tell the cases apart:
+ * - the longer window saw hardly more memory dirtied than the shorter one (at most SATURATED ×):
+ *   the guest rewrote the same pages; what the longer window saw is its working set, and the
+ *   shorter window's rate a lower bound of how fast it writes it;
+ * - it saw more: the guest spreads its writes; the longer window's rate (the less noisy) stands,
+ *   the working set is unknown (the forecast then assumes all of RAM: the pessimistic bound).
+ * A quiet guest (under QUIET bytes seen in the shorter window) is just its rate: the sampling is
+ * too coarse (QEMU samples 256 pages per GiB) for a working set to mean anything there.
+ */
+export interface DirtyReading {
+  seconds: number;
+  /** Bytes/s QEMU reported; null when it could not measure. */
+  bps: number | null;
+}
+
+export interface DirtyEstimate {
+  dirtyBps: number | null;
+  workingSetBytes: number | null;
+  why: string;
+}
+
+/** The longer window saw at most this times the shorter window's bytes: the same pages again. */
+export const SATURATED = 1.3;
+const QUIET = 4 * 1024 * 1024;
+const MiB = 1024 * 1024;
+
+export function estimateDirtying(shorter: DirtyReading, longer: DirtyReading): DirtyEstimate {
+  if (shorter.bps === null && longer.bps === null) return { dirtyBps: null, workingSetBytes: null, why: 'QEMU could not measure' };
+  if (shorter.bps === null || longer.bps === null) {
+    const one = (shorter.bps ?? longer.bps)!;
+    return { dirtyBps: one, workingSetBytes: null, why: 'one window measured' };
+  }
+  const seenShort = shorter.bps * shorter.seconds;
+  const seenLong = longer.bps * longer.seconds;
+  if (seenShort < QUIET) return { dirtyBps: longer.bps, workingSetBytes: null, why: 'quiet' };
+  if (seenLong <= SATURATED * seenShort) {
+    return {
+      dirtyBps: Math.max(shorter.bps, longer.bps),
+      workingSetBytes: Math.max(seenShort, seenLong),
+      why: `the same ${(Math.max(seenShort, seenLong) / MiB).toFixed(0)} MiB rewritten in ${shorter.seconds} s and in ${longer.seconds} s: a working set`,
+    };
+  }
+  return { dirtyBps: longer.bps, workingSetBytes: null, why: 'writes spread over more memory with time' };
+}
