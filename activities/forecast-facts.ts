@@ -4,7 +4,9 @@
  * killed a TCG guest's QEMU 7.2 on the lab) and both hosts' link speeds from the inventory.
  * Idempotent: measuring twice only measures again.
  */
+import { withAutoForecast } from '../model/forecast/auto-forecast';
 import { estimateDirtying } from '../model/forecast/dirty-estimate';
+import { DomainStatsTypes, residentBytesFromStats } from './libvirt';
 import type { ForecastFacts, ForecastFactsInput } from '../model/forecast/schemas';
 import type { ActivityDeps } from './deps';
 import { measureDirtyRates, type DirtyRateOptions } from './dirty-rates';
@@ -30,12 +32,16 @@ export function forecastFactsActivities(deps: ActivityDeps, measuring: Pick<Part
     const shorter = (await measureDirtyRates(c, [dom], { ...measuring, seconds: SHORTER_SECONDS })).get(dom.uuid) ?? null;
     const longer = (await measureDirtyRates(c, [dom], { ...measuring, seconds: LONGER_SECONDS })).get(dom.uuid) ?? null;
     const estimate = estimateDirtying({ seconds: SHORTER_SECONDS, bps: shorter }, { seconds: LONGER_SECONDS, bps: longer });
-    return {
+    // QEMU's resident set bounds the RAM that holds data: the rest migrates as zero pages (cheap).
+    const balloon = await c.connectGetAllDomainStats([dom], DomainStatsTypes.Balloon).catch(() => []);
+    const residentBytes = balloon.length > 0 ? residentBytesFromStats(balloon[0]!.params) : null;
+    return withAutoForecast({
       dirtyBps: estimate.dirtyBps,
       workingSetBytes: estimate.workingSetBytes,
+      residentBytes,
       sourceLinkMiBps: deps.inventory.get(input.source).linkMiBps ?? null,
       destinationLinkMiBps: deps.inventory.get(input.destination).linkMiBps ?? null,
-    };
+    }, input.plan);
   }
   return { gatherForecastFacts };
 }

@@ -189,6 +189,16 @@ export function completionBudgetMs(policy: ConvergencePolicy, memoryMiB: number)
   return Math.round(1000 * Math.max(policy.completion.minSeconds, policy.completion.secondsPerGiB * gib));
 }
 
+/**
+ * The max-downtime ramp's value at step n (clamped to 0..steps and to maxMs), in whole ms: the
+ * schedule the controller follows (workflows/convergence/downtime-ramp.ts) and the forecast
+ * predicts with (model/forecast/strategy-forecast.ts), stated once.
+ */
+export function rampValueMs(d: Pick<ConvergencePolicy['downtime'], 'initialMs' | 'maxMs' | 'steps'>, step: number): number {
+  const n = Math.min(Math.max(step, 0), d.steps);
+  return Math.min(d.maxMs, Math.round(d.initialMs + (n * (d.maxMs - d.initialMs)) / d.steps));
+}
+
 export type ForceCompleteMeans = 'start-postcopy' | 'pause';
 
 /**

@@ -50,12 +50,14 @@ export async function forecastMigration(input: ForecastRequestInput): Promise<Fo
   if (bw.bps === null) throw ApplicationFailure.nonRetryable(bw.refusal, 'InvalidInput');
 
   const forecast = forecastMigrationStrategies({
-    memoryBytes: src.vm.memoryMiB * MiB, dirtyBps: facts.dirtyBps, workingSetBytes: facts.workingSetBytes ?? null, bandwidthBps: bw.bps, policy, postcopyEligible: eligibility.eligible,
+    memoryBytes: src.vm.memoryMiB * MiB, dirtyBps: facts.dirtyBps, workingSetBytes: facts.workingSetBytes ?? null,
+    touchedBytes: facts.residentBytes ?? null, bandwidthBps: bw.bps, policy, postcopyEligible: eligibility.eligible,
   });
   return {
     vm: { name: src.vm.name, uuid: src.vm.uuid, memoryMiB: src.vm.memoryMiB },
     source: src.source, destination: dest.destination, dirtyBps: facts.dirtyBps,
     workingSetBytes: facts.workingSetBytes ?? null,
+    touchedBytes: facts.residentBytes != null ? Math.min(facts.residentBytes, src.vm.memoryMiB * MiB) : null,
     bandwidth: { bps: bw.bps, source: bw.source, detail: bw.detail },
     postcopyEligible: eligibility.eligible,
     ...forecast,

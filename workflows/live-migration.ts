@@ -16,6 +16,7 @@ import { MigrationRecord } from './migration-record';
 import { recordOutcome, recordWorkflowFailure } from './metrics';
 import { postcopyMayHaveBegun, prepared, type Migration, type MigrationInFlight } from './migration-state';
 import { registerOperatorHandlers } from './operator-handlers';
+import { decidePatchesUpFront } from './patches';
 import { admission } from './steps/admission';
 import { chooseStrategy } from './steps/choose-strategy';
 import { claim } from './steps/claim';
@@ -51,6 +52,7 @@ function isRefusal(err: unknown): boolean {
 }
 
 async function migrate(input: unknown, resume: MigrationInFlight | undefined): Promise<Outcome> {
+  decidePatchesUpFront();
   const m = begin(input, resume);
   registerOperatorHandlers({
     rec: m.rec, policy: () => m.policy, controller: () => m.controller, postcopyEligible: () => m.postcopyEligible,

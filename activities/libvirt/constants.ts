@@ -160,6 +160,8 @@ export function flagNames(table: Record<string, number>, flags: number): string[
 
 /** virDomainStatsTypes: the groups virConnectGetAllDomainStats reports (only those ferry reads). */
 export const DomainStatsTypes = {
+  /** balloon.*: balloon.rss is QEMU's resident set (KiB), reported with or without a balloon driver. */
+  Balloon: 1 << 2,
   /** dirtyrate.*: the result of the last virDomainStartDirtyRateCalc. */
   DirtyRate: 1 << 9,
 } as const;

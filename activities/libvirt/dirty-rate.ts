@@ -21,3 +21,13 @@ export function dirtyRateFromStats(params: readonly TypedParam[]): DirtyRateRead
   if (status === DirtyRateStatus.Measured && rate !== undefined) return { status: 'measured', mibPerSecond: rate, periodSeconds: period };
   return { status: status === DirtyRateStatus.Measuring ? 'measuring' : 'unstarted', mibPerSecond: null, periodSeconds: period };
 }
+
+/**
+ * balloon.rss of virConnectGetAllDomainStats (KiB), in bytes: the guest RAM QEMU ever touched plus
+ * QEMU's own memory. Guest pages never written are not resident and migrate as zero pages; null
+ * when libvirt does not report it.
+ */
+export function residentBytesFromStats(params: readonly TypedParam[]): number | null {
+  const kib = numberParam(params, 'balloon.rss');
+  return kib === undefined ? null : kib * 1024;
+}

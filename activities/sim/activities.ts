@@ -16,6 +16,7 @@ import {
   abortMigration, pauseGuest, resumeGuest, setBandwidthCap, setMaxDowntime, startPostcopy,
 } from '../../model/sim/dirty-page-model';
 import { isDecisionPoint } from '../../model/observation';
+import { withAutoForecast } from '../../model/forecast/auto-forecast';
 import { linkOf, type InFlightCounts } from '../../model/migrations-in-flight';
 import { guardedActivities } from '../contract-guard';
 import { refuse } from '../refusal';
@@ -119,10 +120,10 @@ export function createSimActivities(fleet: SimFleet, opts: SimActivityOptions = 
       return { destination: best, how: 'placement', detail: `simulated Placement chose ${best} (${free(best)} MiB free)` };
     },
     // The simulated guest's own rate (a real QEMU's sampling has an error; the model's does not).
-    gatherForecastFacts: async ({ vmUuid }) => {
+    gatherForecastFacts: async ({ vmUuid, plan }) => {
       const found = fleet.vm(vmUuid);
       if (!found) throw refuse(`VM '${vmUuid}' is on none of the ${fleet.hosts.length} simulated hosts`);
-      return { dirtyBps: found.dirtyBps, workingSetBytes: found.workingSetBytes, sourceLinkMiBps: fleet.spec.linkMiBps, destinationLinkMiBps: fleet.spec.linkMiBps };
+      return withAutoForecast({ dirtyBps: found.dirtyBps, workingSetBytes: found.workingSetBytes, sourceLinkMiBps: fleet.spec.linkMiBps, destinationLinkMiBps: fleet.spec.linkMiBps }, plan);
     },
     checkDestination: async ({ destination }) => {
       if (!fleet.hosts.includes(destination)) throw refuse(`no simulated host '${destination}' (hosts: ${fleet.hosts.slice(0, 5).join(', ')}, ...)`);

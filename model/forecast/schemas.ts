@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { ConvergencePolicySchema } from '../convergence-policy';
+import { AutoForecastSchema, ForecastPlanSchema, StrategyForecastSchema } from './auto-forecast';
 import { FORECAST_STRATEGIES } from './strategy-forecast';
 
 export const ForecastRequestSchema = z.strictObject({
@@ -15,8 +16,12 @@ export const ForecastRequestSchema = z.strictObject({
 });
 export type ForecastRequestInput = z.input<typeof ForecastRequestSchema>;
 
-export const ForecastFactsInputSchema = z.object({ vmUuid: z.string().uuid(), source: z.string(), destination: z.string() });
-export type ForecastFactsInput = z.infer<typeof ForecastFactsInputSchema>;
+export const ForecastFactsInputSchema = z.object({
+  vmUuid: z.string().uuid(), source: z.string(), destination: z.string(),
+  /** `strategy: auto`: the migration's side of the forecast; the result then carries the forecast (auto-forecast.ts). */
+  plan: ForecastPlanSchema.optional(),
+});
+export type ForecastFactsInput = z.input<typeof ForecastFactsInputSchema>;
 export const ForecastFactsSchema = z.object({
   /** Bytes/s QEMU measured (page sampling); null when it could not. */
   dirtyBps: z.number().nonnegative().nullable(),
@@ -24,20 +29,17 @@ export const ForecastFactsSchema = z.object({
   workingSetBytes: z.number().positive().nullable().optional(),
   sourceLinkMiBps: z.number().positive().nullable(),
   destinationLinkMiBps: z.number().positive().nullable(),
+  /**
+   * QEMU's resident set on the source (bytes): the guest RAM ever touched plus QEMU's own memory,
+   * so an upper bound of the RAM that holds data (the rest migrates as zero pages). null: not reported.
+   */
+  residentBytes: z.number().positive().nullable().optional(),
+  /** Given a plan: the forecast from these facts, recorded in the history with them. */
+  auto: AutoForecastSchema.optional(),
 });
 export type ForecastFacts = z.infer<typeof ForecastFactsSchema>;
 
-export const StrategyForecastSchema = z.object({
-  strategy: z.enum(FORECAST_STRATEGIES),
-  allowed: z.boolean(),
-  notAllowedBecause: z.string().nullable(),
-  completes: z.boolean(),
-  totalMs: z.number(),
-  downtimeMs: z.number().nullable(),
-  bytes: z.number(),
-  iterations: z.number(),
-  fitsBudget: z.boolean(),
-});
+export { StrategyForecastSchema };
 
 export const ForecastResultSchema = z.object({
   vm: z.object({ name: z.string(), uuid: z.string(), memoryMiB: z.number() }),
@@ -46,6 +48,8 @@ export const ForecastResultSchema = z.object({
   dirtyBps: z.number(),
   /** null: unknown, the forecast assumed all of RAM. */
   workingSetBytes: z.number().nullable(),
+  /** RAM taken to hold data (QEMU's resident set, at most the RAM); null: unknown, all of RAM. */
+  touchedBytes: z.number().nullable().optional(),
   bandwidth: z.object({ bps: z.number(), source: z.enum(['operator', 'inventory', 'last-migration']), detail: z.string() }),
   postcopyEligible: z.boolean(),
   budgetMs: z.number(),

@@ -49,11 +49,13 @@ function oneStrategy(f: StrategyForecast): string {
  */
 export function forecastDecision(
   f: MigrationForecast,
-  facts: { memoryMiB: number; dirtyBps: number; workingSetBytes?: number | null; bandwidthBps: number; bandwidthSource: BandwidthSource; bandwidthDetail: string },
+  facts: { memoryMiB: number; dirtyBps: number; workingSetBytes?: number | null; touchedBytes?: number | null; bandwidthBps: number; bandwidthSource: BandwidthSource; bandwidthDetail: string },
 ): ForecastDecision {
   const picked = f.strategies.find((s) => s.strategy === f.pick) ?? null;
   const over = facts.workingSetBytes ? ` over a ${(facts.workingSetBytes / MiB).toFixed(0)} MiB working set` : '';
-  const head = `${facts.memoryMiB} MiB guest dirtying ${(facts.dirtyBps / MiB).toFixed(1)} MiB/s${over}, path ${(facts.bandwidthBps / MiB).toFixed(1)} MiB/s (${facts.bandwidthDetail})`;
+  const touched = facts.touchedBytes ? Math.min(facts.touchedBytes / MiB, facts.memoryMiB) : null;
+  const holding = touched !== null && touched < facts.memoryMiB ? ` (at most ${touched.toFixed(0)} MiB holding data)` : '';
+  const head = `${facts.memoryMiB} MiB guest${holding} dirtying ${(facts.dirtyBps / MiB).toFixed(1)} MiB/s${over}, path ${(facts.bandwidthBps / MiB).toFixed(1)} MiB/s (${facts.bandwidthDetail})`;
   const then = f.pick === null ? `refuse: ${f.pickReason}` : `${f.pick}: ${f.pickReason}`;
   return {
     reason: `${head}: ${f.strategies.map(oneStrategy).join('; ')} -> ${then}`,
@@ -61,6 +63,7 @@ export function forecastDecision(
       pick: f.pick,
       dirtyBps: Math.round(facts.dirtyBps),
       workingSetBytes: facts.workingSetBytes ? Math.round(facts.workingSetBytes) : null,
+      touchedBytes: touched !== null ? Math.round(touched * MiB) : null,
       bandwidthBps: Math.round(facts.bandwidthBps),
       bandwidthSource: facts.bandwidthSource,
       budgetMs: f.budgetMs,

@@ -8,7 +8,8 @@
  * - The guest keeps dirtying at the measured rate for the whole migration (a measurement over a
  *   second or so stands for minutes; a bursty guest is predicted at its average).
  * - Working set: when unknown, all of RAM (the pessimistic bound: re-dirtying is never capped).
- *   Touched RAM: all of it (zero pages would make every strategy cheaper alike).
+ * - Touched RAM (what holds data; the rest migrates as zero pages, free here): QEMU's resident set
+ *   when the host reports it, an upper bound (it includes QEMU's own memory); else all of RAM.
  * - The path carries `bandwidth` for the whole migration with nothing else on it; a migration
  *   bandwidth limit (`capBps`, the request's bandwidthMiBps) holds in pre-copy only: post-copy
  *   pulls at the path's speed, as QEMU does (model/sim/dirty-page-model.ts).
@@ -23,7 +24,7 @@ import {
   advance, jobStats, LAB_TIMING, pauseGuest, setMaxDowntime, startPostcopy, startSimMigration,
   type SimMigrationState, type SimTiming,
 } from '../sim/dirty-page-model';
-import { completionBudgetMs, type ConvergencePolicy } from '../convergence-policy';
+import { completionBudgetMs, rampValueMs, type ConvergencePolicy } from '../convergence-policy';
 
 const MiB = 1024 * 1024;
 const STEP_MS = 100;
@@ -37,6 +38,8 @@ export interface ForecastInput {
   dirtyBps: number;
   /** Working set (bytes), when known. */
   workingSetBytes?: number | null;
+  /** RAM that holds data (bytes), when known: the rest are zero pages, nearly free to send. */
+  touchedBytes?: number | null;
   /** What the path carries (bytes/s). */
   bandwidthBps: number;
   /** The migration's bandwidth limit (bytes/s), pre-copy only; absent or null: none. */
@@ -81,16 +84,15 @@ function allowance(strategy: ForecastStrategy, input: ForecastInput): string | n
   return null;
 }
 
-/** The one action a strategy takes, at the first point it may: returns the state after it. */
 /**
  * The max downtime ferry's ramp has set once `iteration` has started (the schedule of
  * workflows/convergence/downtime-ramp.ts: step 0 when the job starts, then one step per iteration).
  */
 export function rampedDowntimeMs(d: ConvergencePolicy['downtime'], iteration: number): number {
-  const step = Math.min(d.steps, Math.max(0, iteration - d.startAfterIteration + 1));
-  return Math.min(d.maxMs, Math.round(d.initialMs + (step * (d.maxMs - d.initialMs)) / d.steps));
+  return rampValueMs(d, iteration - d.startAfterIteration + 1);
 }
 
+/** The one action a strategy takes, at the first point it may: returns the state after it. */
 function act(strategy: ForecastStrategy, s: SimMigrationState, afterIteration: number): SimMigrationState {
   if (s.mode !== 'precopy') return s;
   if (strategy === 'postcopy-at-once') return startPostcopy(s) ?? s;
@@ -102,7 +104,7 @@ function act(strategy: ForecastStrategy, s: SimMigrationState, afterIteration: n
 export function forecastStrategy(strategy: ForecastStrategy, input: ForecastInput): StrategyForecast {
   const budgetMs = completionBudgetMs(input.policy, input.memoryBytes / MiB);
   let s = startSimMigration(
-    { memoryBytes: input.memoryBytes, dirtyBps: input.dirtyBps, workingSetBytes: input.workingSetBytes ?? undefined },
+    { memoryBytes: input.memoryBytes, dirtyBps: input.dirtyBps, workingSetBytes: input.workingSetBytes ?? undefined, touchedBytes: input.touchedBytes ?? undefined },
     { linkBps: input.bandwidthBps },
     { capBps: input.capBps ?? null, maxDowntimeMs: input.policy.downtime.initialMs, timing: input.timing ?? LAB_TIMING },
   );

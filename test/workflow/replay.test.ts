@@ -13,6 +13,7 @@ import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { DefaultLogger, Runtime, Worker, bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { LIVE_MIGRATION_PATCHES, PATCHES_DECIDED_UP_FRONT } from '../../workflows/patches';
 import { WORKFLOWS_PATH } from './support/workflow-env';
 
 const HISTORIES = path.resolve(__dirname, '../fixtures/histories');
@@ -77,7 +78,7 @@ describe('recorded lab histories replay deterministically', () => {
   it('covers both sides of the situation-table-v2 patch: histories recorded before it and after it', () => {
     const marker = (f: string) => load(f).events.some((e) => e.eventType === 'EVENT_TYPE_MARKER_RECORDED');
     // Histories recorded after later patches carry the table's marker too: only the four oldest are "before".
-    const before = files.filter((f) => !f.startsWith('house-') && !f.startsWith('id-check-') && !f.startsWith('stall-alongside-') && !f.startsWith('xml-out-of-history-') && !f.startsWith('drain-') && !f.startsWith('admission-') && !f.startsWith('block-migration-') && !f.startsWith('storage-plan-') && !f.startsWith('strategy-auto-'));
+    const before = files.filter((f) => !f.startsWith('house-') && !f.startsWith('id-check-') && !f.startsWith('stall-alongside-') && !f.startsWith('xml-out-of-history-') && !f.startsWith('drain-') && !f.startsWith('admission-') && !f.startsWith('block-migration-') && !f.startsWith('storage-plan-') && !f.startsWith('strategy-auto-') && !f.startsWith('up-front-'));
     const after = files.filter((f) => f.startsWith('house-'));
     expect(before.length).toBeGreaterThanOrEqual(4);
     expect(before.filter(marker)).toEqual([]);
@@ -127,6 +128,20 @@ describe('recorded lab histories replay deterministically', () => {
     const order = load(f).events.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
     expect(order.indexOf('gatherForecastFacts')).toBeGreaterThan(order.indexOf('migrationsInFlight'));
     expect(order.indexOf('gatherForecastFacts')).toBeLessThan(order.indexOf('claim'));
+    expect(recordedOutcome(load(f))).toBe('completed');
+  });
+
+  it('has a history recorded under patches-decided-up-front: every patch marker in the first workflow task, the forecast in the activity result', () => {
+    const f = 'up-front-auto-postcopy-after-first-pass-completed.json';
+    const events = load(f).events as Array<RecordedHistory['events'][number] & { eventId: string }>;
+    expect(patchIdsOf(f)).toEqual([PATCHES_DECIDED_UP_FRONT, ...LIVE_MIGRATION_PATCHES]);
+    const completions = events.filter((e) => e.eventType === 'EVENT_TYPE_WORKFLOW_TASK_COMPLETED').map((e) => Number(e.eventId));
+    const markers = events.filter((e) => JSON.stringify(e).includes('"core_patch"')).map((e) => Number(e.eventId));
+    expect(Math.min(...markers)).toBeGreaterThan(completions[0]!);
+    expect(Math.max(...markers)).toBeLessThan(completions[1]!);
+    // The pick is in the history (the activity's result), not only in the workflow's memory.
+    const payloads = [...JSON.stringify(load(f)).matchAll(/"data":\s*"([A-Za-z0-9+/=]+)"/g)].map((m) => Buffer.from(m[1]!, 'base64').toString('utf8'));
+    expect(payloads.some((p) => p.includes('"kind":"forecast"') && p.includes('"pick":"postcopy-after-first-pass"'))).toBe(true);
     expect(recordedOutcome(load(f))).toBe('completed');
   });
 

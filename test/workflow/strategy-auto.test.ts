@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { endedOnDestination, fakeActivities, postcopy, precopy, type FakeScript } from './support/fake-activities';
 import type { WorkflowHandle } from '@temporalio/client';
+import { withAutoForecast } from '../../model/forecast/auto-forecast';
 import { decisionsQuery, policyQuery } from '../../workflows/definitions';
 import { migrationFailure, startWorkflowTestContext, withWorker, type WorkflowTestContext } from './support/workflow-env';
 
@@ -15,9 +16,13 @@ beforeAll(async () => { ctx = await startWorkflowTestContext(); });
 afterAll(async () => { await ctx?.env.teardown(); });
 
 const MiB = 1024 * 1024;
+const facts = (mibps: number, linkMiBps: number | null) => ({ dirtyBps: mibps * MiB, sourceLinkMiBps: linkMiBps, destinationLinkMiBps: linkMiBps });
+/** The host's facts; with the plan, the forecast from them, as the activities return it (auto-forecast.ts). */
 const dirtying = (mibps: number, linkMiBps: number | null = null): FakeScript['overrides'] => ({
-  gatherForecastFacts: async () => ({ dirtyBps: mibps * MiB, sourceLinkMiBps: linkMiBps, destinationLinkMiBps: linkMiBps }),
+  gatherForecastFacts: async ({ plan }) => withAutoForecast(facts(mibps, linkMiBps), plan),
 });
+/** An activity result recorded before the forecast moved into it: the facts only. */
+const dirtyingFactsOnly = (mibps: number): FakeScript['overrides'] => ({ gatherForecastFacts: async () => facts(mibps, null) });
 /** A guest that converges: remaining falls every pass. */
 const CONVERGING = [precopy(1, 100), precopy(2, 60), precopy(3, 30), precopy(4, 10), endedOnDestination()];
 const AUTO = { vm: 'web-7', destination: 'host-a', bandwidthMiBps: 10, policy: { strategy: 'auto' } };
@@ -47,7 +52,30 @@ describe('strategy auto', () => {
     expect(forecast.inputs).toMatchObject({ pick: 'postcopy-after-first-pass', dirtyBps: 40 * MiB, bandwidthBps: 10 * MiB, bandwidthSource: 'operator', budgetMs: 150_000 });
     expect(forecast.reason).toContain("128 MiB guest dirtying 40.0 MiB/s, path 10.0 MiB/s (the request's bandwidth limit; no link speed in the inventory, so post-copy is assumed no faster)");
     expect(forecast.reason).toMatch(/precopy not done in 150 s, over budget; .* -> postcopy-after-first-pass: pre-copy would not converge/);
-    expect(fake.inputsOf('gatherForecastFacts')[0]).toEqual({ vmUuid: fake.vm.uuid, source: 'host-c', destination: 'host-a' });
+    expect(fake.inputsOf('gatherForecastFacts')[0]).toMatchObject({
+      vmUuid: fake.vm.uuid, source: 'host-c', destination: 'host-a',
+      plan: { source: 'host-c', destination: 'host-a', memoryMiB: 128, limitMiBps: 10, postcopyEligible: true, policy: { strategy: 'auto' } },
+    });
+  });
+
+  it("follows the forecast the activity returned (the history's), not one the workflow would compute today", async () => {
+    // Facts of a quiet guest, with the forecast of a hot one: a replay with a changed model reads the recorded pick.
+    const hot = withAutoForecast(facts(40, null), { source: 'host-c', destination: 'host-a', memoryMiB: 128, limitMiBps: 10, policy: { strategy: 'auto' }, postcopyEligible: true });
+    const fake = fakeActivities({
+      samples: [precopy(1, 100), precopy(2, 60), postcopy(2, 30), endedOnDestination()],
+      overrides: { gatherForecastFacts: async () => ({ ...facts(1, null), auto: hot.auto }) },
+    });
+    const { decisions, policy } = await run(fake, AUTO);
+    expect(decisions.find((d) => d.action === 'forecast')!.inputs).toMatchObject({ pick: 'postcopy-after-first-pass', dirtyBps: 40 * MiB });
+    expect(policy).toMatchObject({ postcopy: { when: 'after-iteration' } });
+    expect(startedPostcopy(fake)).toBe(1);
+  });
+
+  it('a result recorded before, with the facts only: the workflow forecasts from them, as it did then', async () => {
+    const fake = fakeActivities({ samples: [precopy(1, 100), precopy(2, 60), postcopy(2, 30), endedOnDestination()], overrides: dirtyingFactsOnly(40) });
+    const { outcome, decisions } = await run(fake, AUTO);
+    expect(decisions.find((d) => d.action === 'forecast')!.inputs).toMatchObject({ pick: 'postcopy-after-first-pass', dirtyBps: 40 * MiB, bandwidthSource: 'operator' });
+    expect(outcome.mode).toBe('postcopy');
   });
 
   it("with the inventory's link speeds, the request's limit holds in pre-copy only: post-copy is predicted at the link's speed", async () => {

@@ -9,6 +9,7 @@
  * ramp (it only sends values above it), and a value they lowered below the ramp's schedule
  * becomes the ramp's ceiling (raising it again would undo their request).
  */
+import { rampValueMs } from '../../model/convergence-policy';
 
 export interface DowntimeRampConfig {
   initialMs: number;
@@ -34,11 +35,8 @@ export function initialDowntimeState(cfg: DowntimeRampConfig): DowntimeState {
   return { currentMs: null, step: null, lastStepIteration: null, ceilingMs: cfg.maxMs, operatorMs: null };
 }
 
-/** The ramp's value at step n (clamped to maxMs), in whole ms. */
-export function rampValueMs(cfg: DowntimeRampConfig, step: number): number {
-  const n = Math.min(Math.max(step, 0), cfg.steps);
-  return Math.min(cfg.maxMs, Math.round(cfg.initialMs + (n * (cfg.maxMs - cfg.initialMs)) / cfg.steps));
-}
+/** The ramp's value at step n (clamped to maxMs), in whole ms: the model's schedule. */
+export { rampValueMs };
 
 /** The ramp's next value, or null when it cannot raise the max downtime any more. */
 export function nextRampValueMs(cfg: DowntimeRampConfig, s: DowntimeState): number | null {

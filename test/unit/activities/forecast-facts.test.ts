@@ -7,6 +7,7 @@ import type { ActivityDeps } from '../../../activities/deps';
 import { forecastFactsActivities } from '../../../activities/forecast-facts';
 import { Inventory } from '../../../activities/hosts';
 import { param } from '../../../activities/libvirt/typed-params';
+import { DomainStatsTypes } from '../../../activities/libvirt';
 import type { DomainRef } from '../../../activities/libvirt';
 
 const MiB = 1024 * 1024;
@@ -17,6 +18,7 @@ const RP = { a: '11111111-1111-4111-8111-111111111111', c: '33333333-3333-4333-8
 function setup(rates: number[] | null) {
   let calc = 0;
   const calls: Array<[string, number, unknown]> = [];
+  const statsAsked: number[] = [];
   const host = {
     lookupDomainByUuid: async (uuid: string) => {
       if (uuid !== WEB.uuid) throw Object.assign(new Error('Domain not found'), { code: 42 });
@@ -27,8 +29,12 @@ function setup(rates: number[] | null) {
       calc += 1;
       if (rates === null) throw new Error('this function is not supported by the connection driver');
     },
-    connectGetAllDomainStats: async (doms: readonly DomainRef[]) =>
-      doms.map((d) => ({ domain: d, params: [param.int('dirtyrate.calc_status', 2), param.llong('dirtyrate.megabytes_per_second', rates?.[calc - 1] ?? 0)] })),
+    connectGetAllDomainStats: async (doms: readonly DomainRef[], stats: number) => {
+      statsAsked.push(stats);
+      return stats === DomainStatsTypes.Balloon
+        ? doms.map((d) => ({ domain: d, params: [param.ullong('balloon.current', 131072), param.ullong('balloon.rss', 72208)] }))
+        : doms.map((d) => ({ domain: d, params: [param.int('dirtyrate.calc_status', 2), param.llong('dirtyrate.megabytes_per_second', rates?.[calc - 1] ?? 0)] }));
+    },
   };
   const inventory = new Inventory([
     { name: 'host-c', uri: 'test:///c', peerUri: 'test:///c', rp: RP.c, linkMiBps: 1000 },
@@ -36,21 +42,23 @@ function setup(rates: number[] | null) {
   ]);
   const connections = { get: async () => host };
   const deps = { inventory, connections } as unknown as ActivityDeps;
-  return { calls, facts: forecastFactsActivities(deps, { sleep: async () => undefined }) };
+  return { calls, statsAsked, facts: forecastFactsActivities(deps, { sleep: async () => undefined }) };
 }
 
 describe('gatherForecastFacts', () => {
   it("measures the guest by page sampling over 1 s then 2 s and reads the hosts' link speeds", async () => {
-    const { calls, facts } = setup([48, 48]);
+    const { calls, statsAsked, facts } = setup([48, 48]);
     const f = await facts.gatherForecastFacts({ vmUuid: WEB.uuid, source: 'host-c', destination: 'host-a' });
-    expect(f).toEqual({ dirtyBps: 48 * MiB, workingSetBytes: null, sourceLinkMiBps: 1000, destinationLinkMiBps: null });
+    // balloon.rss is in KiB: 72208 KiB is the resident set of a lab guest that wrote 32 MiB.
+    expect(f).toEqual({ dirtyBps: 48 * MiB, workingSetBytes: null, residentBytes: 72208 * 1024, sourceLinkMiBps: 1000, destinationLinkMiBps: null });
     expect(calls).toEqual([['web-1', 1, undefined], ['web-1', 2, undefined]]);
+    expect(statsAsked.at(-1)).toBe(DomainStatsTypes.Balloon);
   });
 
-  it('the same memory seen in both windows is a working set (a guest rewriting 64 MiB reads 64 MiB/s, then 32)', async () => {
+  it('the same memory seen in both windows is a working set (a guest rewriting 64 MiB reads 64 MiB/s, then 32), taken as hot', async () => {
     const { facts } = setup([64, 32]);
     const f = await facts.gatherForecastFacts({ vmUuid: WEB.uuid, source: 'host-c', destination: 'host-a' });
-    expect(f).toMatchObject({ dirtyBps: 64 * MiB, workingSetBytes: 64 * MiB });
+    expect(f).toMatchObject({ dirtyBps: 640 * MiB, workingSetBytes: 64 * MiB });
   });
 
   it('a QEMU that cannot measure gives null (the workflow refuses, naming it); an unknown host is refused', async () => {

@@ -24,7 +24,7 @@ describe("strategy auto: the policy a pick follows, and the decision that record
     const d = forecastDecision(f, { memoryMiB: 256, dirtyBps: 2 * MiB, bandwidthBps: 32 * MiB, bandwidthSource: 'inventory', bandwidthDetail: 'the inventory' });
     const pre = f.strategies.find((s) => s.strategy === 'precopy')!;
     expect(d.inputs).toEqual({
-      pick: 'precopy', dirtyBps: 2 * MiB, workingSetBytes: null, bandwidthBps: 32 * MiB, bandwidthSource: 'inventory', budgetMs: 150_000,
+      pick: 'precopy', dirtyBps: 2 * MiB, workingSetBytes: null, touchedBytes: null, bandwidthBps: 32 * MiB, bandwidthSource: 'inventory', budgetMs: 150_000,
       predictedTotalMs: Math.round(pre.totalMs), predictedDowntimeMs: Math.round(pre.downtimeMs!), predictedBytes: Math.round(pre.bytes),
     });
     expect(d.reason.startsWith('256 MiB guest dirtying 2.0 MiB/s, path 32.0 MiB/s (the inventory): precopy ')).toBe(true);
@@ -34,6 +34,11 @@ describe("strategy auto: the policy a pick follows, and the decision that record
     const hot = forecastDecision(f, { memoryMiB: 256, dirtyBps: 64 * MiB, workingSetBytes: 64 * MiB, bandwidthBps: 32 * MiB, bandwidthSource: 'inventory', bandwidthDetail: 'the inventory' });
     expect(hot.reason.startsWith('256 MiB guest dirtying 64.0 MiB/s over a 64 MiB working set, path 32.0 MiB/s (the inventory): ')).toBe(true);
     expect(hot.inputs.workingSetBytes).toBe(64 * MiB);
+    // What holds data, when the host said (QEMU's resident set): named, and capped at the RAM.
+    const resident = forecastDecision(f, { memoryMiB: 256, dirtyBps: 2 * MiB, touchedBytes: 40 * MiB, bandwidthBps: 32 * MiB, bandwidthSource: 'inventory', bandwidthDetail: 'the inventory' });
+    expect(resident.reason.startsWith('256 MiB guest (at most 40 MiB holding data) dirtying 2.0 MiB/s, path')).toBe(true);
+    expect(resident.inputs.touchedBytes).toBe(40 * MiB);
+    expect(forecastDecision(f, { memoryMiB: 256, dirtyBps: 2 * MiB, touchedBytes: 300 * MiB, bandwidthBps: 32 * MiB, bandwidthSource: 'inventory', bandwidthDetail: 'x' }).inputs.touchedBytes).toBe(256 * MiB);
   });
 
   it('names the strategies the policy rules out, and a refusal when nothing would finish', () => {

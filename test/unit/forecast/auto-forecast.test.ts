@@ -1,0 +1,41 @@
+/**
+ * autoForecast: what `strategy: auto` records, computed from the host's facts and the migration's
+ * plan (the gatherForecastFacts activity returns it, so the history holds the pick).
+ */
+import { describe, expect, it } from 'vitest';
+import { AutoForecastSchema, autoForecast, ForecastPlanSchema, withAutoForecast } from '../../../model/forecast/auto-forecast';
+
+const MiB = 1024 * 1024;
+const plan = ForecastPlanSchema.parse({ source: 'host-a', destination: 'host-b', memoryMiB: 128, limitMiBps: null, policy: { strategy: 'auto' }, postcopyEligible: true });
+const facts = (dirtyMiBps: number | null, linkMiBps: number | null) => ({
+  dirtyBps: dirtyMiBps === null ? null : dirtyMiBps * MiB, sourceLinkMiBps: linkMiBps, destinationLinkMiBps: linkMiBps,
+});
+
+describe('autoForecast', () => {
+  it('no dirty rate: no forecast, and why (the migration goes on as configured)', () => {
+    expect(autoForecast(facts(null, 100), plan)).toEqual({
+      kind: 'none', reason: "host-a could not measure the guest's dirty rate (QEMU's dirty-rate calculation) -> strategy as configured",
+    });
+  });
+
+  it('no link speed and no limit: no forecast, naming the path', () => {
+    const f = autoForecast(facts(1, null), plan);
+    expect(f.kind).toBe('none');
+    expect(f.kind === 'none' && f.reason).toMatch(/^no bandwidth known for host-a -> host-b/);
+  });
+
+  it('a quiet guest on a 100 MiB/s path: pre-copy, with the decision inputs; a hot one behind a 10 MiB/s limit: post-copy after the first pass', () => {
+    const quiet = autoForecast(facts(1, 100), plan);
+    expect(quiet).toMatchObject({ kind: 'forecast', pick: 'precopy', decision: { inputs: { pick: 'precopy', bandwidthSource: 'inventory', bandwidthBps: 100 * MiB } } });
+    const hot = autoForecast(facts(40, null), { ...plan, limitMiBps: 10 });
+    expect(hot).toMatchObject({ kind: 'forecast', pick: 'postcopy-after-first-pass', decision: { inputs: { bandwidthSource: 'operator', bandwidthBps: 10 * MiB } } });
+    // What the activity returns passes the contract's schema (a forecast the guard would strip is lost).
+    expect(AutoForecastSchema.parse(hot)).toEqual(hot);
+  });
+
+  it('withAutoForecast: the facts alone without a plan; with one, the facts and the forecast', () => {
+    expect(withAutoForecast(facts(1, 100), undefined)).toEqual(facts(1, 100));
+    const withPlan = withAutoForecast(facts(1, 100), { source: 'host-a', destination: 'host-b', memoryMiB: 128, limitMiBps: null, policy: {}, postcopyEligible: true });
+    expect(withPlan).toMatchObject({ ...facts(1, 100), auto: { kind: 'forecast', pick: 'precopy' } });
+  });
+});
