@@ -123,7 +123,8 @@ export function createSimActivities(fleet: SimFleet, opts: SimActivityOptions = 
     gatherForecastFacts: async ({ vmUuid, plan }) => {
       const found = fleet.vm(vmUuid);
       if (!found) throw refuse(`VM '${vmUuid}' is on none of the ${fleet.hosts.length} simulated hosts`);
-      return withAutoForecast({ dirtyBps: found.dirtyBps, workingSetBytes: found.workingSetBytes, sourceLinkMiBps: fleet.spec.linkMiBps, destinationLinkMiBps: fleet.spec.linkMiBps }, plan);
+      // The resident set of a simulated guest is exactly the RAM that holds data (no QEMU of its own).
+      return withAutoForecast({ dirtyBps: found.dirtyBps, workingSetBytes: found.workingSetBytes, residentBytes: found.touchedBytes, sourceLinkMiBps: fleet.spec.linkMiBps, destinationLinkMiBps: fleet.spec.linkMiBps }, plan);
     },
     checkDestination: async ({ destination }) => {
       if (!fleet.hosts.includes(destination)) throw refuse(`no simulated host '${destination}' (hosts: ${fleet.hosts.slice(0, 5).join(', ')}, ...)`);
