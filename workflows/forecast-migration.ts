@@ -10,6 +10,7 @@ import { ConvergencePolicySchema } from '../model/convergence-policy';
 import { pathBandwidth } from '../model/forecast/path-bandwidth';
 import { ForecastRequestSchema, type ForecastRequestInput, type ForecastResult } from '../model/forecast/schemas';
 import { forecastMigrationStrategies } from '../model/forecast/strategy-forecast';
+import { touchedFromResident } from '../model/forecast/touched-memory';
 import { postcopyEligibility } from '../model/postcopy-eligibility';
 import { formatIssues } from '../model/types';
 import { checkDestination, checkSource, chooseDestinationHost, gatherForecastFacts } from './activity-proxies';
@@ -49,15 +50,16 @@ export async function forecastMigration(input: ForecastRequestInput): Promise<Fo
   });
   if (bw.bps === null) throw ApplicationFailure.nonRetryable(bw.refusal, 'InvalidInput');
 
+  const touchedBytes = touchedFromResident(facts.residentBytes, src.vm.memoryMiB * MiB, facts.workingSetBytes);
   const forecast = forecastMigrationStrategies({
     memoryBytes: src.vm.memoryMiB * MiB, dirtyBps: facts.dirtyBps, workingSetBytes: facts.workingSetBytes ?? null,
-    touchedBytes: facts.residentBytes ?? null, bandwidthBps: bw.bps, policy, postcopyEligible: eligibility.eligible,
+    touchedBytes, bandwidthBps: bw.bps, policy, postcopyEligible: eligibility.eligible,
   });
   return {
     vm: { name: src.vm.name, uuid: src.vm.uuid, memoryMiB: src.vm.memoryMiB },
     source: src.source, destination: dest.destination, dirtyBps: facts.dirtyBps,
     workingSetBytes: facts.workingSetBytes ?? null,
-    touchedBytes: facts.residentBytes != null ? Math.min(facts.residentBytes, src.vm.memoryMiB * MiB) : null,
+    touchedBytes,
     bandwidth: { bps: bw.bps, source: bw.source, detail: bw.detail },
     postcopyEligible: eligibility.eligible,
     ...forecast,

@@ -17,6 +17,7 @@ import {
 } from '../../model/sim/dirty-page-model';
 import { isDecisionPoint } from '../../model/observation';
 import { withAutoForecast } from '../../model/forecast/auto-forecast';
+import { QEMU_OWN_RESIDENT_BYTES } from '../../model/forecast/touched-memory';
 import { linkOf, type InFlightCounts } from '../../model/migrations-in-flight';
 import { guardedActivities } from '../contract-guard';
 import { refuse } from '../refusal';
@@ -123,8 +124,8 @@ export function createSimActivities(fleet: SimFleet, opts: SimActivityOptions = 
     gatherForecastFacts: async ({ vmUuid, plan }) => {
       const found = fleet.vm(vmUuid);
       if (!found) throw refuse(`VM '${vmUuid}' is on none of the ${fleet.hosts.length} simulated hosts`);
-      // The resident set of a simulated guest is exactly the RAM that holds data (no QEMU of its own).
-      return withAutoForecast({ dirtyBps: found.dirtyBps, workingSetBytes: found.workingSetBytes, residentBytes: found.touchedBytes, sourceLinkMiBps: fleet.spec.linkMiBps, destinationLinkMiBps: fleet.spec.linkMiBps }, plan);
+      // A simulated QEMU is resident as a real one: the RAM that holds data plus its own share.
+      return withAutoForecast({ dirtyBps: found.dirtyBps, workingSetBytes: found.workingSetBytes, residentBytes: found.touchedBytes + QEMU_OWN_RESIDENT_BYTES, sourceLinkMiBps: fleet.spec.linkMiBps, destinationLinkMiBps: fleet.spec.linkMiBps }, plan);
     },
     checkDestination: async ({ destination }) => {
       if (!fleet.hosts.includes(destination)) throw refuse(`no simulated host '${destination}' (hosts: ${fleet.hosts.slice(0, 5).join(', ')}, ...)`);

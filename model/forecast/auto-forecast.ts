@@ -13,6 +13,7 @@ import { z } from 'zod';
 import { ConvergencePolicySchema } from '../convergence-policy';
 import { pathBandwidth } from './path-bandwidth';
 import { forecastDecision, type ForecastDecision } from './strategy-choice';
+import { touchedFromResident } from './touched-memory';
 import { FORECAST_STRATEGIES, forecastMigrationStrategies } from './strategy-forecast';
 
 const MiB = 1024 * 1024;
@@ -83,13 +84,14 @@ export function autoForecast(facts: AutoForecastFacts, plan: ForecastPlan): Auto
   const detail = link.bps !== null
     ? `${link.detail}${limited}`
     : "the request's bandwidth limit; no link speed in the inventory, so post-copy is assumed no faster";
+  const touchedBytes = touchedFromResident(facts.residentBytes, plan.memoryMiB * MiB, facts.workingSetBytes);
   const forecast = forecastMigrationStrategies({
     memoryBytes: plan.memoryMiB * MiB, dirtyBps: facts.dirtyBps, workingSetBytes: facts.workingSetBytes ?? null,
-    touchedBytes: facts.residentBytes ?? null, bandwidthBps, capBps: limitBps, policy: plan.policy, postcopyEligible: plan.postcopyEligible,
+    touchedBytes, bandwidthBps, capBps: limitBps, policy: plan.policy, postcopyEligible: plan.postcopyEligible,
   });
   const decision: ForecastDecision = forecastDecision(forecast, {
     memoryMiB: plan.memoryMiB, dirtyBps: facts.dirtyBps, workingSetBytes: facts.workingSetBytes ?? null,
-    touchedBytes: facts.residentBytes ?? null, bandwidthBps,
+    touchedBytes, bandwidthBps,
     bandwidthSource: link.bps !== null ? link.source : 'operator', bandwidthDetail: detail,
   });
   return { kind: 'forecast', ...forecast, decision };

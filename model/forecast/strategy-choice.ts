@@ -54,7 +54,7 @@ export function forecastDecision(
   const picked = f.strategies.find((s) => s.strategy === f.pick) ?? null;
   const over = facts.workingSetBytes ? ` over a ${(facts.workingSetBytes / MiB).toFixed(0)} MiB working set` : '';
   const touched = facts.touchedBytes ? Math.min(facts.touchedBytes / MiB, facts.memoryMiB) : null;
-  const holding = touched !== null && touched < facts.memoryMiB ? ` (at most ${touched.toFixed(0)} MiB holding data)` : '';
+  const holding = touched !== null && touched < facts.memoryMiB ? ` (${touched.toFixed(0)} MiB holding data, by QEMU's resident set)` : '';
   const head = `${facts.memoryMiB} MiB guest${holding} dirtying ${(facts.dirtyBps / MiB).toFixed(1)} MiB/s${over}, path ${(facts.bandwidthBps / MiB).toFixed(1)} MiB/s (${facts.bandwidthDetail})`;
   const then = f.pick === null ? `refuse: ${f.pickReason}` : `${f.pick}: ${f.pickReason}`;
   return {

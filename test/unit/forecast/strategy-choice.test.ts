@@ -36,7 +36,7 @@ describe("strategy auto: the policy a pick follows, and the decision that record
     expect(hot.inputs.workingSetBytes).toBe(64 * MiB);
     // What holds data, when the host said (QEMU's resident set): named, and capped at the RAM.
     const resident = forecastDecision(f, { memoryMiB: 256, dirtyBps: 2 * MiB, touchedBytes: 40 * MiB, bandwidthBps: 32 * MiB, bandwidthSource: 'inventory', bandwidthDetail: 'the inventory' });
-    expect(resident.reason.startsWith('256 MiB guest (at most 40 MiB holding data) dirtying 2.0 MiB/s, path')).toBe(true);
+    expect(resident.reason.startsWith("256 MiB guest (40 MiB holding data, by QEMU's resident set) dirtying 2.0 MiB/s, path")).toBe(true);
     expect(resident.inputs.touchedBytes).toBe(40 * MiB);
     expect(forecastDecision(f, { memoryMiB: 256, dirtyBps: 2 * MiB, touchedBytes: 300 * MiB, bandwidthBps: 32 * MiB, bandwidthSource: 'inventory', bandwidthDetail: 'x' }).inputs.touchedBytes).toBe(256 * MiB);
   });

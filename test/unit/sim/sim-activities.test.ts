@@ -31,7 +31,7 @@ describe('the simulated activities', () => {
   it("the forecast's facts: the guest's own rate, working set and the RAM that holds data; with a plan, the forecast from them", async () => {
     const t = setup({ dirtyMiBps: [8, 8], touchedFraction: 0.5 });
     const f = await t.acts.gatherForecastFacts({ vmUuid: t.vm.uuid, source: t.source, destination: t.destination });
-    expect(f).toEqual({ dirtyBps: t.vm.dirtyBps, workingSetBytes: t.vm.workingSetBytes, residentBytes: 512 * 1024 * 1024, sourceLinkMiBps: 100, destinationLinkMiBps: 100 });
+    expect(f).toEqual({ dirtyBps: t.vm.dirtyBps, workingSetBytes: t.vm.workingSetBytes, residentBytes: (512 + 32) * 1024 * 1024, sourceLinkMiBps: 100, destinationLinkMiBps: 100 });
     const plan = { source: t.source, destination: t.destination, memoryMiB: 1024, limitMiBps: null, policy: { strategy: 'auto' as const }, postcopyEligible: true };
     const withPlan = await t.acts.gatherForecastFacts({ vmUuid: t.vm.uuid, source: t.source, destination: t.destination, plan });
     expect(withPlan.auto).toMatchObject({ kind: 'forecast', pick: 'precopy', decision: { inputs: { touchedBytes: 512 * 1024 * 1024 } } });
