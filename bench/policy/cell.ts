@@ -10,10 +10,41 @@ import { rawMigrate } from '../../lab/raw-migration';
 import { moveContinuity } from '../../lab/guest/continuity';
 import { createLabVm, deleteLabVm, vmSerial, vmSerialOn } from '../../lab/vms';
 import type { FerryClient } from '../../client/ferry-client';
+import { runForecast } from '../../client/forecast-client';
+import { completionBudgetMs, DEFAULT_CONVERGENCE_POLICY } from '../../model/convergence-policy';
+import type { ForecastStrategy } from '../../model/forecast/strategy-forecast';
 import type { PolicyOverrides } from '../../model/types';
 import { workflowTimes } from '../overhead/history';
+import { forecastMappingFor, forecastPolicyFor, predictionFrom } from './forecast-mapping';
 import type { GuestProfile } from './guests';
 import type { SteerAction, Strategy } from './strategies';
+
+/** ferry's own strategies, through the LiveMigration workflow: its default policy, and `strategy: auto`. */
+export type FerryStrategy = 'ferry' | 'ferry-auto';
+export const FERRY_STRATEGIES: readonly FerryStrategy[] = ['ferry', 'ferry-auto'];
+
+/** What ferry's forecast (the forecastMigration workflow) predicted for this run, before the move. */
+export interface RunForecast {
+  /** The forecast strategy that models the bench's; null when none does or the forecast failed. */
+  strategy: ForecastStrategy | null;
+  /** Predicted total, ms, when the forecast says it completes within its budget; else null. */
+  predictedTotalMs: number | null;
+  completes: boolean;
+  predictedDowntimeMs: number | null;
+  /** Why this strategy (or why none), or the forecast's error. */
+  reason: string;
+  error?: string;
+  /** The forecast's inputs as it measured them (null when it did not run). */
+  dirtyBps: number | null;
+  workingSetBytes: number | null;
+  bandwidthBps: number | null;
+  budgetMs: number | null;
+  pick: ForecastStrategy | null;
+  /** Every strategy's line, for reading the misses afterwards. */
+  lines: Array<{ strategy: ForecastStrategy; completes: boolean; totalMs: number; iterations: number }>;
+  /** How long the forecast took (its dirty-rate sampling), outside the measured time. */
+  tookMs: number;
+}
 
 export interface RunMetrics {
   guest: string;
@@ -43,14 +74,25 @@ export interface RunMetrics {
    * means the destination resumed from older memory than the source had (lab/guest/continuity.ts).
    */
   regressedBy?: number;
+  /** ferry's forecast of this run, asked after the warm-up and before the move (absent: --no-forecast). */
+  forecast?: RunForecast;
+  /** ferry-auto: the forecast the workflow itself made before its claim, and what it picked. */
+  auto?: { pick: string | null; predictedTotalMs: number | null; dirtyBps: number | null; workingSetBytes: number | null; reason: string };
+  /** ferry and ferry-auto: the workflow's decisions, in order (what it actually did). */
+  decisions?: Array<{ atMs: number; action: string; reason: string }>;
 }
 
 export interface CellContext {
   source: string;
   destination: string;
   capMs: number;
-  /** Bandwidth of the migration, MiB/s (the same for every strategy: the link cap is what limits). */
+  /** The bench's worker, for ferry's strategies; absent: only raw strategies run. */
   ferry: { client: FerryClient; policy?: PolicyOverrides } | null;
+  /**
+   * Ask ferry's forecast before each move, through the worker, with the link's bandwidth the
+   * bench measured (so the forecast assumes the path speed the move will have); null: --no-forecast.
+   */
+  forecast: { client: FerryClient; bandwidthMiBps: number } | null;
 }
 
 const WARM_UP_MS = 3_000;
@@ -143,10 +185,11 @@ async function runRaw(vm: string, strategy: Strategy, profile: GuestProfile, ctx
   };
 }
 
-async function runFerry(vm: { name: string; uuid: string }, ctx: CellContext): Promise<Omit<RunMetrics, 'guest' | 'strategy' | 'run' | 'guestStallMs'>> {
+async function runFerry(vm: { name: string; uuid: string }, strategy: FerryStrategy, ctx: CellContext): Promise<Omit<RunMetrics, 'guest' | 'strategy' | 'run' | 'guestStallMs'>> {
   const client = ctx.ferry!.client;
+  const policy: PolicyOverrides | undefined = strategy === 'ferry-auto' ? { ...ctx.ferry!.policy, strategy: 'auto' } : ctx.ferry!.policy;
   const t0 = Date.now();
-  const handle = await client.startMigration({ vm: vm.name, destination: { host: ctx.destination }, policy: ctx.ferry!.policy, requestedBy: 'bench/policy' }, vm.uuid);
+  const handle = await client.startMigration({ vm: vm.name, destination: { host: ctx.destination }, policy, requestedBy: 'bench/policy' }, vm.uuid);
   const capTimer = setTimeout(() => void client.abort(handle.workflowId, 'bench cap').catch(() => undefined), ctx.capMs);
   try {
     const o = await client.result(handle.workflowId);
@@ -170,14 +213,57 @@ async function runFerry(vm: { name: string; uuid: string }, ctx: CellContext): P
       // In post-copy from the switch (atMs: since the workflow started) to the job's end.
       degradedMs: postcopyAt === undefined ? 0 : Math.max(0, (watched.length ? Math.max(...watched) - wt.startedMs : o.totalMs) - postcopyAt),
       actions: o.decisions.map((d) => `${(d.atMs / 1000).toFixed(1)}s ${d.action}`),
+      decisions: o.decisions.map((d) => ({ atMs: d.atMs, action: d.action, reason: d.reason })),
+      // The outcome's decisions carry no inputs; the decisions query has the forecast's numbers.
+      ...(strategy === 'ferry-auto' ? { auto: autoForecast(await client.decisions(handle.workflowId).catch(() => o.decisions)) } : {}),
     };
   } finally {
     clearTimeout(capTimer);
   }
 }
 
-export async function runCell(profile: GuestProfile, strategy: Strategy | 'ferry', run: number, ctx: CellContext): Promise<RunMetrics> {
-  const id = strategy === 'ferry' ? 'ferry' : strategy.id;
+/** The workflow's own forecast decision (strategy auto), as it recorded it before the claim. */
+function autoForecast(decisions: Array<{ action: string; reason: string; inputs?: Record<string, number | string | boolean | null> }>): NonNullable<RunMetrics['auto']> {
+  const d = decisions.find((x) => x.action === 'forecast');
+  if (!d) return { pick: null, predictedTotalMs: null, dirtyBps: null, workingSetBytes: null, reason: 'no forecast decision recorded' };
+  const num = (k: string) => (typeof d.inputs?.[k] === 'number' ? (d.inputs[k] as number) : null);
+  return {
+    pick: typeof d.inputs?.pick === 'string' ? d.inputs.pick : null,
+    predictedTotalMs: num('predictedTotalMs'), dirtyBps: num('dirtyBps'), workingSetBytes: num('workingSetBytes'), reason: d.reason,
+  };
+}
+
+/**
+ * ferry's forecast for this VM to the destination, through the worker: the strategy that models the
+ * bench's (forecast-mapping.ts), asked with its policy. A strategy nothing models gets no forecast
+ * (its 3 s of sampling would buy nothing); a forecast that fails is recorded, not fatal.
+ */
+async function forecastRun(vm: string, id: string, profile: GuestProfile, destination: string, ctx: NonNullable<CellContext['forecast']>): Promise<RunForecast> {
+  const memoryBytes = profile.memoryMiB * 1024 * 1024;
+  const mapping = forecastMappingFor(id, { memoryBytes, budgetMs: completionBudgetMs(DEFAULT_CONVERGENCE_POLICY, profile.memoryMiB) });
+  const policy = forecastPolicyFor(mapping);
+  const empty = { dirtyBps: null, workingSetBytes: null, bandwidthBps: null, budgetMs: null, pick: null, lines: [] };
+  if (policy === null) {
+    return { strategy: null, predictedTotalMs: null, completes: false, predictedDowntimeMs: null, reason: mapping.kind === 'none' ? mapping.reason : 'no forecast', ...empty, tookMs: 0 };
+  }
+  const t0 = Date.now();
+  try {
+    const f = await runForecast(ctx.client, { vm, to: destination, bandwidthMiBps: ctx.bandwidthMiBps, policy });
+    const p = predictionFrom(mapping, f);
+    return {
+      strategy: p.strategy, predictedTotalMs: p.totalMs, completes: p.completes, predictedDowntimeMs: p.downtimeMs, reason: p.reason,
+      dirtyBps: f.dirtyBps, workingSetBytes: f.workingSetBytes, bandwidthBps: f.bandwidth.bps, budgetMs: f.budgetMs, pick: f.pick,
+      lines: f.strategies.map((l) => ({ strategy: l.strategy, completes: l.completes, totalMs: l.totalMs, iterations: l.iterations })),
+      tookMs: Date.now() - t0,
+    };
+  } catch (err) {
+    const message = (err as Error).message;
+    return { strategy: null, predictedTotalMs: null, completes: false, predictedDowntimeMs: null, reason: `forecast failed: ${message}`, error: message, ...empty, tookMs: Date.now() - t0 };
+  }
+}
+
+export async function runCell(profile: GuestProfile, strategy: Strategy | FerryStrategy, run: number, ctx: CellContext): Promise<RunMetrics> {
+  const id = typeof strategy === 'string' ? strategy : strategy.id;
   const name = `bp-${profile.id}-${id}-${run}`.slice(0, 63);
   const vm = await createLabVm({
     name, host: ctx.source, memoryMiB: profile.memoryMiB, rateMiBps: profile.rateMiBps, wssMiB: profile.wssMiB, driftMiBps: profile.driftMiBps,
@@ -185,13 +271,15 @@ export async function runCell(profile: GuestProfile, strategy: Strategy | 'ferry
   });
   try {
     await sleep(WARM_UP_MS); // calibrated and dirtying at its steady rate
+    // Before the mark: the forecast's sampling is outside both the measured time and the stall window.
+    const forecast = ctx.forecast ? await forecastRun(name, id, profile, ctx.destination, ctx.forecast) : undefined;
     const mark = await guestMark(name);
-    const m = strategy === 'ferry' ? await runFerry(vm, ctx) : await runRaw(name, strategy, profile, ctx);
+    const m = typeof strategy === 'string' ? await runFerry(vm, strategy, ctx) : await runRaw(name, strategy, profile, ctx);
     const guestStall = await guestStallMs(name, mark);
     const continuity = m.outcome === 'completed'
       ? moveContinuity(await vmSerialOn(name, ctx.source), await vmSerialOn(name, ctx.destination))
       : null;
-    return { guest: profile.id, strategy: id, run, guestStallMs: guestStall, ...m, regressedBy: continuity?.regressedBy };
+    return { guest: profile.id, strategy: id, run, guestStallMs: guestStall, ...m, regressedBy: continuity?.regressedBy, ...(forecast ? { forecast } : {}) };
   } finally {
     await deleteLabVm(name).catch(() => undefined);
   }

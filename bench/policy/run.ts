@@ -6,10 +6,13 @@
  *   npx tsx bench/policy/run.ts                       # every guest x every strategy, 3 runs each
  *   npx tsx bench/policy/run.ts --guests above,hot16 --strategies ferry,postcopy-at-once --runs 3
  *   npx tsx bench/policy/run.ts --guests hot16 --qemu lab,debian12     # with and without post-copy preemption
+ *   npx tsx bench/policy/run.ts --strategies ferry,ferry-auto --no-forecast   # without ferry's forecast before each move
  *
  * Runs are interleaved (run 1 of every cell, then run 2, ...) so that the machine's noise spreads
  * over all strategies alike. The link is measured by a raw transfer at the start and at the end.
- * Prints the table, then one JSON line; --out writes every run as it ends.
+ * Before each move, ferry's forecast of it (unless --no-forecast) predicts its total time, so that
+ * the report sets predicted against measured for every cell.
+ * Prints the tables, then one JSON line; --out writes every run as it ends.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -18,19 +21,22 @@ import { setLinkCap } from '../../lab/network';
 import { requireLabState } from '../../lab/state';
 import { itClient, startWorkerProcess, type WorkerProcess } from '../../test/integration/support/lab-processes';
 import type { FerryClient } from '../../client/ferry-client';
-import { runCell, type RunMetrics } from './cell';
+import { labInventory } from '../../lab/inventory';
+import { labDir } from '../../lab/paths';
+import { FERRY_STRATEGIES, runCell, type FerryStrategy, type RunMetrics } from './cell';
 import { installLegacyQemu } from '../../lab/legacy-qemu';
 import { GUESTS, guestById, onLegacyQemu } from './guests';
 import { measureLinkBps } from './link';
-import { formatTable, summarizeCells } from './report';
+import { formatForecastTable, formatTable, summarizeCells } from './report';
 import { RAW_STRATEGIES, type Strategy } from './strategies';
 
 const BENCH_TASK_QUEUE = 'ferry-bench';
-const STRATEGY_IDS = [...RAW_STRATEGIES.map((s) => s.id), 'ferry'];
+const STRATEGY_IDS = [...RAW_STRATEGIES.map((s) => s.id), ...FERRY_STRATEGIES];
 
-function pickStrategies(list: string): Array<Strategy | 'ferry'> {
+function pickStrategies(list: string): Array<Strategy | FerryStrategy> {
   return list.split(',').map((id) => {
-    if (id === 'ferry') return 'ferry' as const;
+    const ferry = FERRY_STRATEGIES.find((x) => x === id);
+    if (ferry) return ferry;
     const s = RAW_STRATEGIES.find((x) => x.id === id);
     if (!s) throw new Error(`--strategies: unknown strategy '${id}'; known: ${STRATEGY_IDS.join(', ')}`);
     return s;
@@ -48,8 +54,9 @@ async function main(): Promise<void> {
     .option('--to <host>', 'destination host', 'host-b')
     .option('--qemu <list>', "comma-separated: lab (the hosts' QEMU 10, post-copy preemption), debian12 (Debian 12's QEMU 7.2 under the same libvirt, none)", 'lab')
     .option('--out <file>', 'write the runs as JSON (rewritten after every run)')
+    .option('--no-forecast', "do not ask ferry's forecast before each move (it samples the guest's dirty rate for ~3 s, outside the measured time)")
     .parse()
-    .opts<{ guests: string; strategies: string; qemu: string; runs: string; linkMbps: string; capFactor: string; from: string; to: string; out?: string }>();
+    .opts<{ guests: string; strategies: string; qemu: string; runs: string; linkMbps: string; capFactor: string; from: string; to: string; out?: string; forecast: boolean }>();
 
   const qemus = o.qemu.split(',');
   for (const q of qemus) if (q !== 'lab' && q !== 'debian12') throw new Error(`--qemu: unknown '${q}'; known: lab, debian12`);
@@ -82,16 +89,29 @@ async function main(): Promise<void> {
     const physicalLimitMs = (memoryBytes / bwStart) * 1000;
     const capMs = Math.round(physicalLimitMs * capFactor);
     console.log(`link ${o.from} -> ${o.to} capped at ${linkMbps} Mbit/s: ${(bwStart / 1048576).toFixed(1)} MiB/s measured; physical limit ${(physicalLimitMs / 1000).toFixed(2)} s; cap ${(capMs / 1000).toFixed(1)} s`);
-    if (strategies.includes('ferry')) {
-      worker = await startWorkerProcess('bench-policy', { taskQueue: BENCH_TASK_QUEUE });
+    // The worker runs ferry's strategies and the forecasts. Its inventory is the lab's with the link
+    // speed this run measured (linkMiBps): what an operator's inventory would say of this path, and
+    // what strategy auto's forecast reads (the lab's own inventory has none). Nothing else reads it.
+    const bandwidthMiBps = Math.round((bwStart / 1048576) * 10) / 10;
+    if (strategies.some((s) => typeof s === 'string') || o.forecast) {
+      const hostsFile = path.join(labDir(), 'bench-policy-hosts.json');
+      fs.writeFileSync(hostsFile, JSON.stringify(labInventory().map((h) => ({ ...h, linkMiBps: bandwidthMiBps })), null, 1));
+      worker = await startWorkerProcess('bench-policy', { taskQueue: BENCH_TASK_QUEUE, env: { FERRY_HOSTS_FILE: hostsFile } });
       client = await itClient(BENCH_TASK_QUEUE);
     }
     for (let run = 1; run <= runs; run++) {
       for (const guest of guests) {
         for (const strategy of strategies) {
-          const m = await runCell(guest, strategy, run, { source: o.from, destination: o.to, capMs, ferry: client ? { client } : null });
+          const m = await runCell(guest, strategy, run, {
+            source: o.from, destination: o.to, capMs, ferry: client ? { client } : null,
+            forecast: client && o.forecast ? { client, bandwidthMiBps } : null,
+          });
           all.push(m);
-          console.log(`run ${run} ${m.guest} ${m.strategy}: ${m.outcome} ${(m.totalMs / 1000).toFixed(2)} s, downtime ${m.downtimeMs ?? '-'} ms, stall ${m.guestStallMs ?? '-'} ms, ${m.mode}${m.why ? `, ${m.why}` : ''}`);
+          const f = m.forecast;
+          const predicted = !f ? '' : f.strategy === null ? `; forecast: none (${f.reason})`
+            : `; forecast ${f.strategy}: ${f.predictedTotalMs !== null ? `${(f.predictedTotalMs / 1000).toFixed(2)} s` : 'not done in the budget'} (dirty ${((f.dirtyBps ?? 0) / 1048576).toFixed(1)} MiB/s${f.workingSetBytes ? ` over ${(f.workingSetBytes / 1048576).toFixed(0)} MiB` : ''})`;
+          const auto = m.auto ? `; the workflow picked ${m.auto.pick ?? 'nothing'}` : '';
+          console.log(`run ${run} ${m.guest} ${m.strategy}: ${m.outcome} ${(m.totalMs / 1000).toFixed(2)} s, downtime ${m.downtimeMs ?? '-'} ms, stall ${m.guestStallMs ?? '-'} ms, ${m.mode}${m.why ? `, ${m.why}` : ''}${predicted}${auto}`);
           if (o.out) {
             fs.mkdirSync(path.dirname(path.resolve(o.out)), { recursive: true });
             fs.writeFileSync(o.out, JSON.stringify({ startedAt, linkMbps, bandwidthBps: bwStart, physicalLimitMs, capMs, runs: all }, null, 1));
@@ -102,10 +122,14 @@ async function main(): Promise<void> {
     const bwEnd = await measureLinkBps(o.from, dest, memoryBytes);
     const bandwidthBps = (bwStart + bwEnd) / 2;
     const limitMs = (memoryBytes / bandwidthBps) * 1000;
-    const cells = summarizeCells(all, limitMs);
+    const cells = summarizeCells(all, limitMs, capMs);
     console.log('');
     console.log(`link measured ${(bwStart / 1048576).toFixed(1)} MiB/s at the start, ${(bwEnd / 1048576).toFixed(1)} at the end`);
     console.log(formatTable(cells, { physicalLimitMs: limitMs, bandwidthMiBps: bandwidthBps / 1048576, capMs }));
+    if (o.forecast) {
+      console.log('');
+      console.log(formatForecastTable(cells, { capMs, bandwidthMiBps }));
+    }
     const result = { bench: 'policy', startedAt, endedAt: new Date().toISOString(), linkMbps, bandwidthBps, physicalLimitMs: limitMs, capMs, runsPerCell: runs, cells };
     if (o.out) fs.writeFileSync(o.out, JSON.stringify({ ...result, runs: all }, null, 1));
     console.log(JSON.stringify(result));
