@@ -189,6 +189,14 @@ export function formatTable(cells: CellSummary[], limit: { physicalLimitMs: numb
   ].join('\n');
 }
 
+/** The working set the forecast read: "all RAM" when no run saw one, "42 (1/2, else all RAM)" when only some did. */
+function wssCell(f: CellForecast): string {
+  if (f.predictedRuns === 0) return '-';
+  if (!f.workingSetMiB) return 'all RAM';
+  const v = show(f.workingSetMiB, (x) => x.toFixed(0));
+  return f.workingSetMiB.n < f.predictedRuns ? `${v} (${f.workingSetMiB.n}/${f.predictedRuns}, else all RAM)` : v;
+}
+
 /**
  * The forecast against the measure: one row per cell with a forecast, then how many cells are
  * within the tolerance and how many not-done cells the forecast called.
@@ -215,7 +223,7 @@ export function formatForecastTable(cells: CellSummary[], o: { capMs: number; ba
       f.errorPct === null ? '-' : `${f.errorPct >= 0 ? '+' : ''}${f.errorPct.toFixed(0)}`,
       f.verdict,
       show(f.dirtyMiBps, (x) => x.toFixed(1)),
-      f.predictedRuns === 0 ? '-' : f.workingSetMiB ? show(f.workingSetMiB, (x) => x.toFixed(0)) : 'all RAM',
+      wssCell(f),
       note,
     ];
   });

@@ -53,6 +53,12 @@ describe('policy bench report: forecast against measured', () => {
     expect(f.verdict).toBe('within 25 %');
     expect(f.dirtyMiBps?.median).toBe(13);
     expect(f.workingSetMiB).toEqual({ median: 64, min: 64, max: 64, n: 1 });
+    // One run of two saw a working set: the table says the other assumed all of RAM.
+    const table = formatForecastTable(summarizeCells([
+      run({ totalMs: 4_000, forecast: forecast({ predictedTotalMs: 5_000 }) }),
+      run({ totalMs: 6_000, run: 2, forecast: forecast({ predictedTotalMs: 6_000, workingSetBytes: 64 * 1048576 }) }),
+    ], 2_800, 56_000), { capMs: 56_000, bandwidthMiBps: 45.7 });
+    expect(table).toMatch(/\+10\s+within 25 %\s+12\.0\s+64 \(1\/2, else all RAM\)/);
   });
 
   it('an error beyond 25 % either way is a miss', () => {
