@@ -162,7 +162,7 @@ function step(s: SimMigrationState, dt: number): void {
       s.processed += sent;
       s.dirtied = Math.min(s.vm.workingSetBytes, s.dirtied + (effectiveDirtyBps(s) * dt) / 1000);
       if (s.passLeft <= 0) endPass(s);
-      if (s.mode === 'precopy' && ((s.passLeft + s.dirtied) / bw) * 1000 <= s.maxDowntimeMs) switchOver(s, bw);
+      if (s.mode === 'precopy' && (leftToSend(s) / bw) * 1000 <= s.maxDowntimeMs) switchOver(s, bw);
       return;
     }
     case 'postcopy': {
@@ -195,8 +195,19 @@ function endPass(s: SimMigrationState): void {
   s.passStartedMs = s.elapsedMs;
 }
 
+/**
+ * What is dirty now: the pass's unsent rest and what was dirtied since it began, as a union — a
+ * page unsent and written again is one page to send. From the second pass on both lie in the
+ * working set, so the union is at most the working set; in the first pass, at most the RAM that
+ * holds data (or the working set, if larger). QEMU's dirty bitmap holds each page once alike.
+ */
+export function leftToSend(s: SimMigrationState): number {
+  const bound = s.iteration >= 2 ? s.vm.workingSetBytes : Math.max(s.vm.touchedBytes, s.vm.workingSetBytes);
+  return Math.min(s.passLeft + s.dirtied, Math.max(bound, s.passLeft));
+}
+
 function switchOver(s: SimMigrationState, bw: number): void {
-  const rest = s.passLeft + s.dirtied;
+  const rest = leftToSend(s);
   s.processed += rest;
   s.passLeft = 0;
   s.dirtied = 0;
@@ -237,7 +248,7 @@ export function startPostcopy(s: SimMigrationState): SimMigrationState | null {
   if (s.mode === 'postcopy' || s.mode === 'finishing' || s.mode === 'completed') return s;
   if (s.mode !== 'precopy') return null;
   return {
-    ...s, mode: 'postcopy', capBps: s.postcopyCapBps, postcopyLeft: s.passLeft + s.dirtied, passLeft: 0, dirtied: 0,
+    ...s, mode: 'postcopy', capBps: s.postcopyCapBps, postcopyLeft: leftToSend(s), passLeft: 0, dirtied: 0,
     guestPaused: false, downtimeMs: s.timing.postcopySwitchMs, iteration: s.iteration + 1,
   };
 }
@@ -286,7 +297,7 @@ export function jobStats(s: SimMigrationState): SimJobStats {
     dataProcessed: Math.round(s.processed),
     memoryBps: s.mode === 'setup' ? null : bw,
     dirtyBps: s.mode === 'setup' ? null : Math.round(s.lastPassDirtyBps ?? 0),
-    expectedDowntimeMs: s.mode === 'precopy' ? Math.round(((s.passLeft + s.dirtied) / bw) * 1000) : null,
+    expectedDowntimeMs: s.mode === 'precopy' ? Math.round((leftToSend(s) / bw) * 1000) : null,
     downtimeMs: s.downtimeMs,
     postcopyRequests: s.postcopyRequests,
   };

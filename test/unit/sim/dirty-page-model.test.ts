@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
-  abortMigration, advance, idealRun, jobStats, pauseGuest, setBandwidthCap, startPostcopy, startSimMigration,
+  abortMigration, advance, idealRun, jobStats, leftToSend, pauseGuest, setBandwidthCap, setMaxDowntime, startPostcopy, startSimMigration,
   type SimMigrationState,
 } from '../../../model/sim/dirty-page-model';
 import { fitTrace, type RecordedTrace } from '../../../model/sim/trace-fit';
@@ -126,6 +126,28 @@ describe('the dirty-page model', () => {
  * one off when the guest does not converge; the model UNDERcounts them when it converges (9 vs
  * 16, 30 vs 45): QEMU syncs its bitmap more often near the end than one sync per whole pass.
  */
+describe('what is dirty counts each page once', () => {
+  // A 16 MiB set rewritten every 10 ms (1600 MiB/s) over a 32 MiB/s link: a pass of the set takes 500 ms.
+  const hot = () => startSimMigration({ memoryBytes: 128 * MiB, dirtyBps: 1600 * MiB, workingSetBytes: 16 * MiB }, { linkBps: 32 * MiB }, { capBps: null, maxDowntimeMs: 300 });
+  it('post-copy after the first pass pulls the working set once, however often it was rewritten', () => {
+    let s = hot();
+    while (s.iteration < 2) s = advance(s, 20);
+    s = advance(s, 200); // 200 ms into pass 2: part of the set sent, all of it dirty again
+    expect(s.passLeft + s.dirtied).toBeGreaterThan(16 * MiB);
+    expect(leftToSend(s)).toBe(16 * MiB);
+    expect(startPostcopy(s)!.postcopyLeft).toBe(16 * MiB);
+  });
+  it('pre-copy of a hot set switches over once the whole set fits the max downtime, not twice the set', () => {
+    let s = setMaxDowntime(hot(), 520); // 16 MiB at 32 MiB/s: 500 ms
+    for (let i = 0; i < 200 && (s.mode === 'precopy' || s.mode === 'setup'); i++) s = advance(s, 100);
+    expect(s.endedBy).toBe('switch-over');
+    expect(s.downtimeMs!).toBeLessThanOrEqual(520 + 20);
+    let never = setMaxDowntime(hot(), 480);
+    never = advance(never, 20_000);
+    expect(never.mode).toBe('precopy');
+  });
+});
+
 describe('the model against the recorded lab traces', () => {
   const dir = path.resolve(__dirname, '../../fixtures/traces');
   const traces = fs.readdirSync(dir).filter((f) => f.endsWith('.json'))
