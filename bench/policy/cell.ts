@@ -21,7 +21,7 @@ import type { SteerAction, Strategy } from './strategies';
 
 /** ferry's own strategies, through the LiveMigration workflow: its default policy, and `strategy: auto`. */
 export type FerryStrategy = 'ferry' | 'ferry-auto';
-export const FERRY_STRATEGIES: readonly FerryStrategy[] = ['ferry', 'ferry-auto'];
+export const WORKFLOW_STRATEGIES: readonly FerryStrategy[] = ['ferry', 'ferry-auto'];
 
 /** What ferry's forecast (the forecastMigration workflow) predicted for this run, before the move. */
 export interface RunForecast {

@@ -23,7 +23,7 @@ import { itClient, startWorkerProcess, type WorkerProcess } from '../../test/int
 import type { FerryClient } from '../../client/ferry-client';
 import { labInventory } from '../../lab/inventory';
 import { labDir } from '../../lab/paths';
-import { FERRY_STRATEGIES, runCell, type FerryStrategy, type RunMetrics } from './cell';
+import { WORKFLOW_STRATEGIES, runCell, type FerryStrategy, type RunMetrics } from './cell';
 import { installLegacyQemu } from '../../lab/legacy-qemu';
 import { GUESTS, guestById, onLegacyQemu } from './guests';
 import { measureLinkBps } from './link';
@@ -31,11 +31,11 @@ import { formatForecastTable, formatTable, summarizeCells } from './report';
 import { RAW_STRATEGIES, type Strategy } from './strategies';
 
 const BENCH_TASK_QUEUE = 'ferry-bench';
-const STRATEGY_IDS = [...RAW_STRATEGIES.map((s) => s.id), ...FERRY_STRATEGIES];
+const STRATEGY_IDS = [...RAW_STRATEGIES.map((s) => s.id), ...WORKFLOW_STRATEGIES];
 
 function pickStrategies(list: string): Array<Strategy | FerryStrategy> {
   return list.split(',').map((id) => {
-    const ferry = FERRY_STRATEGIES.find((x) => x === id);
+    const ferry = WORKFLOW_STRATEGIES.find((x) => x === id);
     if (ferry) return ferry;
     const s = RAW_STRATEGIES.find((x) => x.id === id);
     if (!s) throw new Error(`--strategies: unknown strategy '${id}'; known: ${STRATEGY_IDS.join(', ')}`);
