@@ -65,7 +65,11 @@ export interface AutoForecastFacts {
 
 const AS_CONFIGURED = '-> strategy as configured';
 
-export function autoForecast(facts: AutoForecastFacts, plan: ForecastPlan): AutoForecast {
+/**
+ * `recorded`: the forecast of a run whose activity result carried no forecast (recorded before
+ * 2026-12-01): computed with the model those runs used, so that their replay picks as they did.
+ */
+export function autoForecast(facts: AutoForecastFacts, plan: ForecastPlan, o: { recorded?: boolean } = {}): AutoForecast {
   if (facts.dirtyBps === null) {
     return { kind: 'none', reason: `${plan.source} could not measure the guest's dirty rate (QEMU's dirty-rate calculation) ${AS_CONFIGURED}` };
   }
@@ -88,6 +92,7 @@ export function autoForecast(facts: AutoForecastFacts, plan: ForecastPlan): Auto
   const forecast = forecastMigrationStrategies({
     memoryBytes: plan.memoryMiB * MiB, dirtyBps: facts.dirtyBps, workingSetBytes: facts.workingSetBytes ?? null,
     touchedBytes, bandwidthBps, capBps: limitBps, policy: plan.policy, postcopyEligible: plan.postcopyEligible,
+    ...(o.recorded ? { legacyDirtyCount: true } : {}),
   });
   const decision: ForecastDecision = forecastDecision(forecast, {
     memoryMiB: plan.memoryMiB, dirtyBps: facts.dirtyBps, workingSetBytes: facts.workingSetBytes ?? null,

@@ -48,6 +48,8 @@ export interface ForecastInput {
   /** The pre-checks' post-copy eligibility (no VFIO, vPMEM…); the policy's `allowed` is apart. */
   postcopyEligible: boolean;
   timing?: SimTiming;
+  /** The dirty-page model as before 2026-12-01 (a page counted twice): recorded forecasts only. */
+  legacyDirtyCount?: boolean;
 }
 
 export interface StrategyForecast {
@@ -106,7 +108,7 @@ export function forecastStrategy(strategy: ForecastStrategy, input: ForecastInpu
   let s = startSimMigration(
     { memoryBytes: input.memoryBytes, dirtyBps: input.dirtyBps, workingSetBytes: input.workingSetBytes ?? undefined, touchedBytes: input.touchedBytes ?? undefined },
     { linkBps: input.bandwidthBps },
-    { capBps: input.capBps ?? null, maxDowntimeMs: input.policy.downtime.initialMs, timing: input.timing ?? LAB_TIMING },
+    { capBps: input.capBps ?? null, maxDowntimeMs: input.policy.downtime.initialMs, timing: input.timing ?? LAB_TIMING, dirtyCountedOnce: !input.legacyDirtyCount },
   );
   while (s.mode !== 'completed' && s.elapsedMs < budgetMs) {
     if (s.mode === 'precopy') s = setMaxDowntime(s, rampedDowntimeMs(input.policy.downtime, s.iteration));

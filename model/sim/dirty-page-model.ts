@@ -69,6 +69,12 @@ export interface SimStartOptions {
   autoConverge?: boolean;
   autoConvergeStep?: number;
   timing?: SimTiming;
+  /**
+   * false: what is dirty is the sum of the pass's rest and what was dirtied since, counting a page
+   * unsent and rewritten twice, as the model did before (2026-12-01). Only for recomputing a
+   * forecast a workflow made with it (workflows/steps/choose-strategy.ts); default true.
+   */
+  dirtyCountedOnce?: boolean;
 }
 
 export type SimMode = 'setup' | 'precopy' | 'postcopy' | 'finishing' | 'completed' | 'cancelled';
@@ -82,6 +88,7 @@ export interface SimMigrationState {
   maxDowntimeMs: number;
   autoConverge: boolean;
   autoConvergeStep: number;
+  readonly dirtyCountedOnce: boolean;
   throttle: number;
   mode: SimMode;
   guestPaused: boolean;
@@ -117,7 +124,7 @@ export function startSimMigration(vm: SimVmShape, link: SimLinkShape, opts: SimS
   return {
     vm: full, linkBps: link.linkBps, timing: opts.timing ?? LAB_TIMING,
     capBps: opts.capBps, postcopyCapBps: opts.postcopyCapBps ?? null, maxDowntimeMs: opts.maxDowntimeMs,
-    autoConverge: opts.autoConverge ?? false, autoConvergeStep: opts.autoConvergeStep ?? 0.2, throttle: 0,
+    autoConverge: opts.autoConverge ?? false, autoConvergeStep: opts.autoConvergeStep ?? 0.2, dirtyCountedOnce: opts.dirtyCountedOnce ?? true, throttle: 0,
     mode: 'setup', guestPaused: false, elapsedMs: 0, iteration: 0,
     passLeft: full.touchedBytes, dirtied: 0, passStartedMs: 0, lastPassDirtyBps: null, processed: 0,
     postcopyLeft: 0, postcopyRequests: 0, faultCarry: 0, downtimeMs: null, pausedAtMs: null, finishAtMs: null, endedBy: null,
@@ -202,6 +209,7 @@ function endPass(s: SimMigrationState): void {
  * holds data (or the working set, if larger). QEMU's dirty bitmap holds each page once alike.
  */
 export function leftToSend(s: SimMigrationState): number {
+  if (!s.dirtyCountedOnce) return s.passLeft + s.dirtied;
   const bound = s.iteration >= 2 ? s.vm.workingSetBytes : Math.max(s.vm.touchedBytes, s.vm.workingSetBytes);
   return Math.min(s.passLeft + s.dirtied, Math.max(bound, s.passLeft));
 }

@@ -17,7 +17,8 @@ import type { Migration } from '../migration-state';
  *
  * The activity computes the forecast (model/forecast/auto-forecast.ts) and returns it with the
  * facts, so a replay reads the pick from the history rather than from today's model. Results
- * recorded before carry no forecast: it is computed here from their facts, as then.
+ * recorded before carry no forecast: it is computed here from their facts with the model of then
+ * (its dirty count; their facts carry no resident set), so they pick as they did.
  *
  * Runs begun before had no such step (patch 'strategy-auto'): they follow the policy as configured.
  */
@@ -28,7 +29,8 @@ export async function chooseStrategy(m: Migration, src: SourceCheckResult, desti
     policy: m.policy, postcopyEligible: m.postcopyEligible,
   };
   const facts = await gatherForecastFacts({ vmUuid: src.vm.uuid, source: src.source, destination, plan });
-  const auto = facts.auto ?? autoForecast(facts, plan);
+  // A result without the forecast was recorded before it moved into the activity: forecast with the model of then.
+  const auto = facts.auto ?? autoForecast(facts, plan, { recorded: true });
   if (auto.kind === 'none') {
     m.rec.decide(Date.now(), 'forecast', auto.reason, { pick: null });
     return;

@@ -44,6 +44,14 @@ describe('autoForecast', () => {
     expect(total(all) - total(f)).toBeGreaterThan(2_400);
   });
 
+  it('a forecast recomputed for a run recorded before it was in the activity result uses the model of then (a page unsent and rewritten counted twice)', () => {
+    const above = { dirtyBps: 1260 * MiB, workingSetBytes: 126 * MiB, sourceLinkMiBps: 45.7, destinationLinkMiBps: 45.7 };
+    const total = (x: ReturnType<typeof autoForecast>) => (x.kind === 'forecast' ? x.strategies.find((s) => s.strategy === 'postcopy-after-first-pass')!.totalMs : NaN);
+    // Post-copy after the first pass pulls the 126 MiB set once (now), or the set plus what was rewritten of it (then).
+    expect(total(autoForecast(above, plan))).toBeCloseTo(8_160, -2);
+    expect(total(autoForecast(above, plan, { recorded: true }))).toBeCloseTo(10_300, -2);
+  });
+
   it('withAutoForecast: the facts alone without a plan; with one, the facts and the forecast', () => {
     expect(withAutoForecast(facts(1, 100), undefined)).toEqual(facts(1, 100));
     const withPlan = withAutoForecast(facts(1, 100), { source: 'host-a', destination: 'host-b', memoryMiB: 128, limitMiBps: null, policy: {}, postcopyEligible: true });
