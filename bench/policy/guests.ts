@@ -37,3 +37,18 @@ export function guestById(id: string): GuestProfile {
   if (!g) throw new Error(`--guests: unknown guest '${id}'; known: ${GUESTS.map((x) => x.id).join(', ')}`);
   return g;
 }
+
+/**
+ * The same behaviour in a guest of `memoryMiB`: working set and drift scaled with the RAM, the
+ * rate kept (a rate is what the guest does, not how big it is); id suffixed with the size. For
+ * guests where the link's time outweighs a migration's fixed costs (setup, finish).
+ */
+export function scaledTo(g: GuestProfile, memoryMiB: number): GuestProfile {
+  if (memoryMiB === g.memoryMiB) return g;
+  const k = memoryMiB / g.memoryMiB;
+  return {
+    ...g, id: `${g.id}-${memoryMiB}`, label: `${g.label}, in ${memoryMiB} MiB`, memoryMiB,
+    ...(g.wssMiB !== undefined ? { wssMiB: Math.round(g.wssMiB * k) } : {}),
+    ...(g.driftMiBps !== undefined ? { driftMiBps: Math.round(g.driftMiBps * k) } : {}),
+  };
+}

@@ -25,7 +25,7 @@ import { labInventory } from '../../lab/inventory';
 import { labDir } from '../../lab/paths';
 import { WORKFLOW_STRATEGIES, runCell, type FerryStrategy, type RunMetrics } from './cell';
 import { installLegacyQemu } from '../../lab/legacy-qemu';
-import { GUESTS, guestById, onLegacyQemu } from './guests';
+import { GUEST_MEMORY_MIB, GUESTS, guestById, onLegacyQemu, scaledTo } from './guests';
 import { measureLinkBps } from './link';
 import { formatForecastTable, formatTable, summarizeCells } from './report';
 import { RAW_STRATEGIES, type Strategy } from './strategies';
@@ -54,14 +54,17 @@ async function main(): Promise<void> {
     .option('--to <host>', 'destination host', 'host-b')
     .option('--qemu <list>', "comma-separated: lab (the hosts' QEMU 10, post-copy preemption), debian12 (Debian 12's QEMU 7.2 under the same libvirt, none)", 'lab')
     .option('--out <file>', 'write the runs as JSON (rewritten after every run)')
+    .option('--memory-mib <n>', `every guest's RAM, MiB (working set and drift scaled alike)`, String(GUEST_MEMORY_MIB))
     .option('--no-forecast', "do not ask ferry's forecast before each move (it samples the guest's dirty rate for ~3 s, outside the measured time)")
     .parse()
-    .opts<{ guests: string; strategies: string; qemu: string; runs: string; linkMbps: string; capFactor: string; from: string; to: string; out?: string; forecast: boolean }>();
+    .opts<{ guests: string; strategies: string; qemu: string; runs: string; linkMbps: string; capFactor: string; from: string; to: string; out?: string; forecast: boolean; memoryMib: string }>();
 
   const qemus = o.qemu.split(',');
   for (const q of qemus) if (q !== 'lab' && q !== 'debian12') throw new Error(`--qemu: unknown '${q}'; known: lab, debian12`);
   const legacy = qemus.includes('debian12') ? await installLegacyQemu() : null;
-  const guests = o.guests.split(',').map(guestById).flatMap((g) => [
+  const memoryMiB = Number(o.memoryMib);
+  if (!Number.isInteger(memoryMiB) || memoryMiB < 64 || memoryMiB > 4096) throw new Error(`--memory-mib must be a whole number of MiB from 64 to 4096, got '${o.memoryMib}'`);
+  const guests = o.guests.split(',').map(guestById).map((g) => scaledTo(g, memoryMiB)).flatMap((g) => [
     ...(qemus.includes('lab') ? [g] : []),
     ...(legacy ? [onLegacyQemu(g, legacy)] : []),
   ]);
