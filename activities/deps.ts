@@ -2,6 +2,7 @@ import type { PlacementClient } from './placement';
 import type { HostConnections } from './connections';
 import type { Inventory } from './hosts';
 import type { RunningMigration } from '../model/migrations-in-flight';
+import type { PastMigration } from '../model/forecast/path-history';
 
 /** A lab guest's stall meter (lab/guest): how long the guest felt frozen. Absent outside the lab. */
 export interface GuestMeter {
@@ -53,11 +54,22 @@ export interface MigrationsVisibility {
   runningMigrations(): Promise<RunningMigration[]>;
 }
 
+/**
+ * The most recent completed migrations from one host to another, latest first, as Temporal's
+ * visibility lists them (worker/visibility/past-migrations.ts): what a forecast learns the path's
+ * fixed costs from.
+ */
+export interface PastMigrationsVisibility {
+  pastMigrations(source: string, destination: string, limit: number): Promise<PastMigration[]>;
+}
+
 export interface ActivityDeps {
   inventory: Inventory;
   connections: HostConnections;
   placement: PlacementClient;
   visibility: MigrationsVisibility;
+  /** Absent (the simulated fleet, unit tests): forecasts use the lab's fixed costs. */
+  history?: PastMigrationsVisibility;
   guestMeter?: GuestMeter;
   /** How often the watch activity samples job stats when it polls (default 500 ms). */
   pollMs?: number;

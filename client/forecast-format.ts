@@ -11,7 +11,7 @@ export function formatForecast(f: ForecastResult): string {
   const head = [
     `${f.vm.name} (${f.vm.memoryMiB} MiB): ${f.source} → ${f.destination}`,
     `dirty rate ${(f.dirtyBps / MiB).toFixed(1)} MiB/s (measured) · working set ${f.workingSetBytes === null ? 'unknown (all RAM assumed)' : `${(f.workingSetBytes / MiB).toFixed(0)} MiB`} · holding data ${f.touchedBytes == null ? 'unknown (all RAM assumed)' : `${(f.touchedBytes / MiB).toFixed(0)} MiB (QEMU's resident set less its own)`} · bandwidth ${(f.bandwidth.bps / MiB).toFixed(0)} MiB/s from ${f.bandwidth.detail}`,
-    `post-copy ${f.postcopyEligible ? 'eligible' : 'not eligible'} · completion budget ${(f.budgetMs / 1000).toFixed(0)} s`,
+    `post-copy ${f.postcopyEligible ? 'eligible' : 'not eligible'} · completion budget ${(f.budgetMs / 1000).toFixed(0)} s${f.fixedCosts ? ` · ${f.fixedCosts.detail}` : ''}`,
   ];
   const rows = f.strategies.map((s) => [
     s.strategy,

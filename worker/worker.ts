@@ -10,6 +10,7 @@ import { temporalConnectionOptions } from '../config/temporal-connection';
 import { describeWrongTypes, searchAttributeState, type SearchAttributeOperator } from '../model/search-attribute-registration';
 import type { MetricMeter } from '@temporalio/common';
 import { reportMigrationsInFlight } from './metrics/in-flight';
+import { pastMigrationsFrom } from './visibility/past-migrations';
 import { runningMigrationsFrom } from './visibility/running-migrations';
 import { TRACING_WORKFLOW_MODULES, type WorkerTracing } from './tracing/tracing';
 import { bundleAtStart } from './bundle-at-start';
@@ -76,6 +77,8 @@ export async function createFerryWorker(setup: WorkerSetup): Promise<{ worker: W
       placement: new PlacementClient({ baseUrl: placementUrl, tokens }),
       // Admission counts every migration in flight: visibility, through the worker's own connection.
       visibility: runningMigrationsFrom(connection, c.temporal.namespace),
+      // Forecasts learn a host pair's fixed costs from its recent migrations, also in visibility.
+      history: pastMigrationsFrom(connection, c.temporal.namespace),
       guestMeter: fb?.guestMeter,
     });
     const bundle = prebuilt ?? (await bundleAtStart(require.resolve('../workflows'), Runtime.instance().logger, setup.tracing ? TRACING_WORKFLOW_MODULES : []));

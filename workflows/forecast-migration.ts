@@ -8,6 +8,7 @@
 import { ApplicationFailure } from '@temporalio/workflow';
 import { ConvergencePolicySchema } from '../model/convergence-policy';
 import { pathBandwidth } from '../model/forecast/path-bandwidth';
+import { fitPathHistory, fixedCosts } from '../model/forecast/path-history';
 import { ForecastRequestSchema, type ForecastRequestInput, type ForecastResult } from '../model/forecast/schemas';
 import { forecastMigrationStrategies } from '../model/forecast/strategy-forecast';
 import { touchedFromResident } from '../model/forecast/touched-memory';
@@ -42,26 +43,28 @@ export async function forecastMigration(input: ForecastRequestInput): Promise<Fo
       `${src.source} could not measure ${src.vm.name}'s dirty rate (QEMU's dirty-rate calculation needs libvirt 7.2 and QEMU 5.2 or later)`, 'Refused',
     );
   }
-  const bw = pathBandwidth({
-    operatorMiBps: req.bandwidthMiBps ?? null,
-    sourceLinkMiBps: facts.sourceLinkMiBps,
-    destinationLinkMiBps: facts.destinationLinkMiBps,
-    lastMigrationBps: null,
-  });
+  // The pair's recent migrations give its fixed costs, and its bandwidth when nothing else does.
+  // The past ones are read at the inventory's link speed: --bandwidth is an assumption about this move.
+  const links = { sourceLinkMiBps: facts.sourceLinkMiBps, destinationLinkMiBps: facts.destinationLinkMiBps };
+  const fit = fitPathHistory(facts.pastMigrations ?? [], pathBandwidth(links).bps);
+  const fixed = fixedCosts(fit);
+  const bw = pathBandwidth({ operatorMiBps: req.bandwidthMiBps ?? null, ...links, historyBps: fit?.fittedBps ?? null });
   if (bw.bps === null) throw ApplicationFailure.nonRetryable(bw.refusal, 'InvalidInput');
 
   const touchedBytes = touchedFromResident(facts.residentBytes, src.vm.memoryMiB * MiB, facts.workingSetBytes);
   const forecast = forecastMigrationStrategies({
     memoryBytes: src.vm.memoryMiB * MiB, dirtyBps: facts.dirtyBps, workingSetBytes: facts.workingSetBytes ?? null,
-    touchedBytes, bandwidthBps: bw.bps, policy, postcopyEligible: eligibility.eligible,
+    touchedBytes, bandwidthBps: bw.bps, policy, postcopyEligible: eligibility.eligible, timing: fixed.timing,
   });
   return {
     vm: { name: src.vm.name, uuid: src.vm.uuid, memoryMiB: src.vm.memoryMiB },
     source: src.source, destination: dest.destination, dirtyBps: facts.dirtyBps,
     workingSetBytes: facts.workingSetBytes ?? null,
+    ...(facts.dirtyEstimate !== undefined ? { dirtyEstimate: facts.dirtyEstimate } : {}),
     touchedBytes,
     bandwidth: { bps: bw.bps, source: bw.source, detail: bw.detail },
     postcopyEligible: eligibility.eligible,
+    fixedCosts: { ms: fixed.ms, source: fixed.source, detail: fixed.detail },
     ...forecast,
   };
 }

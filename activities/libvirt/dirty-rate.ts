@@ -31,3 +31,9 @@ export function residentBytesFromStats(params: readonly TypedParam[]): number | 
   const kib = numberParam(params, 'balloon.rss');
   return kib === undefined ? null : kib * 1024;
 }
+
+/** The guest's RAM (bytes) from the balloon stats (`balloon.maximum`, else `balloon.current`, KiB); null when not reported. */
+export function guestMemoryBytesFromStats(params: readonly TypedParam[]): number | null {
+  const kib = numberParam(params, 'balloon.maximum') ?? numberParam(params, 'balloon.current');
+  return kib === undefined ? null : kib * 1024;
+}

@@ -44,6 +44,11 @@ export interface RunForecast {
   lines: Array<{ strategy: ForecastStrategy; completes: boolean; totalMs: number; iterations: number }>;
   /** How long the forecast took (its dirty-rate sampling), outside the measured time. */
   tookMs: number;
+  /** The fixed costs it assumed (ms) and whence: the pair's past migrations or the lab's default. */
+  fixedCostsMs?: number | null;
+  fixedCostsSource?: string | null;
+  /** How it read the sampling (rounds; working set or spreading). */
+  dirtyEstimate?: string | null;
 }
 
 export interface RunMetrics {
@@ -255,6 +260,7 @@ async function forecastRun(vm: string, id: string, profile: GuestProfile, destin
       dirtyBps: f.dirtyBps, workingSetBytes: f.workingSetBytes, bandwidthBps: f.bandwidth.bps, budgetMs: f.budgetMs, pick: f.pick,
       lines: f.strategies.map((l) => ({ strategy: l.strategy, completes: l.completes, totalMs: l.totalMs, iterations: l.iterations })),
       tookMs: Date.now() - t0,
+      fixedCostsMs: f.fixedCosts?.ms ?? null, fixedCostsSource: f.fixedCosts?.source ?? null, dirtyEstimate: f.dirtyEstimate ?? null,
     };
   } catch (err) {
     const message = (err as Error).message;

@@ -112,7 +112,7 @@ async function main(): Promise<void> {
           all.push(m);
           const f = m.forecast;
           const predicted = !f ? '' : f.strategy === null ? `; forecast: none (${f.reason})`
-            : `; forecast ${f.strategy}: ${f.predictedTotalMs !== null ? `${(f.predictedTotalMs / 1000).toFixed(2)} s` : 'not done in the budget'} (dirty ${((f.dirtyBps ?? 0) / 1048576).toFixed(1)} MiB/s${f.workingSetBytes ? ` over ${(f.workingSetBytes / 1048576).toFixed(0)} MiB` : ''})`;
+            : `; forecast ${f.strategy}: ${f.predictedTotalMs !== null ? `${(f.predictedTotalMs / 1000).toFixed(2)} s` : 'not done in the budget'} (dirty ${((f.dirtyBps ?? 0) / 1048576).toFixed(1)} MiB/s${f.workingSetBytes ? ` over ${(f.workingSetBytes / 1048576).toFixed(0)} MiB` : ''}; fixed ${f.fixedCostsMs != null ? `${(f.fixedCostsMs / 1000).toFixed(2)} s ${f.fixedCostsSource}` : '-'}; ${f.dirtyEstimate ?? ''}; forecast took ${(f.tookMs / 1000).toFixed(1)} s)`;
           const auto = m.auto ? `; the workflow picked ${m.auto.pick ?? 'nothing'}` : '';
           console.log(`run ${run} ${m.guest} ${m.strategy}: ${m.outcome} ${(m.totalMs / 1000).toFixed(2)} s, downtime ${m.downtimeMs ?? '-'} ms, stall ${m.guestStallMs ?? '-'} ms, ${m.mode}${m.why ? `, ${m.why}` : ''}${predicted}${auto}`);
           if (o.out) {

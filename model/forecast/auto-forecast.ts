@@ -12,6 +12,7 @@
 import { z } from 'zod';
 import { ConvergencePolicySchema } from '../convergence-policy';
 import { pathBandwidth } from './path-bandwidth';
+import { fitPathHistory, fixedCosts, type PastMigration } from './path-history';
 import { forecastDecision, type ForecastDecision } from './strategy-choice';
 import { touchedFromResident } from './touched-memory';
 import { FORECAST_STRATEGIES, forecastMigrationStrategies } from './strategy-forecast';
@@ -59,6 +60,7 @@ export interface AutoForecastFacts {
   dirtyBps: number | null;
   workingSetBytes?: number | null;
   residentBytes?: number | null;
+  pastMigrations?: readonly PastMigration[];
   sourceLinkMiBps: number | null;
   destinationLinkMiBps: number | null;
 }
@@ -73,15 +75,20 @@ export function autoForecast(facts: AutoForecastFacts, plan: ForecastPlan, o: { 
   if (facts.dirtyBps === null) {
     return { kind: 'none', reason: `${plan.source} could not measure the guest's dirty rate (QEMU's dirty-rate calculation) ${AS_CONFIGURED}` };
   }
-  // The path: the inventory's link speeds; the request's bandwidth limit holds in pre-copy only
-  // (post-copy pulls at the path's speed). No link speed known: post-copy assumed no faster than the limit.
-  const link = pathBandwidth({ sourceLinkMiBps: facts.sourceLinkMiBps, destinationLinkMiBps: facts.destinationLinkMiBps });
+  // The path: the inventory's link speeds, else the bandwidth fitted from the pair's recent
+  // migrations; the request's bandwidth limit holds in pre-copy only (post-copy pulls at the path's
+  // speed). No bandwidth known: post-copy assumed no faster than the limit. The fixed costs: the
+  // pair's recent migrations', else the lab's (results recorded before have no past migrations).
+  const links = { sourceLinkMiBps: facts.sourceLinkMiBps, destinationLinkMiBps: facts.destinationLinkMiBps };
+  const fit = fitPathHistory(facts.pastMigrations ?? [], pathBandwidth(links).bps);
+  const fixed = fixedCosts(fit);
+  const link = pathBandwidth({ ...links, historyBps: fit?.fittedBps ?? null });
   const limitBps = plan.limitMiBps !== null ? plan.limitMiBps * MiB : null;
   const bandwidthBps = link.bps ?? limitBps;
   if (bandwidthBps === null) {
     return {
       kind: 'none',
-      reason: `no bandwidth known for ${plan.source} -> ${plan.destination} (no bandwidthMiBps in the request, no linkMiBps for both hosts in the inventory) ${AS_CONFIGURED}`,
+      reason: `no bandwidth known for ${plan.source} -> ${plan.destination} (no bandwidthMiBps in the request, no linkMiBps for both hosts in the inventory, no completed migrations between them to fit it from) ${AS_CONFIGURED}`,
     };
   }
   const limited = limitBps !== null && limitBps < bandwidthBps ? `, pre-copy limited to ${plan.limitMiBps} MiB/s by the request` : '';
@@ -91,13 +98,14 @@ export function autoForecast(facts: AutoForecastFacts, plan: ForecastPlan, o: { 
   const touchedBytes = touchedFromResident(facts.residentBytes, plan.memoryMiB * MiB, facts.workingSetBytes);
   const forecast = forecastMigrationStrategies({
     memoryBytes: plan.memoryMiB * MiB, dirtyBps: facts.dirtyBps, workingSetBytes: facts.workingSetBytes ?? null,
-    touchedBytes, bandwidthBps, capBps: limitBps, policy: plan.policy, postcopyEligible: plan.postcopyEligible,
+    touchedBytes, bandwidthBps, capBps: limitBps, policy: plan.policy, postcopyEligible: plan.postcopyEligible, timing: fixed.timing,
     ...(o.recorded ? { legacyDirtyCount: true } : {}),
   });
   const decision: ForecastDecision = forecastDecision(forecast, {
     memoryMiB: plan.memoryMiB, dirtyBps: facts.dirtyBps, workingSetBytes: facts.workingSetBytes ?? null,
     touchedBytes, bandwidthBps,
     bandwidthSource: link.bps !== null ? link.source : 'operator', bandwidthDetail: detail,
+    ...(fixed.source === 'history' ? { fixedCosts: fixed } : {}),
   });
   return { kind: 'forecast', ...forecast, decision };
 }

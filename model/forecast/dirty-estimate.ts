@@ -1,6 +1,8 @@
 /**
  * PURE: the dirty rate and working set a forecast assumes, from two readings of QEMU's page
  * sampling over different windows (activities/forecast-facts.ts takes them one after the other).
+ * The forecast weighs its rounds of readings as binomial draws when it knows the guest's size
+ * (dirty-sampling.ts); this two-window rule is what it falls back to when it does not.
  *
  * Page sampling reports (sampled pages whose content changed) / (pages sampled) × RAM / window: it
  * counts each page once however often it was written, so a guest that rewrites a small working
@@ -16,8 +18,8 @@
  *   said pre-copy converges in 8.5 s over a 32 MiB/s path; it ran 196 passes and never did;
  * - it saw more: the guest spreads its writes; the longer window's rate (the less noisy) stands,
  *   the working set is unknown (the forecast then assumes all of RAM: the pessimistic bound).
- * A quiet guest (under QUIET bytes seen in the shorter window) is just its rate: the sampling is
- * too coarse (QEMU samples 256 pages per GiB) for a working set to mean anything there.
+ * A quiet guest (under QUIET_BYTES seen in the shorter window) is just its rate: the sampling is
+ * too coarse (QEMU samples 512 pages per GiB) for a working set to mean anything there.
  */
 export interface DirtyReading {
   seconds: number;
@@ -35,7 +37,7 @@ export interface DirtyEstimate {
 export const SATURATED = 1.3;
 /** A saturated working set is taken as rewritten this often (the rate is working set / this). */
 export const HOT_REWRITE_SECONDS = 0.1;
-const QUIET = 4 * 1024 * 1024;
+export const QUIET_BYTES = 4 * 1024 * 1024;
 const MiB = 1024 * 1024;
 
 export function estimateDirtying(shorter: DirtyReading, longer: DirtyReading): DirtyEstimate {
@@ -46,7 +48,7 @@ export function estimateDirtying(shorter: DirtyReading, longer: DirtyReading): D
   }
   const seenShort = shorter.bps * shorter.seconds;
   const seenLong = longer.bps * longer.seconds;
-  if (seenShort < QUIET) return { dirtyBps: longer.bps, workingSetBytes: null, why: 'quiet' };
+  if (seenShort < QUIET_BYTES) return { dirtyBps: longer.bps, workingSetBytes: null, why: 'quiet' };
   if (seenLong <= SATURATED * seenShort) {
     const workingSetBytes = Math.max(seenShort, seenLong);
     return {

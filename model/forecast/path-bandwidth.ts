@@ -3,18 +3,20 @@
  * any host's files, in order of trust:
  * 1. the operator's `--bandwidth`: they asked for it, so it wins over anything ferry would guess;
  * 2. the inventory's link speed of both hosts (`linkMiBps`): the slower end is the path's;
- * 3. the bandwidth the most recent completed migration between the two hosts reached.
+ * 3. the bandwidth the recent completed migrations between the two hosts had, fitted from their
+ *    times and sizes (path-history.ts).
  * None of them: the forecast is refused, naming `--bandwidth` (a guess would be a made-up answer).
  */
 const MiB = 1024 * 1024;
 
-export type BandwidthSource = 'operator' | 'inventory' | 'last-migration';
+export type BandwidthSource = 'operator' | 'inventory' | 'history';
 
 export interface PathBandwidthFacts {
   operatorMiBps?: number | null;
   sourceLinkMiBps?: number | null;
   destinationLinkMiBps?: number | null;
-  lastMigrationBps?: number | null;
+  /** Fitted from the pair's recent migrations (path-history.ts). */
+  historyBps?: number | null;
 }
 
 export type PathBandwidth = { bps: number; source: BandwidthSource; detail: string } | { bps: null; refusal: string };
@@ -28,8 +30,8 @@ export function pathBandwidth(f: PathBandwidthFacts): PathBandwidth {
     const slower = Math.min(...links);
     return { bps: slower * MiB, source: 'inventory', detail: `the inventory's link speeds (the slower end: ${slower} MiB/s)` };
   }
-  if (usable(f.lastMigrationBps)) {
-    return { bps: f.lastMigrationBps, source: 'last-migration', detail: `the last completed migration between the hosts (${(f.lastMigrationBps / MiB).toFixed(0)} MiB/s)` };
+  if (usable(f.historyBps)) {
+    return { bps: f.historyBps, source: 'history', detail: `fitted from the recent completed migrations between the hosts (${(f.historyBps / MiB).toFixed(1)} MiB/s)` };
   }
   return {
     bps: null,

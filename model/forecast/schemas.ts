@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { ConvergencePolicySchema } from '../convergence-policy';
 import { AutoForecastSchema, ForecastPlanSchema, StrategyForecastSchema } from './auto-forecast';
+import { PastMigrationSchema } from './path-history';
 import { FORECAST_STRATEGIES } from './strategy-forecast';
 
 export const ForecastRequestSchema = z.strictObject({
@@ -27,6 +28,8 @@ export const ForecastFactsSchema = z.object({
   dirtyBps: z.number().nonnegative().nullable(),
   /** How much memory the guest's writes cover (bytes), when something knows (the simulated fleet); libvirt does not say. */
   workingSetBytes: z.number().positive().nullable().optional(),
+  /** How the sampling was read (a working set, spreading writes, quiet...), for the audit. */
+  dirtyEstimate: z.string().optional(),
   sourceLinkMiBps: z.number().positive().nullable(),
   destinationLinkMiBps: z.number().positive().nullable(),
   /**
@@ -34,6 +37,12 @@ export const ForecastFactsSchema = z.object({
    * so an upper bound of the RAM that holds data (the rest migrates as zero pages). null: not reported.
    */
   residentBytes: z.number().positive().nullable().optional(),
+  /**
+   * The most recent completed migrations between the two hosts, as visibility lists them: what the
+   * path's fixed costs (and, lacking a link speed, its bandwidth) are learned from (path-history.ts).
+   * Absent (results recorded before, the simulated fleet): the lab's timings.
+   */
+  pastMigrations: z.array(PastMigrationSchema).optional(),
   /** Given a plan: the forecast from these facts, recorded in the history with them. */
   auto: AutoForecastSchema.optional(),
 });
@@ -48,10 +57,14 @@ export const ForecastResultSchema = z.object({
   dirtyBps: z.number(),
   /** null: unknown, the forecast assumed all of RAM. */
   workingSetBytes: z.number().nullable(),
+  /** How the sampling was read (rounds, working set or spreading). */
+  dirtyEstimate: z.string().optional(),
   /** RAM taken to hold data (QEMU's resident set, at most the RAM); null: unknown, all of RAM. */
   touchedBytes: z.number().nullable().optional(),
-  bandwidth: z.object({ bps: z.number(), source: z.enum(['operator', 'inventory', 'last-migration']), detail: z.string() }),
+  bandwidth: z.object({ bps: z.number(), source: z.enum(['operator', 'inventory', 'history']), detail: z.string() }),
   postcopyEligible: z.boolean(),
+  /** Setup + finish the forecast assumed (ms), and where they come from. */
+  fixedCosts: z.object({ ms: z.number(), source: z.enum(['lab-default', 'history']), detail: z.string() }).optional(),
   budgetMs: z.number(),
   strategies: z.array(StrategyForecastSchema),
   pick: z.enum(FORECAST_STRATEGIES).nullable(),

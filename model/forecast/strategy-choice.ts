@@ -49,13 +49,16 @@ function oneStrategy(f: StrategyForecast): string {
  */
 export function forecastDecision(
   f: MigrationForecast,
-  facts: { memoryMiB: number; dirtyBps: number; workingSetBytes?: number | null; touchedBytes?: number | null; bandwidthBps: number; bandwidthSource: BandwidthSource; bandwidthDetail: string },
+  facts: { memoryMiB: number; dirtyBps: number; workingSetBytes?: number | null; touchedBytes?: number | null; bandwidthBps: number; bandwidthSource: BandwidthSource; bandwidthDetail: string;
+    /** Learned from the pair's recent migrations; absent: the lab's (LAB_TIMING). */
+    fixedCosts?: { ms: number; detail: string } },
 ): ForecastDecision {
   const picked = f.strategies.find((s) => s.strategy === f.pick) ?? null;
   const over = facts.workingSetBytes ? ` over a ${(facts.workingSetBytes / MiB).toFixed(0)} MiB working set` : '';
   const touched = facts.touchedBytes ? Math.min(facts.touchedBytes / MiB, facts.memoryMiB) : null;
   const holding = touched !== null && touched < facts.memoryMiB ? ` (${touched.toFixed(0)} MiB holding data, by QEMU's resident set)` : '';
-  const head = `${facts.memoryMiB} MiB guest${holding} dirtying ${(facts.dirtyBps / MiB).toFixed(1)} MiB/s${over}, path ${(facts.bandwidthBps / MiB).toFixed(1)} MiB/s (${facts.bandwidthDetail})`;
+  const fixed = facts.fixedCosts ? `; ${facts.fixedCosts.detail}` : '';
+  const head = `${facts.memoryMiB} MiB guest${holding} dirtying ${(facts.dirtyBps / MiB).toFixed(1)} MiB/s${over}, path ${(facts.bandwidthBps / MiB).toFixed(1)} MiB/s (${facts.bandwidthDetail}${fixed})`;
   const then = f.pick === null ? `refuse: ${f.pickReason}` : `${f.pick}: ${f.pickReason}`;
   return {
     reason: `${head}: ${f.strategies.map(oneStrategy).join('; ')} -> ${then}`,
@@ -70,6 +73,7 @@ export function forecastDecision(
       predictedTotalMs: picked ? Math.round(picked.totalMs) : null,
       predictedDowntimeMs: picked?.downtimeMs === null || picked === null ? null : Math.round(picked.downtimeMs),
       predictedBytes: picked ? Math.round(picked.bytes) : null,
+      ...(facts.fixedCosts ? { fixedCostsMs: Math.round(facts.fixedCosts.ms) } : {}),
     },
   };
 }

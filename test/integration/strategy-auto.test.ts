@@ -12,6 +12,7 @@ import type { FerryClient } from '../../client/ferry-client';
 import type { LabState } from '../../lab/state';
 import { createLabVm, deleteLabVm } from '../../lab/vms';
 import { migrationWorkflowId } from '../../model/types';
+import { runForecast } from '../../client/forecast-client';
 import { ensureTestLab } from './lab';
 import { expectAliveOn } from './support/guest-alive';
 import { expectInvariants, itClient, startWorkerProcess, type WorkerProcess } from './support/workflow-lab';
@@ -21,7 +22,7 @@ let A: string;
 let B: string;
 let worker: WorkerProcess;
 let client: FerryClient;
-const VMS = ['auto-quiet', 'auto-hot'];
+const VMS = ['auto-quiet', 'auto-hot', 'auto-moved', 'auto-next'];
 
 beforeAll(async () => {
   lab = await ensureTestLab();
@@ -56,7 +57,11 @@ describe('strategy auto on the lab', () => {
   it('a guest that writes 1 MiB/s over a 32 MiB/s limit: pre-copy, post-copy kept for a stall', async () => {
     const vm = await createLabVm({ name: 'auto-quiet', host: A, memoryMiB: 128, rateMiBps: 1, wssMiB: 8 });
     const { o, decisions, forecast, policy } = await migrateAuto(vm, 32);
-    expect(forecast.inputs).toMatchObject({ pick: 'precopy', bandwidthBps: 32 * 1024 * 1024, bandwidthSource: 'operator' });
+    expect(forecast.inputs).toMatchObject({ pick: 'precopy' });
+    // The path: the request's limit when nothing else is known; fitted from the pair's earlier
+    // migrations when the lab has some (the limit then holds in pre-copy only).
+    if (forecast.inputs!.bandwidthSource === 'history') expect(forecast.reason).toMatch(/fitted from the recent completed migrations between the hosts \(\d+\.\d MiB\/s\), pre-copy limited to 32 MiB\/s by the request/);
+    else expect(forecast.inputs).toMatchObject({ bandwidthBps: 32 * 1024 * 1024, bandwidthSource: 'operator' });
     expect(forecast.inputs!.dirtyBps as number).toBeLessThan(8 * 1024 * 1024);
     expect(policy).toMatchObject({ strategy: 'auto', postcopy: { allowed: true, when: 'on-stall' } });
     expect(o.outcome).toBe('completed');
@@ -78,5 +83,19 @@ describe('strategy auto on the lab', () => {
     expect(decisions.find((d) => /iteration 2 reached \(post-copy after iteration 2\).* -> start post-copy/.test(d.reason))).toBeDefined();
     await expectInvariants(vm, B, o.migrationId);
     await expectAliveOn(B, vm.name);
+  });
+
+  it("the forecast of the next move on a pair learns the pair's fixed costs from the migrations before it", async () => {
+    const moved = await createLabVm({ name: 'auto-moved', host: A, memoryMiB: 128, rateMiBps: 0, wssMiB: 8 });
+    const next = await createLabVm({ name: 'auto-next', host: A, memoryMiB: 128, rateMiBps: 0, wssMiB: 8 });
+    const o = await (await client.startMigration({ vm: moved.name, destination: B }, moved.uuid)).result();
+    expect(o.outcome).toBe('completed');
+    const f = await runForecast(client, { vm: next.name, to: B, bandwidthMiBps: 32 });
+    console.log(`auto-next: ${f.fixedCosts?.detail}; the migration before it took ${(o.totalMs / 1000).toFixed(1)} s in all`);
+    expect(f.fixedCosts).toMatchObject({ source: 'history', detail: expect.stringMatching(/^fixed costs \d+\.\d s, the median of the last \d+ completed migrations? between the hosts(, the path fitted at \d+\.\d MiB\/s)?$/) });
+    expect(f.fixedCosts!.ms).toBeGreaterThan(0);
+    // An idle guest's pre-copy is its fixed costs and a few MiB at 32 MiB/s.
+    const pre = f.strategies.find((x) => x.strategy === 'precopy')!;
+    expect(pre.totalMs - f.fixedCosts!.ms).toBeLessThan(2_000);
   });
 });

@@ -134,7 +134,7 @@ describe('strategy auto', () => {
     const fake = fakeActivities({ samples: CONVERGING, overrides: dirtying(1) });
     const outcome = await withWorker(ctx, fake, async (start) => (await start({ vm: 'web-7', destination: 'host-a', policy: { strategy: 'auto' } })).handle.result());
     const forecast = outcome.decisions.find((d) => d.action === 'forecast')!;
-    expect(forecast.reason).toBe('no bandwidth known for host-c -> host-a (no bandwidthMiBps in the request, no linkMiBps for both hosts in the inventory) -> strategy as configured');
+    expect(forecast.reason).toBe('no bandwidth known for host-c -> host-a (no bandwidthMiBps in the request, no linkMiBps for both hosts in the inventory, no completed migrations between them to fit it from) -> strategy as configured');
     expect(startedPostcopy(fake)).toBe(1); // as configured: post-copy once iteration 2 starts
     expect(outcome.outcome).toBe('completed');
   });

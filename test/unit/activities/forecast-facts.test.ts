@@ -15,7 +15,7 @@ const WEB: DomainRef = { name: 'web-1', uuid: 'aaaaaaaa-0000-4000-8000-000000000
 const RP = { a: '11111111-1111-4111-8111-111111111111', c: '33333333-3333-4333-8333-333333333333' };
 
 /** `rates`: what QEMU reports for each calculation in turn (MiB/s); null: it cannot measure. */
-function setup(rates: number[] | null) {
+function setup(rates: number[] | null, history?: ActivityDeps['history']) {
   let calc = 0;
   const calls: Array<[string, number, unknown]> = [];
   const statsAsked: number[] = [];
@@ -41,7 +41,7 @@ function setup(rates: number[] | null) {
     { name: 'host-a', uri: 'test:///a', peerUri: 'test:///a', rp: RP.a },
   ]);
   const connections = { get: async () => host };
-  const deps = { inventory, connections } as unknown as ActivityDeps;
+  const deps = { inventory, connections, ...(history ? { history } : {}) } as unknown as ActivityDeps;
   return { calls, statsAsked, facts: forecastFactsActivities(deps, { sleep: async () => undefined }) };
 }
 
@@ -50,9 +50,10 @@ describe('gatherForecastFacts', () => {
     const { calls, statsAsked, facts } = setup([48, 48]);
     const f = await facts.gatherForecastFacts({ vmUuid: WEB.uuid, source: 'host-c', destination: 'host-a' });
     // balloon.rss is in KiB: 72208 KiB is the resident set of a lab guest that wrote 32 MiB.
-    expect(f).toEqual({ dirtyBps: 48 * MiB, workingSetBytes: null, residentBytes: 72208 * 1024, sourceLinkMiBps: 1000, destinationLinkMiBps: null });
+    expect(f).toEqual({ dirtyBps: 48 * MiB, workingSetBytes: null, dirtyEstimate: expect.stringMatching(/writes spreading$/), residentBytes: 72208 * 1024, pastMigrations: [], sourceLinkMiBps: 1000, destinationLinkMiBps: null });
     expect(calls).toEqual([['web-1', 1, undefined], ['web-1', 2, undefined]]);
-    expect(statsAsked.at(-1)).toBe(DomainStatsTypes.Balloon);
+    // The balloon stats first: the guest's size says how many pages QEMU samples.
+    expect(statsAsked[0]).toBe(DomainStatsTypes.Balloon);
   });
 
   it('the same memory seen in both windows is a working set (a guest rewriting 64 MiB reads 64 MiB/s, then 32), taken as hot', async () => {
@@ -61,9 +62,28 @@ describe('gatherForecastFacts', () => {
     expect(f).toMatchObject({ dirtyBps: 640 * MiB, workingSetBytes: 64 * MiB });
   });
 
+  it('a first round that cannot tell (6 then 12 of 64 pages) is sampled again, up to three rounds, and read from all of them', async () => {
+    const { calls, facts } = setup([12, 12, 16, 7, 18, 8]);
+    const f = await facts.gatherForecastFacts({ vmUuid: WEB.uuid, source: 'host-c', destination: 'host-a' });
+    expect(calls.map((c) => c[1])).toEqual([1, 2, 1, 2, 1, 2]);
+    expect(f.workingSetBytes! / MiB).toBeGreaterThan(14);
+    expect(f.dirtyEstimate).toMatch(/^3 sampling rounds saw the same 17 MiB dirty/);
+  });
+
   it('a QEMU that cannot measure gives null (the workflow refuses, naming it); an unknown host is refused', async () => {
     const { facts } = setup(null);
     expect((await facts.gatherForecastFacts({ vmUuid: WEB.uuid, source: 'host-c', destination: 'host-a' })).dirtyBps).toBeNull();
     await expect(facts.gatherForecastFacts({ vmUuid: WEB.uuid, source: 'host-c', destination: 'host-z' })).rejects.toThrow(/unknown host 'host-z'/);
+  });
+
+  it("reads the pair's recent completed migrations, for that pair; a visibility that fails leaves the forecast without them", async () => {
+    const past = [{ workflowId: 'migration-1', jobMs: 1800, bytes: MiB, limitBps: null, mode: 'precopy' as const }];
+    const asked: Array<[string, string, number]> = [];
+    const { facts } = setup([1, 1], { pastMigrations: async (s, d, n) => { asked.push([s, d, n]); return past; } });
+    const f = await facts.gatherForecastFacts({ vmUuid: WEB.uuid, source: 'host-c', destination: 'host-a' });
+    expect(f.pastMigrations).toEqual(past);
+    expect(asked).toEqual([['host-c', 'host-a', 10]]);
+    const down = setup([1, 1], { pastMigrations: async () => { throw new Error('visibility unavailable'); } });
+    expect((await down.facts.gatherForecastFacts({ vmUuid: WEB.uuid, source: 'host-c', destination: 'host-a' })).pastMigrations).toEqual([]);
   });
 });

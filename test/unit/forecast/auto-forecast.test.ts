@@ -57,4 +57,25 @@ describe('autoForecast', () => {
     const withPlan = withAutoForecast(facts(1, 100), { source: 'host-a', destination: 'host-b', memoryMiB: 128, limitMiBps: null, policy: {}, postcopyEligible: true });
     expect(withPlan).toMatchObject({ ...facts(1, 100), auto: { kind: 'forecast', pick: 'precopy' } });
   });
+
+  it("the pair's recent migrations: their fixed costs replace the lab's, and the decision says so; without a link speed they give the bandwidth", () => {
+    const past = [
+      { workflowId: 'm1', jobMs: 1800, bytes: 1 * MiB, limitBps: null, mode: 'precopy' as const },
+      { workflowId: 'm2', jobMs: 1600 + 5000, bytes: 225 * MiB, limitBps: null, mode: 'precopy' as const },
+    ];
+    const lab = autoForecast(facts(0, 45), plan);
+    const learned = autoForecast({ ...facts(0, 45), pastMigrations: past }, plan);
+    if (lab.kind !== 'forecast' || learned.kind !== 'forecast') throw new Error('expected forecasts');
+    const total = (f: typeof lab) => f.strategies.find((x) => x.strategy === 'precopy')!.totalMs;
+    // 1.8 s and 1.6 s less their transfer at 45 MiB/s: 1.68 s learned instead of the lab's 2.5 s.
+    expect(learned.decision.inputs.fixedCostsMs).toBe(1689);
+    expect(total(lab) - total(learned)).toBeGreaterThan(700);
+    expect(total(lab) - total(learned)).toBeLessThan(900);
+    expect(learned.decision.reason).toMatch(/fixed costs 1\.7 s, the median of the last 2 completed migrations between the hosts/);
+    expect(lab.decision.inputs).not.toHaveProperty('fixedCostsMs');
+
+    const noLink = autoForecast({ ...facts(0, null), pastMigrations: past }, plan);
+    expect(noLink).toMatchObject({ kind: 'forecast', decision: { inputs: { bandwidthSource: 'history' } } });
+    expect(noLink.kind === 'forecast' && (noLink.decision.inputs.bandwidthBps as number) / MiB).toBeCloseTo(224 / 4.8, 0);
+  });
 });

@@ -9,12 +9,12 @@ describe("the forecast's path bandwidth: operator, inventory, last migration, el
   });
 
   it("the inventory's link speeds give the slower end, and only when both hosts have one", () => {
-    expect(pathBandwidth({ sourceLinkMiBps: 1000, destinationLinkMiBps: 100, lastMigrationBps: 30 * MiB })).toMatchObject({ bps: 100 * MiB, source: 'inventory' });
-    expect(pathBandwidth({ sourceLinkMiBps: 1000, destinationLinkMiBps: null, lastMigrationBps: 30 * MiB })).toMatchObject({ bps: 30 * MiB, source: 'last-migration' });
+    expect(pathBandwidth({ sourceLinkMiBps: 1000, destinationLinkMiBps: 100, historyBps: 30 * MiB })).toMatchObject({ bps: 100 * MiB, source: 'inventory' });
+    expect(pathBandwidth({ sourceLinkMiBps: 1000, destinationLinkMiBps: null, historyBps: 30 * MiB })).toMatchObject({ bps: 30 * MiB, source: 'history' });
   });
 
   it('nothing known: refused, naming --bandwidth', () => {
-    const r = pathBandwidth({ sourceLinkMiBps: null, destinationLinkMiBps: null, lastMigrationBps: 0 });
+    const r = pathBandwidth({ sourceLinkMiBps: null, destinationLinkMiBps: null, historyBps: 0 });
     expect(r.bps).toBeNull();
     expect('refusal' in r && r.refusal).toMatch(/--bandwidth/);
   });
