@@ -72,11 +72,15 @@ export function forecastFactsActivities(deps: ActivityDeps, measuring: Pick<Part
     }
     const { c, dom } = await sourceDomain(deps, input.source, input.vmUuid);
     const past = readPastMigrations(deps, input.source, input.destination);
-    // QEMU's resident set bounds the RAM that holds data: the rest migrates as zero pages (cheap).
+    // The guest's size says how many pages QEMU samples: the plan's, else the balloon stats'.
+    const sized = input.plan ? [] : await c.connectGetAllDomainStats([dom], DomainStatsTypes.Balloon).catch(() => []);
+    const memoryBytes = input.plan ? input.plan.memoryMiB * MiB : sized.length > 0 ? guestMemoryBytesFromStats(sized[0]!.params) : null;
+    const estimate = await sampleDirtying(c, dom, memoryBytes, measuring);
+    // QEMU's resident set bounds the RAM that holds data (the rest migrates as zero pages, cheap),
+    // read after the sampling: a guest spreading its writes touched more memory meanwhile (up to
+    // 10 s of it), and the migration starts from then.
     const balloon = await c.connectGetAllDomainStats([dom], DomainStatsTypes.Balloon).catch(() => []);
     const residentBytes = balloon.length > 0 ? residentBytesFromStats(balloon[0]!.params) : null;
-    const memoryBytes = input.plan ? input.plan.memoryMiB * MiB : balloon.length > 0 ? guestMemoryBytesFromStats(balloon[0]!.params) : null;
-    const estimate = await sampleDirtying(c, dom, memoryBytes, measuring);
     return withAutoForecast({
       dirtyBps: estimate.dirtyBps,
       workingSetBytes: estimate.workingSetBytes,

@@ -15,8 +15,9 @@ const WEB: DomainRef = { name: 'web-1', uuid: 'aaaaaaaa-0000-4000-8000-000000000
 const RP = { a: '11111111-1111-4111-8111-111111111111', c: '33333333-3333-4333-8333-333333333333' };
 
 /** `rates`: what QEMU reports for each calculation in turn (MiB/s); null: it cannot measure. */
-function setup(rates: number[] | null, history?: ActivityDeps['history']) {
+function setup(rates: number[] | null, history?: ActivityDeps['history'], rssKiB: number[] = [72208]) {
   let calc = 0;
+  let balloonRead = 0;
   const calls: Array<[string, number, unknown]> = [];
   const statsAsked: number[] = [];
   const host = {
@@ -32,7 +33,7 @@ function setup(rates: number[] | null, history?: ActivityDeps['history']) {
     connectGetAllDomainStats: async (doms: readonly DomainRef[], stats: number) => {
       statsAsked.push(stats);
       return stats === DomainStatsTypes.Balloon
-        ? doms.map((d) => ({ domain: d, params: [param.ullong('balloon.current', 131072), param.ullong('balloon.rss', 72208)] }))
+        ? doms.map((d) => ({ domain: d, params: [param.ullong('balloon.current', 131072), param.ullong('balloon.rss', rssKiB[Math.min(balloonRead++, rssKiB.length - 1)]!)] }))
         : doms.map((d) => ({ domain: d, params: [param.int('dirtyrate.calc_status', 2), param.llong('dirtyrate.megabytes_per_second', rates?.[calc - 1] ?? 0)] }));
     },
   };
@@ -52,8 +53,11 @@ describe('gatherForecastFacts', () => {
     // balloon.rss is in KiB: 72208 KiB is the resident set of a lab guest that wrote 32 MiB.
     expect(f).toEqual({ dirtyBps: 48 * MiB, workingSetBytes: null, dirtyEstimate: expect.stringMatching(/writes spreading$/), residentBytes: 72208 * 1024, pastMigrations: [], sourceLinkMiBps: 1000, destinationLinkMiBps: null });
     expect(calls).toEqual([['web-1', 1, undefined], ['web-1', 2, undefined]]);
-    // The balloon stats first: the guest's size says how many pages QEMU samples.
+    // The balloon stats first (the guest's size says how many pages QEMU samples) and last (the
+    // resident set after the sampling: a spreading guest touched more meanwhile).
     expect(statsAsked[0]).toBe(DomainStatsTypes.Balloon);
+    expect(statsAsked.at(-1)).toBe(DomainStatsTypes.Balloon);
+    expect(statsAsked.filter((x) => x === DomainStatsTypes.DirtyRate).length).toBeGreaterThan(0);
   });
 
   it('the same memory seen in both windows is a working set (a guest rewriting 64 MiB reads 64 MiB/s, then 32), taken as hot', async () => {
@@ -68,6 +72,16 @@ describe('gatherForecastFacts', () => {
     expect(calls.map((c) => c[1])).toEqual([1, 2, 1, 2, 1, 2]);
     expect(f.workingSetBytes! / MiB).toBeGreaterThan(14);
     expect(f.dirtyEstimate).toMatch(/^3 sampling rounds saw the same 17 MiB dirty/);
+  });
+
+  it("the resident set is read after the sampling (a spreading guest touched more meanwhile); with the migration's plan, its size is the plan's", async () => {
+    const grew = setup([12, 12, 16, 7, 18, 8], undefined, [40_000, 140_000]);
+    expect((await grew.facts.gatherForecastFacts({ vmUuid: WEB.uuid, source: 'host-c', destination: 'host-a' })).residentBytes).toBe(140_000 * 1024);
+    const planned = setup([48, 48]);
+    const plan = { source: 'host-c', destination: 'host-a', memoryMiB: 128, limitMiBps: 100, policy: {}, postcopyEligible: true };
+    const f = await planned.facts.gatherForecastFacts({ vmUuid: WEB.uuid, source: 'host-c', destination: 'host-a', plan });
+    expect(planned.statsAsked.filter((x) => x === DomainStatsTypes.Balloon)).toHaveLength(1);
+    expect(f.auto).toMatchObject({ kind: 'forecast' });
   });
 
   it('a QEMU that cannot measure gives null (the workflow refuses, naming it); an unknown host is refused', async () => {

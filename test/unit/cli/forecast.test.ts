@@ -38,5 +38,9 @@ describe('ferry forecast: the command line and the table', () => {
     expect(rows.find((r) => r.startsWith('precopy'))).toMatch(/>150\s+-\s+\d+\s+no/);
     expect(rows.find((r) => r.startsWith('postcopy-after-first-pass'))).toMatch(/<- auto$/);
     expect(lines.at(-1)).toMatch(/^auto: postcopy-after-first-pass/);
+    expect(lines[2]).toBe('post-copy eligible · completion budget 150 s');
+    // Fixed costs learned from the pair's migrations are named on the same line.
+    const learned = formatForecast({ ...result, fixedCosts: { ms: 1800, source: 'history', detail: 'fixed costs 1.8 s, the median of the last 4 completed migrations between the hosts' } }).split('\n');
+    expect(learned[2]).toBe('post-copy eligible · completion budget 150 s · fixed costs 1.8 s, the median of the last 4 completed migrations between the hosts');
   });
 });
