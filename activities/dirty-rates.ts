@@ -7,7 +7,7 @@
  *
  * Page sampling (flags 0) and never the dirty-bitmap mode: on the lab, `virsh domdirtyrate-calc
  * --mode dirty-bitmap` killed a TCG guest's QEMU 7.2 at once. Sampling is coarse on small guests
- * (QEMU 6.1 and later sample 512 pages per GiB): good enough to order moves, not to predict one.
+ * (QEMU samples 512 pages per GiB by default): good enough to order moves, not to predict one.
  */
 import { dirtyRateFromStats, DomainStatsTypes, type DomainRef, type LibvirtClient } from './libvirt';
 
