@@ -7,8 +7,7 @@
  */
 import { ApplicationFailure } from '@temporalio/workflow';
 import { ConvergencePolicySchema } from '../model/convergence-policy';
-import { pathBandwidth } from '../model/forecast/path-bandwidth';
-import { fitPathHistory, fixedCosts } from '../model/forecast/path-history';
+import { pathFromFacts } from '../model/forecast/path-history';
 import { ForecastRequestSchema, type ForecastRequestInput, type ForecastResult } from '../model/forecast/schemas';
 import { forecastMigrationStrategies } from '../model/forecast/strategy-forecast';
 import { touchedFromResident } from '../model/forecast/touched-memory';
@@ -44,11 +43,7 @@ export async function forecastMigration(input: ForecastRequestInput): Promise<Fo
     );
   }
   // The pair's recent migrations give its fixed costs, and its bandwidth when nothing else does.
-  // The past ones are read at the inventory's link speed: --bandwidth is an assumption about this move.
-  const links = { sourceLinkMiBps: facts.sourceLinkMiBps, destinationLinkMiBps: facts.destinationLinkMiBps };
-  const fit = fitPathHistory(facts.pastMigrations ?? [], pathBandwidth(links).bps);
-  const fixed = fixedCosts(fit);
-  const bw = pathBandwidth({ operatorMiBps: req.bandwidthMiBps ?? null, ...links, historyBps: fit?.fittedBps ?? null });
+  const { bandwidth: bw, fixed } = pathFromFacts({ ...facts, operatorMiBps: req.bandwidthMiBps ?? null });
   if (bw.bps === null) throw ApplicationFailure.nonRetryable(bw.refusal, 'InvalidInput');
 
   const touchedBytes = touchedFromResident(facts.residentBytes, src.vm.memoryMiB * MiB, facts.workingSetBytes);

@@ -11,8 +11,7 @@
  */
 import { z } from 'zod';
 import { ConvergencePolicySchema } from '../convergence-policy';
-import { pathBandwidth } from './path-bandwidth';
-import { fitPathHistory, fixedCosts, type PastMigration } from './path-history';
+import { pathFromFacts, type PastMigration } from './path-history';
 import { forecastDecision, type ForecastDecision } from './strategy-choice';
 import { touchedFromResident } from './touched-memory';
 import { FORECAST_STRATEGIES, forecastMigrationStrategies } from './strategy-forecast';
@@ -79,10 +78,7 @@ export function autoForecast(facts: AutoForecastFacts, plan: ForecastPlan, o: { 
   // migrations; the request's bandwidth limit holds in pre-copy only (post-copy pulls at the path's
   // speed). No bandwidth known: post-copy assumed no faster than the limit. The fixed costs: the
   // pair's recent migrations', else the lab's (results recorded before have no past migrations).
-  const links = { sourceLinkMiBps: facts.sourceLinkMiBps, destinationLinkMiBps: facts.destinationLinkMiBps };
-  const fit = fitPathHistory(facts.pastMigrations ?? [], pathBandwidth(links).bps);
-  const fixed = fixedCosts(fit);
-  const link = pathBandwidth({ ...links, historyBps: fit?.fittedBps ?? null });
+  const { bandwidth: link, fixed } = pathFromFacts(facts);
   const limitBps = plan.limitMiBps !== null ? plan.limitMiBps * MiB : null;
   const bandwidthBps = link.bps ?? limitBps;
   if (bandwidthBps === null) {

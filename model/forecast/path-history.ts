@@ -23,6 +23,7 @@
  */
 import { z } from 'zod';
 import { LAB_TIMING, type SimTiming } from '../sim/dirty-page-model';
+import { pathBandwidth, type PathBandwidth } from './path-bandwidth';
 
 const MiB = 1024 * 1024;
 
@@ -144,4 +145,16 @@ export function fixedCosts(fit: PathHistoryFit | null): FixedCosts {
     return { ms, source: 'lab-default', detail: `fixed costs ${(ms / 1000).toFixed(1)} s, the lab's (no completed migration between the hosts to learn from)`, timing: LAB_TIMING };
   }
   return { ms: fit.fixedMs, source: 'history', detail: fit.detail, timing: timingFromFixed(fit.fixedMs) };
+}
+
+/**
+ * The path a forecast assumes, from the host's facts: its fixed costs learned from the pair's past
+ * migrations (read at the inventory's link speed: an operator's `--bandwidth` is an assumption
+ * about the next move, not a fact about the past ones), and its bandwidth (the operator's, else the
+ * inventory's, else fitted from those migrations; pathBandwidth).
+ */
+export function pathFromFacts(f: { operatorMiBps?: number | null; sourceLinkMiBps: number | null; destinationLinkMiBps: number | null; pastMigrations?: readonly PastMigration[] }): { bandwidth: PathBandwidth; fixed: FixedCosts } {
+  const links = { sourceLinkMiBps: f.sourceLinkMiBps, destinationLinkMiBps: f.destinationLinkMiBps };
+  const fit = fitPathHistory(f.pastMigrations ?? [], pathBandwidth(links).bps);
+  return { bandwidth: pathBandwidth({ operatorMiBps: f.operatorMiBps ?? null, ...links, historyBps: fit?.fittedBps ?? null }), fixed: fixedCosts(fit) };
 }
